@@ -1,0 +1,31 @@
+"""User errors and exit codes.
+
+Everything a user can fix (bad YAML, unknown names, wrong shapes, missing files) is a
+:class:`SpecError`: it renders as one line ``FILE:LINE: error: WHAT; HOW TO FIX`` and the run exits
+with code 2. Anything else escaping the core is a bug in gradcheck.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0  # every gradient check passed (warnings allowed)
+    CHECK_FAILED = 1  # at least one gradient check failed
+    USER_ERROR = 2  # a spec could not be read or is invalid, or the command line was wrong
+
+
+class SpecError(Exception):
+    """A problem in a spec file that the user can fix."""
+
+    def __init__(self, message: str, *, file: str = "", line: int | None = None, hint: str = ""):
+        super().__init__(message)
+        self.message, self.file, self.line, self.hint = message, file, line, hint
+
+    def __str__(self) -> str:
+        where = self.file or "<spec>"
+        if self.line is not None:
+            where += f":{self.line}"
+        text = f"{where}: error: {self.message}"
+        return f"{text}; {self.hint}" if self.hint else text

@@ -1,0 +1,117 @@
+"""A fully connected network: the forward pass, and the backpropagation recursion of the seeds.
+
+Forward, for l = 1..L (column layout shown; row layout is the transpose, see ``layers.py``):
+
+    z^l = W^l a^(l-1) + b^l,    a^l = f_l(z^l),    a^0 = x
+    E   = R(sum over samples of loss(a^L, y)) + l2/2 sum_l ||W^l||^2
+
+where R divides by the batch size m for ``reduction: mean``. Backward:
+
+    delta^L = f_L'(z^L) * dE/da^L                  (softmax: its full Jacobian instead)
+    delta^l = f_l'(z^l) * (W^(l+1))^T delta^(l+1)
+    dE/dW^l = delta^l (a^(l-1))^T + l2 W^l,   dE/db^l = sum over samples of delta^l
+
+``loss_value`` runs the forward pass only; the numerical witness calls nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gradcheck_cli.layers import Cache, Layout
+from gradcheck_cli.ops.activations import Activation, Options
+from gradcheck_cli.ops.losses import Loss
+
+Array = np.ndarray
+Params = dict[str, Array]
+
+
+@dataclass(frozen=True)
+class Layer:
+    units: int
+    activation: Activation
+    options: Options
+    bias: str  # per_unit | shared | none
+
+
+@dataclass(frozen=True)
+class Network:
+    layout: Layout
+    inputs: int
+    layers: tuple[Layer, ...]
+    loss: Loss
+    reduction: str  # sum | mean over the samples of the batch
+    l2: float
+
+    def parameter_names(self) -> list[str]:
+        names = []
+        for l, layer in enumerate(self.layers, start=1):
+            names.append(f"W{l}")
+            if layer.bias != "none":
+                names.append(f"b{l}")
+        return names
+
+
+@dataclass
+class ForwardPass:
+    """Everything the backward pass needs: z^l, a^l (a[0] is x) and each dense layer's cache."""
+
+    E: float
+    z: list[Array] = field(default_factory=list)
+    a: list[Array] = field(default_factory=list)
+    caches: list[Cache] = field(default_factory=list)
+
+
+def forward(net: Network, params: Params, x: Array, y: Array) -> ForwardPass:
+    """Run the network on ``x`` and return the loss E with the intermediate quantities."""
+    with np.errstate(all="ignore"):  # overflow shows up as a non-finite E, reported by the runner
+        fp = ForwardPass(E=0.0, a=[x])
+        a = x
+        for l, layer in enumerate(net.layers, start=1):
+            z, cache = net.layout.forward(a, params[f"W{l}"], params.get(f"b{l}"))
+            a = layer.activation.forward(z, layer.options)
+            fp.z.append(z)
+            fp.a.append(a)
+            fp.caches.append(cache)
+        data_loss = net.loss.per_sample(a, y, net.layout.unit_axis).sum() / _batch_divisor(net, x)
+        weight_penalty = sum(float(np.sum(np.square(params[f"W{l}"]))) for l in range(1, len(net.layers) + 1))
+        fp.E = float(data_loss) + 0.5 * net.l2 * weight_penalty
+    return fp
+
+
+def loss_value(net: Network, params: Params, x: Array, y: Array) -> float:
+    """E alone: the forward pass, and nothing of the backward pass."""
+    return forward(net, params, x, y).E
+
+
+def loss_and_kinks(net: Network, params: Params, x: Array, y: Array) -> tuple[float, bytes]:
+    """E, and which side of its kink every pre-activation of a kinked activation (relu, ...) lies on.
+
+    Two evaluations with different patterns straddle a point where E is not differentiable, so a
+    finite difference between them says nothing about the derivative. Forward pass only.
+    """
+    fp = forward(net, params, x, y)
+    sides = [np.packbits(z > 0).tobytes() for layer, z in zip(net.layers, fp.z) if layer.activation.kinked]
+    return fp.E, b"".join(sides)
+
+
+def backward(net: Network, params: Params, fp: ForwardPass, y: Array) -> Params:
+    """Analytic gradients dE/dW^l and dE/db^l by the delta recursion, in parameter order."""
+    grads: Params = {}
+    with np.errstate(all="ignore"):
+        axis = net.layout.unit_axis
+        da = net.loss.gradient(fp.a[-1], y, axis) / _batch_divisor(net, fp.a[0])
+        for l in range(len(net.layers), 0, -1):
+            layer = net.layers[l - 1]
+            delta = layer.activation.backward(da, fp.z[l - 1], fp.a[l], layer.options)
+            da, dW, db = net.layout.backward(delta, fp.caches[l - 1])
+            grads[f"W{l}"] = dW + net.l2 * params[f"W{l}"]
+            if db is not None:
+                grads[f"b{l}"] = db
+    return {name: grads[name] for name in net.parameter_names()}
+
+
+def _batch_divisor(net: Network, x: Array) -> int:
+    return x.shape[net.layout.sample_axis] if net.reduction == "mean" else 1

@@ -1,0 +1,1 @@
+"""The math: activations and losses, each with its value and its derivative side by side."""

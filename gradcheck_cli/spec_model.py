@@ -1,0 +1,170 @@
+"""The spec format (version 1) as pydantic models, and the translation of their errors.
+
+pydantic earns its place as the fourth run-time dependency here: it validates every field with the
+exact location of each problem (which the source map turns into a line), in strict mode (no bool
+where a number is meant, no float where a count is meant), and the same models can emit the JSON
+Schema of the format for editors.
+
+Only the shape of the document is checked here; what depends on several fields at once (array
+shapes, targets that fit the loss, names of parameters) is checked in ``build.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from gradcheck_cli.errors import SpecError
+from gradcheck_cli.yaml_loader import KeyPath, SourceMap
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class LayerSpec(_Model):
+    units: PositiveInt
+    activation: str = "identity"
+    alpha: Annotated[float, Field(allow_inf_nan=False)] | None = None  # leaky_relu slope / elu scale
+    bias: Literal["per_unit", "shared", "none"] = "per_unit"
+
+
+class LossSpec(_Model):
+    name: str
+    reduction: Literal["sum", "mean"] = "sum"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        """``loss: half_sse`` is short for ``loss: {name: half_sse}``."""
+        return {"name": value} if isinstance(value, str) else value
+
+
+class DataSpec(_Model):
+    x: Any = None  # one sample per row, whatever the layout
+    y: Any = None  # rows of targets, or integer class labels
+    batch: PositiveInt | None = None  # generate this many samples from the seed instead
+    generator: Literal["normal", "spiral"] = "normal"
+
+
+class InitSpec(_Model):
+    weights: PositiveFloat | Literal["lecun"] = "lecun"  # std of W entries; lecun: 1/sqrt(fan_in)
+    biases: NonNegativeFloat = 0.1  # std of b entries
+
+
+class CheckSpec(_Model):
+    eps: PositiveFloat | None = None  # relative step of the central differences
+    rtol: PositiveFloat | None = None  # largest relative error that passes
+    warn_rtol: PositiveFloat | None = None  # largest relative error that only warns
+
+
+class Spec(_Model):
+    version: Literal[1]
+    name: str | None = None
+    description: str | None = None
+    seed: Annotated[int, Field(ge=0)] = 0
+    dtype: Literal["float64", "float32"] = "float64"
+    layout: Literal["column", "row"] = "column"
+    input: PositiveInt
+    layers: Annotated[list[LayerSpec], Field(min_length=1)]
+    loss: LossSpec
+    l2: NonNegativeFloat = 0.0
+    data: DataSpec = DataSpec(batch=4)
+    init: InitSpec = InitSpec()
+    parameters: dict[str, Any] = {}
+    check: CheckSpec = CheckSpec()
+
+
+def parse_spec(data: Any, source: SourceMap) -> Spec:
+    """Validate loaded YAML data as a :class:`Spec`; the first problem becomes a :class:`SpecError`."""
+    if not isinstance(data, dict):
+        raise source.error((), "a spec must be a mapping of keys to values",
+                           hint="start with 'version: 1'")
+    if "version" not in data:
+        raise source.error((), "not a gradcheck spec: no 'version' key", hint="add 'version: 1' at the top")
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as exc:
+        raise _translate(exc.errors(include_url=False)[0], source) from None
+
+
+def _translate(error: Any, source: SourceMap) -> SpecError:
+    loc: KeyPath = tuple(part for part in error["loc"] if not _is_union_tag(part))
+    where = _dotted(loc)
+    kind, given = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        known = sorted(_fields_at(loc[:-1]))
+        close = difflib.get_close_matches(key, known, n=1)
+        hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(known)
+        return source.error(loc, f"unknown key {key!r}" + (f" in {_dotted(loc[:-1])}" if loc[:-1] else ""), hint)
+    if kind == "missing":
+        return source.error(loc, f"missing required key {where!r}", "add it")
+    if kind == "literal_error":
+        expected = error["ctx"]["expected"]
+        return source.error(loc, f"{where} must be {expected}, not {given!r}")
+    if kind == "model_type" or kind == "model_attributes_type":
+        return source.error(loc, f"{where} must be a mapping of keys to values, not {_kind(given)}")
+    if kind == "list_type":
+        return source.error(loc, f"{where} must be a list, not {_kind(given)}")
+    if kind in ("greater_than", "greater_than_equal"):
+        return source.error(loc, f"{where} must be {error['msg'].split('be ', 1)[-1]}, not {given!r}")
+    if kind == "too_short":
+        return source.error(loc, f"{where} must not be empty")
+    if kind in ("finite_number",):
+        return source.error(loc, f"{where} must be a finite number, not {given!r}")
+    if kind in ("int_type", "int_from_float", "float_type", "string_type", "dict_type", "bool_type"):
+        expected = {"int_type": "a whole number", "int_from_float": "a whole number",
+                    "float_type": "a number", "string_type": "text", "dict_type": "a mapping",
+                    "bool_type": "true or false"}[kind]
+        return source.error(loc, f"{where} must be {expected}, not {_kind(given)} {given!r}"[:200])
+    return source.error(loc, f"{where}: {error['msg']}")
+
+
+def _is_union_tag(part: Any) -> bool:
+    """pydantic puts the union member tried into error locations (e.g. 'int', "literal['lecun']")."""
+    return isinstance(part, str) and (part in ("int", "float", "str", "bool") or part.startswith(("literal[", "function-", "constrained-")))
+
+
+def _dotted(loc: KeyPath) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the spec"
+
+
+def _kind(value: Any) -> str:
+    return {bool: "a boolean", str: "text", list: "a list", dict: "a mapping", type(None): "empty"}.get(
+        type(value), type(value).__name__)
+
+
+def _fields_at(loc: KeyPath) -> set[str]:
+    """The keys allowed at ``loc``: walk the model classes along the path."""
+    model: Any = Spec
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation
+        model = _model_in(annotation)
+        if model is None:
+            return set()
+    return set(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (list, Union, types.UnionType, Annotated):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
