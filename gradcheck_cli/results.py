@@ -34,9 +34,9 @@ class Rule:
 
     def describe(self) -> str:
         return (
-            f"rel = |a - n| / max(|a|, |n|, floor), floor = noise / rtol, "
-            f"noise = 8 eps_mach max(|E|,1) / h + 8 eps_{self.dtype} max|n| (here {self.noise:.2g} at h = {self.eps:g}); "
-            f"PASS if max rel <= {self.rtol:g}, WARN if <= {self.warn_rtol:g}, else FAIL"
+            f"PASS if every rel <= {self.rtol:g} (WARN <= {self.warn_rtol:g}), "
+            f"rel = |a-n| / max(|a|, |n|, noise/rtol), "
+            f"noise = 8 eps|E|/h + 8 eps_{self.dtype} max|n| = {self.noise:.2g} at h = {self.eps:g}"
         )
 
 

@@ -1,0 +1,73 @@
+"""The JSON report. Its keys are a stable interface, documented in the README.
+
+Non-finite numbers are written as null (JSON has no NaN or Infinity). Timings are left out so
+that the same specs always give byte-identical JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from rich.console import Console
+
+from gradcheck_cli.results import ParamResult, RunResult, SpecResult
+
+FORMAT_VERSION = 1
+
+
+def render_json(run: RunResult, console: Console, *, verbose: int = 0, values: bool = False) -> None:
+    console.file.write(json.dumps(run_record(run, values=values), indent=2) + "\n")
+
+
+def run_record(run: RunResult, *, values: bool = False) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "status": run.status.value,
+        "exit_code": int(run.exit_code),
+        "specs": [spec_record(spec, values=values) for spec in run.specs],
+    }
+
+
+def spec_record(spec: SpecResult, *, values: bool = False) -> dict[str, Any]:
+    rule = spec.rule
+    return {
+        "path": spec.path,
+        "name": spec.name,
+        "status": spec.status.value,
+        "loss": _number(spec.loss),
+        "message": spec.message or None,
+        "rule": None if rule is None else {
+            "rtol": rule.rtol, "warn_rtol": rule.warn_rtol, "eps": rule.eps,
+            "noise": _number(rule.noise), "dtype": rule.dtype,
+        },
+        "parameters": [param_record(p, values=values) for p in spec.params],
+    }
+
+
+def param_record(p: ParamResult, *, values: bool = False) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "name": p.name,
+        "shape": list(p.shape),
+        "status": p.status.value,
+        "max_abs_error": _number(p.max_abs_error),
+        "max_rel_error": _number(p.max_rel_error),
+        "norm_ratio": _number(p.norm_ratio),
+        "worst_index": list(p.worst_index),
+        "worst_analytic": _number(p.worst_analytic),
+        "worst_numeric": _number(p.worst_numeric),
+        "kink_entries": p.kink_entries,
+    }
+    if values:
+        record["analytic"] = _nested(p.analytic.tolist())
+        record["numeric"] = _nested(p.numeric.tolist())
+    return record
+
+
+def _number(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _nested(value: Any) -> Any:
+    return [_nested(v) for v in value] if isinstance(value, list) else _number(value)

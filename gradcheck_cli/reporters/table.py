@@ -1,0 +1,96 @@
+"""The terminal report: one rich table per spec, colored by verdict, and a summary line.
+
+User text (spec names, paths, parameter names) goes into ``Text`` objects, never into markup, so
+rich cannot read ``[red]`` in a spec name as a style.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from gradcheck_cli.results import ParamResult, RunResult, SpecResult, Status
+
+STYLES = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.ERROR: "bold red"}
+WORST_ENTRIES = 5
+
+
+def render_table(run: RunResult, console: Console, *, verbose: int = 0, values: bool = False) -> None:
+    for spec in run.specs:
+        if spec.status is Status.ERROR:
+            continue  # errors are one line each on stderr, printed by the CLI
+        _render_spec(spec, console, verbose)
+    counts = {status: sum(s.status is status for s in run.specs) for status in Status}
+    summary = Text(f"{len(run.specs)} spec{'s' if len(run.specs) != 1 else ''}: ")
+    summary.append(", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s] or s is Status.PASS))
+    summary.append(" -> ")
+    summary.append(run.status.value.upper(), style=STYLES[run.status])
+    console.print(summary)
+
+
+def _render_spec(spec: SpecResult, console: Console, verbose: int) -> None:
+    title = Text(spec.name, style="bold")
+    title.append(f"  {spec.path}", style="dim")
+    if not spec.params:
+        console.print(title)
+        console.print(Text(f"FAIL: {spec.message}", style=STYLES[Status.FAIL]))
+        console.print()
+        return
+    table = Table(title=title, title_justify="left")
+    table.add_column("parameter")
+    table.add_column("shape", justify="right")
+    table.add_column("max abs err", justify="right", no_wrap=True)
+    table.add_column("max rel err", justify="right", no_wrap=True)
+    table.add_column("norm ratio", justify="right", no_wrap=True)
+    table.add_column("worst entry: analytic vs numeric", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for p in spec.params:
+        status = Text(p.status.value.upper(), style=STYLES[p.status])
+        if p.kink_entries:
+            status.append(f" ({p.kink_entries} at kink)", style="dim")
+        table.add_row(
+            Text(p.name),
+            _shape(p.shape),
+            f"{p.max_abs_error:.2e}",
+            Text(f"{p.max_rel_error:.2e}", style=STYLES[p.status]),
+            f"{p.norm_ratio:.2e}",
+            f"{_index(p.worst_index)}: {p.worst_analytic:.9g} vs {p.worst_numeric:.9g}",
+            status,
+        )
+    console.print(table)
+    console.print(_rule_text(spec))
+    if verbose:
+        for p in spec.params:
+            _render_worst_entries(p, console)
+    entries = sum(p.analytic.size for p in spec.params)
+    line = Text(f"E = {spec.loss:.9g}   {len(spec.params)} parameters, {entries} entries, {spec.seconds:.2f} s   ")
+    line.append(spec.status.value.upper(), style=STYLES[spec.status])
+    console.print(line)
+    console.print()
+
+
+def _render_worst_entries(p: ParamResult, console: Console) -> None:
+    table = Table(title=Text(f"{p.name}: worst entries"), title_justify="left", box=None, padding=(0, 2))
+    for column in ("index", "analytic", "numeric", "rel err", ""):
+        table.add_column(column, justify="right" if column != "index" else "left")
+    order = sorted(range(p.rel_error.size), key=lambda i: -p.rel_error.flat[i])[:WORST_ENTRIES]
+    for i in order:
+        index = tuple(int(k) for k in np.unravel_index(i, p.rel_error.shape))
+        table.add_row(_index(index), f"{p.analytic.flat[i]:.12g}", f"{p.numeric.flat[i]:.12g}",
+                      f"{p.rel_error.flat[i]:.2e}", "kink, checked one-sided" if p.kink.flat[i] else "")
+    console.print(table)
+
+
+def _rule_text(spec: SpecResult) -> Text:
+    assert spec.rule is not None
+    return Text("pass rule: " + spec.rule.describe(), style="dim")
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) if shape else "scalar"
+
+
+def _index(index: tuple[int, ...]) -> str:
+    return "[" + ", ".join(map(str, index)) + "]" if index else "[]"
