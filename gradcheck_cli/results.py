@@ -34,8 +34,8 @@ class Rule:
 
     def describe(self) -> str:
         return (
-            f"PASS if every rel <= {self.rtol:g} (WARN <= {self.warn_rtol:g}), "
-            f"rel = |a-n| / max(|a|, |n|, noise/rtol), "
+            f"PASS if every entry has rel <= {self.rtol:g}, WARN if <= {self.warn_rtol:g}, else FAIL\n"
+            f"  rel = |a-n| / max(|a|, |n|, noise/rtol), "
             f"noise = 8 eps|E|/h + 8 eps_{self.dtype} max|n| = {self.noise:.2g} at h = {self.eps:g}"
         )
 
