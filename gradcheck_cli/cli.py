@@ -26,14 +26,18 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 
 
 def make_console(color: str, stderr: bool = False) -> Console:
-    """rich honours NO_COLOR and drops color off a terminal; wide tables also fit in CI logs."""
+    """Color: ``--color always|never`` wins; ``auto`` lets rich decide (NO_COLOR, FORCE_COLOR, TTY).
+
+    Off a terminal (CI logs, pipes) tables get 160 columns instead of rich's 80, so they do not wrap.
+    """
     stream = sys.stderr if stderr else sys.stdout
-    force = {"always": True, "never": False}.get(color)
-    console = Console(file=stream, highlight=False, force_terminal=force, no_color=color == "never" or None)
-    if not console.is_terminal:
-        console = Console(file=stream, highlight=False, force_terminal=force, width=160,
-                          no_color=color == "never" or None)
-    return console
+    return Console(
+        file=stream,
+        highlight=False,
+        width=None if stream.isatty() else 160,
+        force_terminal={"always": True, "never": False}.get(color),
+        no_color={"always": False, "never": True}.get(color),
+    )
 
 
 def expand(paths: tuple[str, ...]) -> list[Path]:

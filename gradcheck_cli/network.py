@@ -93,7 +93,7 @@ def loss_and_kinks(net: Network, params: Params, x: Array, y: Array) -> tuple[fl
     finite difference between them says nothing about the derivative. Forward pass only.
     """
     fp = forward(net, params, x, y)
-    sides = [np.packbits(z > 0).tobytes() for layer, z in zip(net.layers, fp.z) if layer.activation.kinked]
+    sides = [np.packbits(z > 0).tobytes() for layer, z in zip(net.layers, fp.z, strict=True) if layer.activation.kinked]
     return fp.E, b"".join(sides)
 
 

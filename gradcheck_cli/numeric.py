@@ -1,7 +1,8 @@
 """The independent witness: central differences, entry by entry, from forward passes only.
 
 ``central_differences`` receives nothing but a function that maps parameters to the loss E (and
-the kink pattern of the forward pass); it cannot reach the backward pass or anything it computed. For every entry theta_i it evaluates
+the kink pattern of the forward pass); it cannot reach the backward pass or anything it computed.
+For every entry theta_i it evaluates
 
     dE/dtheta_i ~ (E(theta_i + h_i) - E(theta_i - h_i)) / (2 h_i),    h_i = eps * max(1, |theta_i|)
 
@@ -59,6 +60,7 @@ def central_differences(loss: Callable[[Params], tuple[float, bytes]], params: P
             kink[i] = pattern_plus != pattern or pattern_minus != pattern
             right[i] = (e_plus - e_base) / (upper - old)
             left[i] = (e_base - e_minus) / (old - lower)
-        for field_name, values in (("gradient", grad), ("step", step), ("kink", kink), ("left", left), ("right", right)):
-            getattr(witness, field_name)[name] = values.reshape(p.shape)
+        witness.gradient[name], witness.step[name] = grad.reshape(p.shape), step.reshape(p.shape)
+        witness.kink[name] = kink.reshape(p.shape)
+        witness.left[name], witness.right[name] = left.reshape(p.shape), right.reshape(p.shape)
     return witness

@@ -98,7 +98,7 @@ def _name(problem: Problem, path: str | Path) -> str:
 
 
 def _where_not_finite(fp: ForwardPass) -> str:
-    for l, (z, a) in enumerate(zip(fp.z, fp.a[1:]), start=1):
+    for l, (z, a) in enumerate(zip(fp.z, fp.a[1:], strict=True), start=1):
         for label, value in ((f"z{l}", z), (f"a{l}", a)):
             if not np.all(np.isfinite(value)):
                 return f"the forward pass overflows: {label} (layer {l}) is not finite"

@@ -93,7 +93,10 @@ def parse_spec(data: Any, source: SourceMap) -> Spec:
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
-        raise _translate(exc.errors(include_url=False)[0], source) from None
+        errors = exc.errors(include_url=False)
+        # a misspelled key also makes the key it was meant to be "missing": report the misspelling
+        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
+        raise _translate(errors[0], source) from None
 
 
 def _translate(error: Any, source: SourceMap) -> SpecError:
@@ -131,7 +134,9 @@ def _translate(error: Any, source: SourceMap) -> SpecError:
 
 def _is_union_tag(part: Any) -> bool:
     """pydantic puts the union member tried into error locations (e.g. 'int', "literal['lecun']")."""
-    return isinstance(part, str) and (part in ("int", "float", "str", "bool") or part.startswith(("literal[", "function-", "constrained-")))
+    if not isinstance(part, str):
+        return False
+    return part in ("int", "float", "str", "bool") or part.startswith(("literal[", "function-", "constrained-"))
 
 
 def _dotted(loc: KeyPath) -> str:

@@ -129,6 +129,7 @@ def load_yaml_text(text: str, name: str = "<spec>") -> tuple[Any, SourceMap]:
         raise SpecError(f"invalid YAML: {exc}", file=name) from None
     if node is None:
         raise SpecError("the file is empty", file=name, hint="a spec needs at least version, input, layers and loss")
+    source.lines[()] = node.start_mark.line + 1  # where to point for keys missing at the top
     return _construct(node, (), source), source
 
 

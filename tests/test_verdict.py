@@ -1,0 +1,155 @@
+"""The verdict: the witness is independent, correct gradients pass at any loss scale, wrong ones fail."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from conftest import SPECS
+from gradcheck_cli import layers, network
+from gradcheck_cli.compare import compare_parameter, make_rule
+from gradcheck_cli.network import backward, forward, loss_and_kinks
+from gradcheck_cli.numeric import Witness, central_differences
+from gradcheck_cli.ops import activations, losses
+from gradcheck_cli.results import Status
+from gradcheck_cli.runner import check_problem, load_problem
+
+# A small cousin of seed 004's first network: ReLU, no bias, row layout, sum of squares, randn
+# weights of scale 10, so the loss is about 1e8 and one finite difference carries ~1e-2 of
+# round-off. One input feature is scaled down 1e4 (an unnormalised input), so the row of dW1 that
+# it feeds is small: the entries where a fixed absolute tolerance breaks down.
+BIG_LOSS_SPEC = """
+    version: 1
+    seed: 4
+    layout: row
+    input: 60
+    layers:
+      - {units: 12, activation: relu, bias: none}
+      - {units: 4, bias: none}
+    loss: sse
+    data: {batch: 16}
+    init: {weights: 10.0}
+"""
+
+
+def big_loss_problem(write_spec):
+    problem = load_problem(write_spec(BIG_LOSS_SPEC))
+    problem.x[:, 0] *= 1e-4
+    return problem
+
+
+def witness_and_gradients(problem):
+    net = problem.network
+    fp = forward(net, problem.params, problem.x, problem.y)
+    analytic = backward(net, problem.params, fp, problem.y)
+    rule = make_rule(problem.spec.dtype, fp.E)
+    witness = central_differences(lambda p: loss_and_kinks(net, p, problem.x, problem.y), problem.params, rule.eps)
+    return fp.E, analytic, witness, rule
+
+
+def verdicts(gradients, witness, E, rule) -> dict[str, Status]:
+    return {n: compare_parameter(n, g, witness, E, rule).status for n, g in gradients.items()}
+
+
+def test_witness_never_touches_the_backward_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    problem = load_problem(SPECS / "seed000_three_layer_mean.yaml")
+    _, _, before, _ = witness_and_gradients(problem)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the numerical witness called backward code")
+
+    monkeypatch.setattr(network, "backward", forbidden)
+    monkeypatch.setattr(layers, "column_backward", forbidden)
+    monkeypatch.setattr(layers, "row_backward", forbidden)
+    for table in (activations.ACTIVATIONS, losses.LOSSES):
+        for name, entry in list(table.items()):
+            field = "backward" if table is activations.ACTIVATIONS else "gradient"
+            monkeypatch.setitem(table, name, dataclasses.replace(entry, **{field: forbidden}))
+    net = problem.network
+    after = central_differences(lambda p: loss_and_kinks(net, p, problem.x, problem.y), problem.params, 1e-6)
+    for name in before.gradient:
+        np.testing.assert_array_equal(before.gradient[name], after.gradient[name])
+
+
+def test_correct_gradient_passes_at_a_loss_of_1e7_and_wrong_ones_fail(write_spec) -> None:
+    E, analytic, witness, rule = witness_and_gradients(big_loss_problem(write_spec))
+    assert E > 1e7
+
+    assert set(verdicts(analytic, witness, E, rule).values()) == {Status.PASS}
+    for wrong in (
+        {n: g / 2 for n, g in analytic.items()},  # half_sse's derivative used for sse
+        {n: g * 1.001 for n, g in analytic.items()},  # off by 0.1 %
+        {n: -g for n, g in analytic.items()},
+    ):
+        assert set(verdicts(wrong, witness, E, rule).values()) == {Status.FAIL}
+
+
+def test_fixed_absolute_tolerance_would_reject_that_correct_gradient(write_spec) -> None:
+    """Why the floor scales with E: torch.autograd.gradcheck's rule (atol 1e-5, rtol 1e-3, eps 1e-6)
+    flags this correct gradient, because round-off alone exceeds its atol."""
+    _, analytic, witness, _ = witness_and_gradients(big_loss_problem(write_spec))
+    rejected = [not np.allclose(analytic[n], witness.gradient[n], rtol=1e-3, atol=1e-5) for n in analytic]
+    assert any(rejected)
+
+
+def test_entries_at_a_relu_kink_are_judged_one_sided() -> None:
+    """Seed 004's spiral puts a point at the origin; with zero biases its hidden pre-activations are
+    exactly 0, so every b1 entry straddles the ReLU kink."""
+    problem = load_problem(SPECS / "seed004_spiral_softmax_l2.yaml")
+    E, analytic, witness, rule = witness_and_gradients(problem)
+    result = compare_parameter("b1", analytic["b1"], witness, E, rule)
+    assert result.kink_entries == analytic["b1"].size
+    assert result.status is Status.PASS
+    for factor in (1.01, 0.5, -1.0):
+        assert compare_parameter("b1", analytic["b1"] * factor, witness, E, rule).status is Status.FAIL
+
+
+def _synthetic(n: np.ndarray) -> Witness:
+    return Witness(gradient={"p": n}, step={"p": np.full(n.shape, 1e-6)}, kink={"p": np.zeros(n.shape, bool)},
+                   left={"p": n}, right={"p": n})
+
+
+@pytest.mark.parametrize(
+    ("analytic", "numeric", "expected"),
+    [
+        ([1.0, -2.0], [1.0, -2.0], Status.PASS),
+        ([1.0, -2.0], [1.0 + 2e-7, -2.0], Status.PASS),  # within rtol 1e-6
+        ([1.0, -2.0], [1.0 + 1e-5, -2.0], Status.WARN),  # between 1e-6 and 1e-4
+        ([1.0, -2.0], [1.001, -2.0], Status.FAIL),
+        ([2.0, -2.0], [1.0, -2.0], Status.FAIL),  # factor 2 on one entry
+        ([1.0, 3e-12], [1.0, 1e-12], Status.PASS),  # both below the round-off floor (~1.8e-9)
+        ([1.0, 2e-6], [1.0, 1e-6], Status.FAIL),  # factor 2 above the floor
+        ([1.0, np.nan], [1.0, 0.5], Status.FAIL),
+        ([0.0, 0.0], [0.0, 0.0], Status.PASS),
+    ],
+)
+def test_control_matrix(analytic, numeric, expected) -> None:
+    rule = make_rule("float64", loss=0.5)
+    result = compare_parameter("p", np.array(analytic), _synthetic(np.array(numeric)), 0.5, rule)
+    assert result.status is expected
+
+
+def test_float32_spec_runs_in_float32_with_a_float64_witness() -> None:
+    problem = load_problem(SPECS / "functions" / "loss_half_sse_float32.yaml")
+    fp = forward(problem.network, problem.params, problem.x, problem.y)
+    assert fp.z[0].dtype == np.float32 and fp.a[-1].dtype == np.float32
+    result = check_problem(problem, "f32")
+    assert result.rule.dtype == "float32" and result.rule.rtol == 1e-3
+    assert all(p.numeric.dtype == np.float64 for p in result.params)
+    assert result.status is Status.PASS
+
+
+def test_overflow_is_reported_with_its_place(write_spec) -> None:
+    problem = load_problem(write_spec("""
+        version: 1
+        input: 1
+        layers: [{units: 1, activation: sigmoid}]
+        loss: binary_cross_entropy
+        data: {x: [[1000.0]], y: [[0.0]]}
+        parameters: {W1: [[10.0]], b1: [0.0]}
+    """))
+    result = check_problem(problem, "overflow")
+    assert result.status is Status.FAIL
+    assert "the loss E is inf" in result.message
