@@ -115,13 +115,13 @@ def list_functions(color: str) -> None:
         activations.add_column(column)
     for act in ACTIVATIONS.values():
         alpha = "" if act.default_alpha is None else f"default {act.default_alpha:g}"
-        activations.add_row(act.name, act.value, act.derivative, alpha)
+        activations.add_row(*map(Text, (act.name, act.value, act.derivative, alpha)))
     console.print(activations)
     losses = Table(title="losses (loss.name), per sample; reduction sum or mean over the batch", title_justify="left")
     for column in ("name", "value", "gradient", "targets"):
         losses.add_column(column)
     for loss in LOSSES.values():
-        losses.add_row(loss.name, loss.value, loss.derivative, loss.targets)
+        losses.add_row(*map(Text, (loss.name, loss.value, loss.derivative, loss.targets)))
     console.print(losses)
 
 

@@ -111,6 +111,7 @@ def test_list_shows_every_registered_function() -> None:
     for name in list(activations.ACTIVATIONS) + list(LOSSES):
         assert name in result.stdout
     assert "a (1 - a)" in result.stdout  # formulas, not just names
+    assert "(1 - y_k) ln(1 - a_k)]" in result.stdout  # brackets in formulas are text, not markup
 
 
 def test_validate_accepts_all_bundled_specs() -> None:
