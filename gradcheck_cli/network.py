@@ -75,7 +75,12 @@ def forward(net: Network, params: Params, x: Array, y: Array) -> ForwardPass:
             fp.z.append(z)
             fp.a.append(a)
             fp.caches.append(cache)
-        data_loss = net.loss.per_sample(a, y, net.layout.unit_axis).sum() / _batch_divisor(net, x)
+        output = net.layers[-1].activation.name
+        if output in net.loss.from_logits:  # the same value, computed without rounding a to 0 or 1
+            per_sample = net.loss.from_logits[output](fp.z[-1], y, net.layout.unit_axis)
+        else:
+            per_sample = net.loss.per_sample(a, y, net.layout.unit_axis)
+        data_loss = per_sample.sum() / _batch_divisor(net, x)
         weight_penalty = sum(float(np.sum(np.square(params[f"W{l}"]))) for l in range(1, len(net.layers) + 1))
         fp.E = float(data_loss) + 0.5 * net.l2 * weight_penalty
     return fp

@@ -69,7 +69,7 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
     net, spec = problem.network, problem.spec
     fp = forward(net, problem.params, problem.x, problem.y)
     name = _name(problem, path)
-    if not np.isfinite(fp.E):
+    if not _all_finite(fp):
         return SpecResult(path=path, status=Status.FAIL, name=name, loss=fp.E, message=_where_not_finite(fp))
     analytic = backward(net, problem.params, fp, problem.y)
 
@@ -95,6 +95,10 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
 
 def _name(problem: Problem, path: str | Path) -> str:
     return problem.spec.name or Path(path).stem
+
+
+def _all_finite(fp: ForwardPass) -> bool:
+    return bool(np.isfinite(fp.E)) and all(np.all(np.isfinite(q)) for q in fp.z + fp.a)
 
 
 def _where_not_finite(fp: ForwardPass) -> str:

@@ -119,3 +119,19 @@ def test_stable_forms_do_not_overflow() -> None:
     assert np.all(np.isfinite(ACTIVATIONS["sigmoid"].forward(big, Options(0.0, 0))))
     assert np.all(np.isfinite(ACTIVATIONS["softmax"].forward(big, Options(0.0, 0))))
     assert np.isfinite(LOSSES["softmax_cross_entropy"].per_sample(big, np.array([[0.0], [1.0]]), 0)).all()
+
+
+@pytest.mark.parametrize(
+    ("loss_name", "activation"),
+    [(name, act) for name, loss in sorted(LOSSES.items()) for act in sorted(loss.from_logits)],
+)
+def test_loss_from_logits_is_the_same_function_but_exact_at_saturation(loss_name: str, activation: str) -> None:
+    loss, act = LOSSES[loss_name], ACTIVATIONS[activation]
+    rng = np.random.default_rng(RNG_SEED)
+    options = Options(alpha=0.0, axis=0)
+    z = rng.standard_normal((3, 5))
+    y = targets_for(loss, (3, 5), 0, rng)
+    np.testing.assert_allclose(loss.from_logits[activation](z, y, 0), loss.per_sample(act.forward(z, options), y, 0),
+                               rtol=1e-12)
+    saturated = z * 100  # probabilities round to exactly 0 or 1 here
+    assert np.all(np.isfinite(loss.from_logits[activation](saturated, y, 0)))

@@ -145,11 +145,26 @@ def test_overflow_is_reported_with_its_place(write_spec) -> None:
     problem = load_problem(write_spec("""
         version: 1
         input: 1
-        layers: [{units: 1, activation: sigmoid}]
-        loss: binary_cross_entropy
-        data: {x: [[1000.0]], y: [[0.0]]}
-        parameters: {W1: [[10.0]], b1: [0.0]}
+        layers: [{units: 1, activation: tanh}, {units: 1}]
+        loss: half_sse
+        data: {x: [[1.0e300]], y: [[0.0]]}
+        parameters: {W1: [[1.0e10]], b1: [0.0]}
     """))
     result = check_problem(problem, "overflow")
     assert result.status is Status.FAIL
-    assert "the loss E is inf" in result.message
+    assert result.message == "the forward pass overflows: z1 (layer 1) is not finite"
+
+
+def test_saturated_sigmoid_with_binary_cross_entropy_is_no_false_alarm(write_spec) -> None:
+    """At z = +-24, 1 - sigmoid(z) is 4e-11 and keeps only 5 digits, so ln(1 - a) turns E into a
+    staircase where the targets say 0; the loss is evaluated from the logits instead, and the
+    correct gradient passes."""
+    problem = load_problem(write_spec("""
+        version: 1
+        input: 2
+        layers: [{units: 2, activation: sigmoid}]
+        loss: binary_cross_entropy
+        data: {x: [[1.0, -1.0], [-1.0, 1.0]], y: [[0, 1], [1, 0]]}  # confidently wrong outputs
+        parameters: {W1: [[12.0, -12.0], [-12.0, 12.0]], b1: [0.0, 0.0]}
+    """))
+    assert check_problem(problem, "saturated").status is Status.PASS

@@ -9,12 +9,18 @@ the network, once, for every loss.
 ``targets`` says what targets suit the loss, so the spec builder can check them and generate them:
 ``real`` (any finite numbers), ``class`` (one-hot or probability rows that sum to 1, or integer
 labels), ``binary`` (numbers in [0, 1]).
+
+``from_logits`` gives the same per-sample value computed from the output layer's pre-activation
+z, for the losses on probabilities: once a = sigmoid(z) rounds to 1, ln(1 - a) has lost every
+digit and E(theta) becomes a staircase that no finite difference can follow. The forward pass uses
+this exact form of the same function when the output activation matches; the backward pass still
+goes through dl/da and the activation's own derivative, as a derivation does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +38,7 @@ class Loss:
     gradient: Callable[[Array, Array, int], Array]
     targets: str  # "real" | "class" | "binary"
     needs_probabilities: bool = False  # outputs must lie in (0, 1): a sigmoid or softmax layer
+    from_logits: Mapping[str, Callable[[Array, Array, int], Array]] = field(default_factory=dict)
 
 
 def _log_softmax(a: Array, axis: int) -> Array:
@@ -80,6 +87,10 @@ CROSS_ENTROPY = Loss(
     gradient=lambda a, y, axis: -y / a,
     targets="class",
     needs_probabilities=True,
+    from_logits={
+        "softmax": lambda z, y, axis: -(y * _log_softmax(z, axis)).sum(axis=axis),
+        "sigmoid": lambda z, y, axis: (y * np.logaddexp(0.0, -z)).sum(axis=axis),  # -ln sigmoid(z)
+    },
 )
 
 SOFTMAX_CROSS_ENTROPY = Loss(
@@ -99,6 +110,9 @@ BINARY_CROSS_ENTROPY = Loss(
     gradient=lambda a, y, axis: (a - y) / (a * (1 - a)),
     targets="binary",
     needs_probabilities=True,
+    from_logits={  # -ln sigmoid(z) = softplus(-z), -ln(1 - sigmoid(z)) = softplus(z)
+        "sigmoid": lambda z, y, axis: (y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)).sum(axis=axis),
+    },
 )
 
 LOSSES: dict[str, Loss] = {
