@@ -41,12 +41,18 @@ def make_console(color: str, stderr: bool = False) -> Console:
 
 
 def expand(paths: tuple[str, ...]) -> list[Path]:
-    """Files as given; folders searched recursively for *.yaml / *.yml, sorted."""
+    """Files as given; folders searched recursively for *.yaml / *.yml, sorted.
+
+    A folder without any spec is a usage error: a CI gate pointed at the wrong folder must not pass.
+    """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()))
+            specs = sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+            if not specs:
+                raise click.UsageError(f"{raw}: no *.yaml or *.yml spec files in this folder")
+            found.extend(specs)
         else:
             found.append(path)
     return found

@@ -128,6 +128,12 @@ def test_bundled_small_specs_all_pass() -> None:
     assert len(report["specs"]) == len(small) >= 15
 
 
+def test_folder_without_specs_is_a_usage_error(tmp_path) -> None:
+    result = run("check", tmp_path)
+    assert result.exit_code == 2
+    assert "no *.yaml or *.yml spec files in this folder" in result.output
+
+
 def test_usage_error_exits_2() -> None:
     assert run("check").exit_code == 2
     assert run("check", "--format", "xml", "x.yaml").exit_code == 2
