@@ -33,7 +33,8 @@ def make_rule(dtype: str, loss: float, eps: float | None = None, rtol: float | N
     eps = eps or DEFAULT_EPS
     rtol = rtol or default_rtol
     warn_rtol = max(warn_rtol or default_warn, rtol)
-    return Rule(rtol=rtol, warn_rtol=warn_rtol, eps=eps, noise=float(fd_noise(loss, eps)), dtype=dtype)
+    return Rule(rtol=rtol, warn_rtol=warn_rtol, eps=eps, noise=float(fd_noise(loss, eps)), dtype=dtype,
+                fd_noise_factor=FD_NOISE_FACTOR, dtype_noise_factor=DTYPE_NOISE_FACTOR)
 
 
 def fd_noise(loss: float, h: np.ndarray | float) -> np.ndarray | float:

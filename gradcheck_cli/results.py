@@ -29,14 +29,17 @@ class Rule:
     rtol: float  # PASS when every entry's relative error is at most this
     warn_rtol: float  # WARN up to this, FAIL above
     eps: float  # relative step of the central differences
-    noise: float  # round-off scale of the finite differences, 8 * eps_mach * max(|E|, 1) / h at h = eps
+    noise: float  # round-off scale of the finite differences at h = eps (see compare.py)
     dtype: str
+    fd_noise_factor: float
+    dtype_noise_factor: float
 
     def describe(self) -> str:
         return (
             f"PASS if every entry has rel <= {self.rtol:g}, WARN if <= {self.warn_rtol:g}, else FAIL\n"
             f"  rel = |a-n| / max(|a|, |n|, noise/rtol), "
-            f"noise = 8 eps|E|/h + 8 eps_{self.dtype} max|n| = {self.noise:.2g} at h = {self.eps:g}"
+            f"noise = {self.fd_noise_factor:g} eps|E|/h + {self.dtype_noise_factor:g} eps_{self.dtype} max|n|"
+            f" = {self.noise:.2g} at h = {self.eps:g}"
         )
 
 

@@ -93,50 +93,70 @@ def parse_spec(data: Any, source: SourceMap) -> Spec:
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        # a misspelled key also makes the key it was meant to be "missing": report the misspelling
-        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
-        raise _translate(errors[0], source) from None
+        raise _translate(exc.errors(include_url=False), source) from None
 
 
-def _translate(error: Any, source: SourceMap) -> SpecError:
-    loc: KeyPath = tuple(part for part in error["loc"] if not _is_union_tag(part))
+_EXPECTED = {
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping of keys to values",
+    "model_type": "a mapping of keys to values",
+    "model_attributes_type": "a mapping of keys to values",
+}
+
+
+def _translate(errors: list[Any], source: SourceMap) -> SpecError:
+    """One message for the first problem; a field that accepts several kinds (a union) lists them all."""
+    # a misspelled key also makes the key it was meant to be "missing": report the misspelling
+    errors = sorted(errors, key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
+    loc = _clean(first["loc"])
     where = _dotted(loc)
-    kind, given = error["type"], error.get("input")
-    if kind == "extra_forbidden":
+    if first["type"] == "extra_forbidden":
         key = str(loc[-1])
         known = sorted(_fields_at(loc[:-1]))
         close = difflib.get_close_matches(key, known, n=1)
         hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(known)
         return source.error(loc, f"unknown key {key!r}" + (f" in {_dotted(loc[:-1])}" if loc[:-1] else ""), hint)
-    if kind == "missing":
+    if first["type"] == "missing":
         return source.error(loc, f"missing required key {where!r}", "add it")
-    if kind == "literal_error":
-        expected = error["ctx"]["expected"]
-        return source.error(loc, f"{where} must be {expected}, not {given!r}")
-    if kind == "model_type" or kind == "model_attributes_type":
-        return source.error(loc, f"{where} must be a mapping of keys to values, not {_kind(given)}")
-    if kind == "list_type":
-        return source.error(loc, f"{where} must be a list, not {_kind(given)}")
-    if kind in ("greater_than", "greater_than_equal"):
-        return source.error(loc, f"{where} must be {error['msg'].split('be ', 1)[-1]}, not {given!r}")
-    if kind == "too_short":
+    if first["type"] == "too_short":
         return source.error(loc, f"{where} must not be empty")
-    if kind in ("finite_number",):
-        return source.error(loc, f"{where} must be a finite number, not {given!r}")
-    if kind in ("int_type", "int_from_float", "float_type", "string_type", "dict_type", "bool_type"):
-        expected = {"int_type": "a whole number", "int_from_float": "a whole number",
-                    "float_type": "a number", "string_type": "text", "dict_type": "a mapping",
-                    "bool_type": "true or false"}[kind]
-        return source.error(loc, f"{where} must be {expected}, not {_kind(given)} {given!r}"[:200])
-    return source.error(loc, f"{where}: {error['msg']}")
+    alternatives = dict.fromkeys(_expected(e) for e in errors if _clean(e["loc"]) == loc)
+    return source.error(loc, f"{where} must be {' or '.join(alternatives)}, not {_describe(first.get('input'))}")
 
 
-def _is_union_tag(part: Any) -> bool:
-    """pydantic puts the union member tried into error locations (e.g. 'int', "literal['lecun']")."""
-    if not isinstance(part, str):
-        return False
-    return part in ("int", "float", "str", "bool") or part.startswith(("literal[", "function-", "constrained-"))
+def _expected(error: Any) -> str:
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind == "literal_error":
+        return str(ctx["expected"])
+    if kind == "greater_than":
+        return f"greater than {ctx['gt']:g}"
+    if kind == "greater_than_equal":
+        return f"at least {ctx['ge']:g}"
+    return _EXPECTED.get(kind, str(error["msg"]).lower())
+
+
+def _clean(loc: tuple[Any, ...]) -> KeyPath:
+    """pydantic puts the union member it tried into error locations (e.g. 'float', "literal['lecun']")."""
+    return tuple(part for part in loc if not (
+        isinstance(part, str) and (part in ("int", "float", "str", "bool")
+                                   or part.startswith(("literal[", "function-", "constrained-")))))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return f"text {value[:40]!r}"
+    return {list: "a list", dict: "a mapping", type(None): "empty"}.get(type(value), type(value).__name__)
 
 
 def _dotted(loc: KeyPath) -> str:
@@ -144,11 +164,6 @@ def _dotted(loc: KeyPath) -> str:
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "the spec"
-
-
-def _kind(value: Any) -> str:
-    return {bool: "a boolean", str: "text", list: "a list", dict: "a mapping", type(None): "empty"}.get(
-        type(value), type(value).__name__)
 
 
 def _fields_at(loc: KeyPath) -> set[str]:

@@ -37,7 +37,7 @@ CASES = {
     "boolean from NO": (GOOD_HEAD.replace("input: 2", "input: NO") + "    loss: half_sse\n", 2,
                         r"input must be a whole number, not text 'NO'"),
     "bad literal": (GOOD_HEAD + "    loss: half_sse\n    layout: rows\n", 7,
-                    r"layout must be 'column' or 'row', not 'rows'"),
+                    r"layout must be 'column' or 'row', not text 'rows'"),
     "duplicate key": (GOOD_HEAD + "    loss: half_sse\n    input: 3\n", 7, r"duplicate key 'input' on lines 2 and 7"),
     "alpha where none applies": (GOOD_HEAD.replace("activation: sigmoid}\n      - {units: 2",
                                                    "activation: sigmoid, alpha: 0.1}\n      - {units: 2")
