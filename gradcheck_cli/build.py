@@ -93,6 +93,9 @@ def _data(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray, np.n
     explicit = data.x is not None or data.y is not None
     if explicit and data.batch is not None:
         raise source.error(("data", "batch"), "give either data.x and data.y, or data.batch, not both")
+    if explicit and data.generator != "normal":
+        raise source.error(("data", "generator"), "a generator only applies to generated data",
+                           "remove data.x and data.y, or the generator")
     if explicit:
         if data.x is None or data.y is None:
             missing = "x" if data.x is None else "y"

@@ -72,6 +72,13 @@ CASES = {
     "anchor": (GOOD_HEAD + "    loss: &l half_sse\n", 6, r"anchors and aliases .* are not allowed"),
     "explicit tag": (GOOD_HEAD + "    loss: !!python/name:os.system half_sse\n", 6, r"explicit YAML tags"),
     "empty file": ("", None, r"the file is empty"),
+    "generator with explicit data": (GOOD_HEAD + "    loss: half_sse\n    data:\n      x: [[1, 2]]\n"
+                                     "      y: [[0, 1]]\n      generator: spiral\n", 10,
+                                     r"a generator only applies to generated data"),
+    "union field": (GOOD_HEAD + "    loss: half_sse\n    init: {weights: abc}\n", 7,
+                    r"init\.weights must be a number or 'lecun', not text 'abc'"),
+    "float where a count is meant": (GOOD_HEAD + "    loss: half_sse\n    data: {batch: 2.5}\n", 7,
+                                     r"data\.batch must be a whole number, not 2\.5"),
 }
 
 
