@@ -11,7 +11,8 @@ where R divides by the batch size m for ``reduction: mean``. Backward:
     delta^l = f_l'(z^l) * (W^(l+1))^T delta^(l+1)
     dE/dW^l = delta^l (a^(l-1))^T + l2 W^l,   dE/db^l = sum over samples of delta^l
 
-``loss_value`` runs the forward pass only; the numerical witness calls nothing else.
+``loss_value`` and ``loss_and_kinks`` run the forward pass only; the numerical witness calls nothing
+else.
 """
 
 from __future__ import annotations
