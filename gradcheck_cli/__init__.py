@@ -1,3 +1,45 @@
-"""gradcheck: verify backpropagation derivations against central finite differences."""
+"""gradcheck: verify backpropagation derivations against central finite differences.
+
+The Python API, for notebooks and other tools::
+
+    import gradcheck_cli
+    report = gradcheck_cli.check("specs/seed002_two_layer_sigmoid.yaml")   # or a dict spec
+    report.status, report.loss, [(p.name, p.max_rel_error, p.status) for p in report.params]
+
+``check`` returns a :class:`Report` with the fields of the JSON report; it raises
+:class:`SpecError` for a spec that cannot be read or is invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from gradcheck_cli.errors import SpecError
+from gradcheck_cli.results import ParamResult, SpecResult, Status
 
 __version__ = "0.1.0"
+
+Report = SpecResult
+
+
+def check(path_or_spec: str | Path | Mapping[str, Any], *, eps: float | None = None, rtol: float | None = None,
+          warn_rtol: float | None = None) -> Report:
+    """Check one spec, given as a file path or as the spec's data (a mapping, as YAML would load)."""
+    from gradcheck_cli.build import build_problem
+    from gradcheck_cli.runner import Overrides, check_problem, load_problem
+    from gradcheck_cli.spec_model import parse_spec
+    from gradcheck_cli.yaml_loader import SourceMap
+
+    if isinstance(path_or_spec, Mapping):
+        source = SourceMap("<spec>")
+        problem = build_problem(parse_spec(dict(path_or_spec), source), source)
+        label = "<spec>"
+    else:
+        problem = load_problem(path_or_spec)
+        label = str(path_or_spec)
+    return check_problem(problem, label, Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol))
+
+
+__all__ = ["ParamResult", "Report", "SpecError", "Status", "check", "__version__"]

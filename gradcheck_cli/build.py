@@ -10,7 +10,7 @@ layout here. Class targets become one-hot arrays.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,7 @@ class Problem:
     params: Params
     x: np.ndarray
     y: np.ndarray
+    lines: dict[str, int] = field(default_factory=dict)  # parameter (and "expect") -> its line in the spec
 
 
 def build_problem(spec: Spec, source: SourceMap) -> Problem:
@@ -50,7 +51,21 @@ def build_problem(spec: Spec, source: SourceMap) -> Problem:
         params={name: value.astype(dtype) for name, value in params.items()},
         x=np.ascontiguousarray(layout.from_rows(x_rows).astype(dtype)),
         y=np.ascontiguousarray(layout.from_rows(y_rows).astype(dtype)),
+        lines=_parameter_lines(network, source),
     )
+
+
+def _parameter_lines(net: Network, source: SourceMap) -> dict[str, int]:
+    """The explicit value's line if the spec gives one, else the line of the parameter's layer;
+    and the line of ``expect:``, for an annotation when an expected failure passes."""
+    lines = {}
+    for name in net.parameter_names():
+        line = source.lines.get(("parameters", name)) or source.line(("layers", int(name[1:]) - 1))
+        if line is not None:
+            lines[name] = line
+    if ("expect",) in source.lines:
+        lines["expect"] = source.lines[("expect",)]
+    return lines
 
 
 def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:

@@ -6,8 +6,11 @@ Exit codes: 0 every check passed (warnings allowed), 1 some gradient check faile
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.console import Console
@@ -15,58 +18,60 @@ from rich.table import Table
 from rich.text import Text
 
 from gradcheck_cli import __version__
+from gradcheck_cli.discover import DiscoveryError, Target, discover, parse_shard, shard
 from gradcheck_cli.errors import ExitCode
 from gradcheck_cli.ops.activations import ACTIVATIONS
 from gradcheck_cli.ops.losses import LOSSES
-from gradcheck_cli.reporters import REPORTERS
+from gradcheck_cli.progress import RunProgress
+from gradcheck_cli.reporters import REPORTERS, ReportOptions
 from gradcheck_cli.results import RunResult, Status
-from gradcheck_cli.runner import Overrides, check_paths, validate_paths
+from gradcheck_cli.runner import Overrides, check_targets, validate_targets
+from gradcheck_cli.spec_model import json_schema
 
-SPEC_SUFFIXES = (".yaml", ".yml")
 
-
-def make_console(color: str, stderr: bool = False) -> Console:
+def make_console(color: str, stderr: bool = False, file: TextIO | None = None) -> Console:
     """Color: ``--color always|never`` wins; ``auto`` lets rich decide (NO_COLOR, FORCE_COLOR, TTY).
 
-    Off a terminal (CI logs, pipes) tables get 160 columns instead of rich's 80, so they do not wrap.
+    Off a terminal (CI logs, pipes, files) tables get 160 columns instead of rich's 80.
     """
-    stream = sys.stderr if stderr else sys.stdout
+    stream = file or (sys.stderr if stderr else sys.stdout)
     return Console(
         file=stream,
         highlight=False,
         width=None if stream.isatty() else 160,
-        force_terminal={"always": True, "never": False}.get(color),
-        no_color={"always": False, "never": True}.get(color),
+        force_terminal={"always": True, "never": False}.get(color) if file is None else False,
+        no_color={"always": False, "never": True}.get(color) if file is None else True,
     )
 
 
-def expand(paths: tuple[str, ...]) -> list[Path]:
-    """Files as given; folders searched recursively for *.yaml / *.yml, sorted.
-
-    A folder without any spec is a usage error: a CI gate pointed at the wrong folder must not pass.
-    """
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            specs = sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
-            if not specs:
-                raise click.UsageError(f"{raw}: no *.yaml or *.yml spec files in this folder")
-            found.extend(specs)
-        else:
-            found.append(path)
-    return found
+def targets_from(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: bool) -> list[Target]:
+    try:
+        targets = discover(list(specs))
+        if shard_text:
+            targets = shard(targets, *parse_shard(shard_text))
+    except (DiscoveryError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from None
+    if skip_non_specs:
+        targets = [Target(t.path, explicit=False) for t in targets]
+    return targets
 
 
-def report_errors(run: RunResult, color: str) -> None:
+def report_problems(run: RunResult, color: str) -> None:
+    """Errors and skipped files: one line each on stderr."""
     err = make_console(color, stderr=True)
     for spec in run.specs:
         if spec.status is Status.ERROR:
             err.print(Text(spec.message, style="red"), soft_wrap=True)
+        elif spec.status is Status.SKIP:
+            err.print(Text(spec.message, style="dim"), soft_wrap=True)
 
 
 color_option = click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
-                            show_default=True, help="Color the output (NO_COLOR is honoured in auto).")
+                            show_default=True, help="Color the output (auto honours NO_COLOR and FORCE_COLOR).")
+shard_option = click.option("--shard", "shard_text", metavar="I/N",
+                            help="Check only the I-th of N deterministic shards of the specs (for CI matrices).")
+skip_option = click.option("--skip-non-specs", is_flag=True,
+                           help="Skip YAML files without a 'version' key even when named explicitly (pre-commit).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,35 +85,61 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("specs", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="table", show_default=True,
-              help="Report format on stdout.")
+@click.option("--format", "fmt", type=click.Choice(list(REPORTERS)), default="table", show_default=True,
+              help="Report format.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the report to this file; the table still goes to the terminal.")
 @click.option("--values", is_flag=True, help="JSON: include the full analytic and numeric arrays.")
 @click.option("-v", "--verbose", count=True, help="Table: list the worst entries of each parameter.")
 @click.option("--eps", type=click.FloatRange(min=0, min_open=True), help="Relative finite-difference step.")
 @click.option("--rtol", type=click.FloatRange(min=0, min_open=True), help="Largest relative error that passes.")
 @click.option("--warn-rtol", type=click.FloatRange(min=0, min_open=True), help="Largest relative error that warns.")
+@click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
+              help="What makes the exit code 1.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
+              help="Check specs in this many parallel processes.")
+@shard_option
+@skip_option
 @color_option
-def check(specs: tuple[str, ...], fmt: str, values: bool, verbose: int, eps: float | None, rtol: float | None,
-          warn_rtol: float | None, color: str) -> None:
-    """Check the gradients of every SPEC (files, or folders searched for *.yaml)."""
-    run = check_paths(expand(specs), Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol))
-    report_errors(run, color)
-    REPORTERS[fmt](run, make_console(color), verbose=verbose, values=values)
-    sys.exit(int(run.exit_code))
+def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, verbose: int, eps: float | None,
+          rtol: float | None, warn_rtol: float | None, fail_on: str, jobs: int, shard_text: str | None,
+          skip_non_specs: bool, color: str) -> None:
+    """Check the gradients of every SPEC: files, folders (searched for *.yaml, *.yml) or globs."""
+    targets = targets_from(specs, shard_text, skip_non_specs)
+    options = ReportOptions(verbose=verbose, values=values, fail_on=fail_on)
+    machine_on_stdout = fmt != "table" and output is None
+    with RunProgress(make_console(color, stderr=True), len(targets), enabled=not machine_on_stdout) as progress:
+        run = check_targets(targets, Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol), jobs, progress)
+    report_problems(run, color)
+    if output is not None:
+        with output.open("w", encoding="utf-8") as handle:
+            REPORTERS[fmt](run, make_console(color, file=handle), options)
+        REPORTERS["table"](run, make_console(color), options)
+    else:
+        REPORTERS[fmt](run, make_console(color), options)
+    sys.exit(int(run.exit_code(fail_on)))
 
 
 @cli.command()
 @click.argument("specs", nargs=-1, required=True)
+@shard_option
+@skip_option
 @color_option
-def validate(specs: tuple[str, ...], color: str) -> None:
+def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: bool, color: str) -> None:
     """Check that every SPEC is valid, without computing gradients."""
-    run = validate_paths(expand(specs))
-    report_errors(run, color)
+    run = validate_targets(targets_from(specs, shard_text, skip_non_specs))
+    report_problems(run, color)
     console = make_console(color)
     for spec in run.specs:
-        if spec.status is not Status.ERROR:
+        if spec.status is Status.PASS:
             console.print(Text(f"{spec.path}: valid ({spec.name})"))
-    sys.exit(int(run.exit_code))
+    sys.exit(int(run.exit_code()))
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the spec format (for editors and validators)."""
+    click.echo(json.dumps(json_schema(), indent=2))
 
 
 @cli.command(name="list")

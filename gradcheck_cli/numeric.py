@@ -38,11 +38,19 @@ class Witness:
     right: Params = field(default_factory=dict)
 
 
-def central_differences(loss: Callable[[Params], tuple[float, bytes]], params: Params, eps: float) -> Witness:
-    """Central differences of ``loss`` for every entry of every parameter, in float64."""
+PROGRESS_EVERY = 2000  # entries between two progress reports
+
+
+def central_differences(loss: Callable[[Params], tuple[float, bytes]], params: Params, eps: float,
+                        progress: Callable[[int, int], None] | None = None) -> Witness:
+    """Central differences of ``loss`` for every entry of every parameter, in float64.
+
+    ``progress(done, total)`` is called every few thousand entries, for a progress bar.
+    """
     work = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
     e_base, pattern = loss(work)
     witness = Witness()
+    total, done = sum(p.size for p in work.values()), 0
     for name, p in work.items():
         flat = p.reshape(-1)  # a view: writing flat[i] perturbs the parameter the loss reads
         grad, step, kink = np.empty(flat.size), np.empty(flat.size), np.zeros(flat.size, dtype=bool)
@@ -60,6 +68,9 @@ def central_differences(loss: Callable[[Params], tuple[float, bytes]], params: P
             kink[i] = pattern_plus != pattern or pattern_minus != pattern
             right[i] = (e_plus - e_base) / (upper - old)
             left[i] = (e_base - e_minus) / (old - lower)
+            done += 1
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done, total)
         witness.gradient[name], witness.step[name] = grad.reshape(p.shape), step.reshape(p.shape)
         witness.kink[name] = kink.reshape(p.shape)
         witness.left[name], witness.right[name] = left.reshape(p.shape), right.reshape(p.shape)

@@ -11,6 +11,7 @@ from gradcheck_cli.errors import ExitCode
 
 
 class Status(str, Enum):
+    SKIP = "skip"  # found by searching a folder, but not a spec
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
@@ -18,8 +19,19 @@ class Status(str, Enum):
 
     @staticmethod
     def worst(statuses: list[Status]) -> Status:
-        order = [Status.PASS, Status.WARN, Status.FAIL, Status.ERROR]
+        order = [Status.SKIP, Status.PASS, Status.WARN, Status.FAIL, Status.ERROR]
         return max(statuses, key=order.index, default=Status.PASS)
+
+
+class Gate(str, Enum):
+    """What a spec's result means for a CI gate, given ``--fail-on`` and the spec's ``expect``."""
+
+    OK = "ok"
+    FAILED = "failed"
+    XFAIL = "xfail"  # expect: fail, and it failed: the gate passes
+    XPASS = "xpass"  # expect: fail, but it passed: the gate fails (strict, like pytest's xfail)
+    ERROR = "error"
+    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,19 @@ class SpecResult:
     rule: Rule | None = None
     message: str = ""  # the error for ERROR; what went wrong for a FAIL that has no table
     seconds: float = 0.0
+    line: int | None = None  # where in the spec file the error is, for ERROR
+    expect: str = "pass"  # "fail" for a spec that demonstrates a failure on purpose
+    lines: dict[str, int] = field(default_factory=dict)  # parameter -> line of its layer in the spec
+
+    def gate(self, fail_on: str = "fail") -> Gate:
+        if self.status is Status.ERROR:
+            return Gate.ERROR
+        if self.status is Status.SKIP:
+            return Gate.SKIPPED
+        failed = self.status is Status.FAIL or (fail_on == "warn" and self.status is Status.WARN)
+        if self.expect == "fail":
+            return Gate.XFAIL if failed else Gate.XPASS
+        return Gate.FAILED if failed else Gate.OK
 
 
 @dataclass(frozen=True)
@@ -84,7 +109,11 @@ class RunResult:
     def status(self) -> Status:
         return Status.worst([spec.status for spec in self.specs])
 
-    @property
-    def exit_code(self) -> ExitCode:
-        """2 if any spec is invalid, else 1 if any check failed, else 0 (warnings pass)."""
-        return {Status.ERROR: ExitCode.USER_ERROR, Status.FAIL: ExitCode.CHECK_FAILED}.get(self.status, ExitCode.OK)
+    def exit_code(self, fail_on: str = "fail") -> ExitCode:
+        """2 if any spec is invalid, else 1 if any gate failed, else 0 (warnings pass unless fail_on=warn)."""
+        gates = {spec.gate(fail_on) for spec in self.specs}
+        if Gate.ERROR in gates:
+            return ExitCode.USER_ERROR
+        if gates & {Gate.FAILED, Gate.XPASS}:
+            return ExitCode.CHECK_FAILED
+        return ExitCode.OK

@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from gradcheck_cli.errors import SpecError
+from gradcheck_cli.ops.activations import ACTIVATIONS
+from gradcheck_cli.ops.losses import LOSSES
 from gradcheck_cli.yaml_loader import KeyPath, SourceMap
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -81,15 +83,19 @@ class Spec(_Model):
     init: InitSpec = InitSpec()
     parameters: dict[str, Any] = {}
     check: CheckSpec = CheckSpec()
+    expect: Literal["pass", "fail"] = "pass"  # fail: a failure demonstrated on purpose (strict xfail)
+
+
+class NotASpecError(SpecError):
+    """YAML that is not a gradcheck spec at all; skipped when found by searching a folder."""
 
 
 def parse_spec(data: Any, source: SourceMap) -> Spec:
     """Validate loaded YAML data as a :class:`Spec`; the first problem becomes a :class:`SpecError`."""
-    if not isinstance(data, dict):
-        raise source.error((), "a spec must be a mapping of keys to values",
-                           hint="start with 'version: 1'")
-    if "version" not in data:
-        raise source.error((), "not a gradcheck spec: no 'version' key", hint="add 'version: 1' at the top")
+    if not isinstance(data, dict) or "version" not in data:
+        what = "no 'version' key" if isinstance(data, dict) else "not a mapping of keys to values"
+        raise NotASpecError(f"not a gradcheck spec: {what}", file=source.file, line=source.line(()),
+                            hint="a spec starts with 'version: 1'")
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:
@@ -188,3 +194,17 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
             if found is not None:
                 return found
     return None
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the format, from the models, with the registries' names as enums."""
+    schema = Spec.model_json_schema()
+    defs = schema["$defs"]
+    schema["title"] = "gradcheck spec, format version 1"
+    defs["LayerSpec"]["properties"]["activation"]["enum"] = sorted(ACTIVATIONS)
+    defs["LossSpec"]["properties"]["name"]["enum"] = sorted(LOSSES)
+    schema["properties"]["loss"] = {  # the shorthand `loss: half_sse` is allowed too
+        "anyOf": [{"$ref": "#/$defs/LossSpec"}, {"type": "string", "enum": sorted(LOSSES)}]
+    }
+    schema["properties"]["parameters"]["propertyNames"] = {"pattern": "^[Wb][1-9][0-9]*$"}
+    return schema

@@ -20,8 +20,8 @@ GOOD_HEAD = """
 CASES = {
     # name: (spec text, expected line, pattern the message must contain)
     "invalid yaml": ("version: 1\ninput: [2\nlayers: 3\n", 3, r"invalid YAML"),
-    "not a mapping": ("- 1\n- 2\n", 1, r"a spec must be a mapping"),
-    "no version": ("input: 2\n", 1, r"not a gradcheck spec: no 'version' key; add 'version: 1'"),
+    "not a mapping": ("- 1\n- 2\n", 1, r"not a gradcheck spec: not a mapping of keys to values"),
+    "no version": ("input: 2\n", 1, r"not a gradcheck spec: no 'version' key; a spec starts with 'version: 1'"),
     "unknown key": (GOOD_HEAD + "    los: half_sse\n", 6, r"unknown key 'los'; did you mean 'loss'\?"),
     "unknown nested key": (GOOD_HEAD.replace("units: 3,", "unit: 3,") + "    loss: half_sse\n", 4,
                            r"unknown key 'unit' in layers\[0\]; did you mean 'units'\?"),

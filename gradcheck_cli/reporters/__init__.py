@@ -1,8 +1,15 @@
-"""Reporters format a :class:`~gradcheck_cli.results.RunResult`; they compute nothing."""
+"""Reporters format a :class:`~gradcheck_cli.results.RunResult`; they compute nothing.
 
+Each is ``render(run, console, options)``; the machine formats write raw text to
+``console.file``, the table prints through rich.
+"""
+
+from gradcheck_cli.reporters.github import render_github
 from gradcheck_cli.reporters.json_report import render_json
+from gradcheck_cli.reporters.junit import render_junit
+from gradcheck_cli.reporters.options import ReportOptions
 from gradcheck_cli.reporters.table import render_table
 
-REPORTERS = {"table": render_table, "json": render_json}
+REPORTERS = {"table": render_table, "json": render_json, "junit": render_junit, "github": render_github}
 
-__all__ = ["REPORTERS", "render_json", "render_table"]
+__all__ = ["REPORTERS", "ReportOptions"]

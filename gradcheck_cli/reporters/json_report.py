@@ -12,37 +12,40 @@ from typing import Any
 
 from rich.console import Console
 
+from gradcheck_cli.reporters.options import DEFAULT_OPTIONS, ReportOptions
 from gradcheck_cli.results import ParamResult, RunResult, SpecResult
 
 FORMAT_VERSION = 1
 
 
-def render_json(run: RunResult, console: Console, *, verbose: int = 0, values: bool = False) -> None:
-    console.file.write(json.dumps(run_record(run, values=values), indent=2) + "\n")
+def render_json(run: RunResult, console: Console, options: ReportOptions) -> None:
+    console.file.write(json.dumps(run_record(run, options), indent=2) + "\n")
 
 
-def run_record(run: RunResult, *, values: bool = False) -> dict[str, Any]:
+def run_record(run: RunResult, options: ReportOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
         "status": run.status.value,
-        "exit_code": int(run.exit_code),
-        "specs": [spec_record(spec, values=values) for spec in run.specs],
+        "exit_code": int(run.exit_code(options.fail_on)),
+        "specs": [spec_record(spec, options) for spec in run.specs],
     }
 
 
-def spec_record(spec: SpecResult, *, values: bool = False) -> dict[str, Any]:
+def spec_record(spec: SpecResult, options: ReportOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
     rule = spec.rule
     return {
         "path": spec.path,
         "name": spec.name,
         "status": spec.status.value,
+        "expect": spec.expect,
+        "gate": spec.gate(options.fail_on).value,
         "loss": _number(spec.loss),
         "message": spec.message or None,
         "rule": None if rule is None else {
             "rtol": rule.rtol, "warn_rtol": rule.warn_rtol, "eps": rule.eps,
             "noise": _number(rule.noise), "dtype": rule.dtype,
         },
-        "parameters": [param_record(p, values=values) for p in spec.params],
+        "parameters": [param_record(p, values=options.values) for p in spec.params],
     }
 
 

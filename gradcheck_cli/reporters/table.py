@@ -11,28 +11,39 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gradcheck_cli.results import ParamResult, RunResult, SpecResult, Status
+from gradcheck_cli.reporters.options import ReportOptions
+from gradcheck_cli.results import Gate, ParamResult, RunResult, SpecResult, Status
 
 STYLES = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.ERROR: "bold red"}
 WORST_ENTRIES = 5
 
 
-def render_table(run: RunResult, console: Console, *, verbose: int = 0, values: bool = False) -> None:
+GATE_NOTES = {Gate.XFAIL: "expected to fail: gate passes", Gate.XPASS: "expected to fail, but passed: gate fails"}
+
+
+def render_table(run: RunResult, console: Console, options: ReportOptions) -> None:
     for spec in run.specs:
-        if spec.status is Status.ERROR:
-            continue  # errors are one line each on stderr, printed by the CLI
-        _render_spec(spec, console, verbose)
+        if spec.status in (Status.ERROR, Status.SKIP):
+            continue  # one line each on stderr, printed by the CLI
+        _render_spec(spec, console, options)
     counts = {status: sum(s.status is status for s in run.specs) for status in Status}
     summary = Text(f"{len(run.specs)} spec{'s' if len(run.specs) != 1 else ''}: ")
     summary.append(", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s] or s is Status.PASS))
+    expected = sum(s.gate(options.fail_on) is Gate.XFAIL for s in run.specs)
+    if expected:
+        summary.append(f" ({expected} expected to fail)")
+    code = run.exit_code(options.fail_on)
     summary.append(" -> ")
-    summary.append(run.status.value.upper(), style=STYLES[run.status])
+    summary.append(["PASS", "FAIL", "ERROR"][code], style=["green", "red", "bold red"][code])
     console.print(summary)
 
 
-def _render_spec(spec: SpecResult, console: Console, verbose: int) -> None:
+def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> None:
     title = Text(spec.name, style="bold")
     title.append(f"  {spec.path}", style="dim")
+    gate = spec.gate(options.fail_on)
+    if gate in GATE_NOTES:
+        title.append(f"  ({GATE_NOTES[gate]})", style="yellow")
     if not spec.params:
         console.print(title)
         console.print(Text(f"FAIL: {spec.message}", style=STYLES[Status.FAIL]))
@@ -61,7 +72,7 @@ def _render_spec(spec: SpecResult, console: Console, verbose: int) -> None:
         )
     console.print(table)
     console.print(_rule_text(spec))
-    if verbose:
+    if options.verbose:
         for p in spec.params:
             _render_worst_entries(p, console)
     entries = sum(p.analytic.size for p in spec.params)

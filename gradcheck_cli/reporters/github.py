@@ -1,0 +1,61 @@
+"""GitHub Actions workflow commands: an annotation on the spec file's line for every problem.
+
+``::error file=PATH,line=N,title=T::MESSAGE`` for failures and unreadable specs, ``::warning`` for
+warnings. Messages escape % and line breaks, property values also ':' and ','. GitHub shows at most
+10 annotations of each kind per step, so the table still belongs in the log next to these.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from gradcheck_cli.reporters.options import ReportOptions, failure_summary
+from gradcheck_cli.results import Gate, RunResult, SpecResult, Status
+
+
+def render_github(run: RunResult, console: Console, options: ReportOptions) -> None:
+    lines = [line for spec in run.specs for line in _annotations(spec, options)]
+    gates = [spec.gate(options.fail_on) for spec in run.specs]
+    failed = sum(g in (Gate.FAILED, Gate.XPASS, Gate.ERROR) for g in gates)
+    lines.append(f"gradcheck: {len(run.specs)} specs, {failed} failing the gate")
+    console.file.write("\n".join(lines) + "\n")
+
+
+def _annotations(spec: SpecResult, options: ReportOptions) -> list[str]:
+    gate = spec.gate(options.fail_on)
+    if spec.status is Status.ERROR:
+        return [command("error", spec.path, spec.line, "gradcheck: invalid spec", spec.message)]
+    if gate is Gate.XPASS:
+        return [command("error", spec.path, spec.lines.get("expect"), "gradcheck: unexpected pass",
+                        "expected to fail (expect: fail), but every check passed")]
+    if spec.status is Status.SKIP or gate is Gate.XFAIL:
+        return []
+    if not spec.params and spec.status is Status.FAIL:
+        return [command("error", spec.path, None, "gradcheck: forward pass", spec.message)]
+    out = []
+    for p in spec.params:
+        if p.status is Status.PASS:
+            continue
+        level = "error" if p.status is Status.FAIL or options.fail_on == "warn" else "warning"
+        assert spec.rule is not None
+        limit = spec.rule.warn_rtol if p.status is Status.FAIL else spec.rule.rtol
+        message = failure_summary(p.max_rel_error, limit, p.worst_index, p.worst_analytic, p.worst_numeric)
+        out.append(command(level, spec.path, spec.lines.get(p.name), f"gradcheck: {p.name} {p.status.value.upper()}",
+                           message))
+    return out
+
+
+def command(level: str, path: str, line: int | None, title: str, message: str) -> str:
+    properties = [f"file={escape_property(path)}"]
+    if line is not None:
+        properties.append(f"line={line}")
+    properties.append(f"title={escape_property(title)}")
+    return f"::{level} {','.join(properties)}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")

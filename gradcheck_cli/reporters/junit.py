@@ -1,0 +1,82 @@
+"""JUnit XML for CI test tabs (GitHub Actions report actions, GitLab, Jenkins).
+
+One testsuite per spec, one testcase per parameter. ``classname`` is the spec's path and ``name``
+the parameter, so every (classname, name) pair is unique: GitLab keeps only the first of
+duplicates. ``file`` is set on every testcase (pytest's writer leaves it out). A spec that cannot
+be read is one testcase with an ``<error>``; a folder file that is not a spec is ``<skipped>``;
+an expected failure (``expect: fail``) is ``<skipped>`` like pytest's xfail, and one that
+unexpectedly passes is a ``<failure>``.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from rich.console import Console
+
+from gradcheck_cli.reporters.options import ReportOptions, failure_summary
+from gradcheck_cli.results import Gate, ParamResult, RunResult, SpecResult, Status
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def render_junit(run: RunResult, console: Console, options: ReportOptions) -> None:
+    root = ET.Element("testsuites", name="gradcheck")
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    for spec in run.specs:
+        suite = _suite(spec, options)
+        root.append(suite)
+        for key in totals:
+            totals[key] += int(suite.get(key, "0"))
+    root.attrib.update({key: str(value) for key, value in totals.items()})
+    ET.indent(root)
+    console.file.write(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
+
+
+def _suite(spec: SpecResult, options: ReportOptions) -> ET.Element:
+    suite = ET.Element("testsuite", name=spec.path, time=f"{spec.seconds:.3f}")
+    gate = spec.gate(options.fail_on)
+    if spec.status is Status.ERROR:
+        _case(suite, spec, "spec", "error", spec.message)
+    elif spec.status is Status.SKIP:
+        _case(suite, spec, "spec", "skipped", spec.message)
+    elif not spec.params:  # the forward pass itself failed
+        _case(suite, spec, "forward pass", "skipped" if gate is Gate.XFAIL else "failure", spec.message)
+    else:
+        for p in spec.params:
+            outcome, message = _param_outcome(spec, p, options)
+            _case(suite, spec, p.name, outcome, message)
+        if gate is Gate.XPASS:
+            _case(suite, spec, "expect: fail", "failure", "expected to fail (expect: fail), but every check passed")
+    cases = suite.findall("testcase")
+    suite.attrib.update(
+        tests=str(len(cases)),
+        failures=str(sum(c.find("failure") is not None for c in cases)),
+        errors=str(sum(c.find("error") is not None for c in cases)),
+        skipped=str(sum(c.find("skipped") is not None for c in cases)),
+    )
+    return suite
+
+
+def _param_outcome(spec: SpecResult, p: ParamResult, options: ReportOptions) -> tuple[str, str]:
+    failed = p.status is Status.FAIL or (options.fail_on == "warn" and p.status is Status.WARN)
+    assert spec.rule is not None
+    limit = spec.rule.warn_rtol if p.status is Status.FAIL else spec.rule.rtol
+    summary = failure_summary(p.max_rel_error, limit, p.worst_index, p.worst_analytic, p.worst_numeric)
+    if failed and spec.expect == "fail":
+        return "skipped", f"expected failure: {summary}"
+    if failed:
+        return "failure", summary
+    if p.status is Status.WARN:
+        return "warning", f"WARN: {summary}"
+    return "passed", ""
+
+
+def _case(suite: ET.Element, spec: SpecResult, name: str, outcome: str, message: str) -> None:
+    case = ET.SubElement(suite, "testcase", classname=spec.path, name=name, file=spec.path, time="0")
+    message = _ILLEGAL_XML.sub("", message)
+    if outcome in ("failure", "error", "skipped"):
+        ET.SubElement(case, outcome, message=message).text = message
+    elif outcome == "warning":
+        ET.SubElement(case, "system-out").text = message
