@@ -99,8 +99,7 @@ def validate_target(target: Target) -> SpecResult:
     problem = _load_target(target)
     if isinstance(problem, SpecResult):
         return problem
-    return SpecResult(path=str(target.path), status=Status.PASS, name=_name(problem, target.path),
-                      expect=problem.spec.expect)
+    return SpecResult(path=str(target.path), status=Status.PASS, name=_name(problem, target.path))
 
 
 def check_target(target: Target, overrides: Overrides = Overrides(),

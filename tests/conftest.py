@@ -46,3 +46,5 @@ SMALL_SPEC = """
     loss: half_sse
     data: {batch: 3}
 """
+
+pytest_plugins = ["pytester"]
