@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -65,11 +66,36 @@ def check_targets(targets: list[Target], overrides: Overrides = Overrides(), job
                 progress(results[-1], 0, 0)
         return RunResult(results)
     with _single_threaded_blas(), ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(check_target, target, overrides) for target in targets]
-        if progress:
-            for future in as_completed(futures):
-                progress(future.result(), 0, 0)
-        return RunResult([future.result() for future in futures])
+        if progress is None:
+            futures = [pool.submit(check_target, target, overrides) for target in targets]
+            return RunResult([future.result() for future in futures])
+        with get_context("spawn").Manager() as manager:
+            queue = manager.Queue()
+            futures = [pool.submit(_check_reporting, target, overrides, queue) for target in targets]
+            _relay_progress(futures, queue, progress)
+            return RunResult([future.result() for future in futures])
+
+
+def _check_reporting(target: Target, overrides: Overrides, queue: Any) -> SpecResult:
+    """In a worker: check one target and send (path, entries done, total) to the parent's queue."""
+    return check_target(target, overrides, lambda done, total: queue.put((str(target.path), done, total)))
+
+
+def _relay_progress(futures: list[Future[SpecResult]], queue: Any, progress: ProgressCallback) -> None:
+    """In the parent: report finished specs, and the entries done over all specs still running."""
+    running: dict[str, tuple[int, int]] = {}
+    pending = set(futures)
+    while pending:
+        finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+        while not queue.empty():
+            path, done, total = queue.get_nowait()
+            running[path] = (done, total)
+        if running:
+            progress(None, sum(d for d, _ in running.values()), sum(t for _, t in running.values()))
+        for future in finished:
+            result = future.result()
+            running.pop(result.path, None)
+            progress(result, 0, 0)
 
 
 @contextmanager

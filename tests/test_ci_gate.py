@@ -236,3 +236,17 @@ def test_targets_named_explicitly_win_over_found() -> None:
     targets = discover([str(SPECS), here])
     assert Target(Path(here), explicit=True) in targets
     assert len(targets) == len(set(t.path for t in targets))
+
+
+def test_parallel_runs_relay_progress_from_the_workers(mixed: Path) -> None:
+    from gradcheck_cli.runner import check_targets
+
+    calls: list[tuple[str | None, int, int]] = []
+    wide = SMALL_SPEC.replace("input: 3", "input: 60").replace("units: 4", "units: 40")  # 2,522 entries
+    write(mixed, "i_wide.yaml", wide)
+    targets = discover(only(mixed, "a_pass.yaml", "i_wide.yaml"))
+    run_result = check_targets(targets, jobs=2, progress=lambda r, d, t: calls.append((r and r.path, d, t)))
+    finished = [path for path, _, _ in calls if path]
+    assert sorted(finished) == sorted(str(t.path) for t in targets)
+    assert [s.path for s in run_result.specs] == [str(t.path) for t in targets]
+    assert (None, 2000, 2522) in calls  # the wide spec's entries, relayed from its worker

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import SMALL_SPEC, SPECS, run
 import gradcheck_cli
+from conftest import SMALL_SPEC, SPECS, run
 from gradcheck_cli.errors import SpecError
 from gradcheck_cli.spec_model import json_schema
 from gradcheck_cli.yaml_loader import load_yaml_file, load_yaml_text
