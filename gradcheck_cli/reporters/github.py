@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from gradcheck_cli.reporters.options import ReportOptions, failure_summary
+from gradcheck_cli.reporters.options import ReportOptions, param_summary
 from gradcheck_cli.results import Gate, RunResult, SpecResult, Status
 
 
@@ -37,11 +37,8 @@ def _annotations(spec: SpecResult, options: ReportOptions) -> list[str]:
         if p.status is Status.PASS:
             continue
         level = "error" if p.status is Status.FAIL or options.fail_on == "warn" else "warning"
-        assert spec.rule is not None
-        limit = spec.rule.warn_rtol if p.status is Status.FAIL else spec.rule.rtol
-        message = failure_summary(p.max_rel_error, limit, p.worst_index, p.worst_analytic, p.worst_numeric)
-        out.append(command(level, spec.path, spec.lines.get(p.name), f"gradcheck: {p.name} {p.status.value.upper()}",
-                           message))
+        title = f"gradcheck: {p.name} {p.status.value.upper()}"
+        out.append(command(level, spec.path, spec.lines.get(p.name), title, param_summary(spec, p)))
     return out
 
 

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 from rich.console import Console
 
-from gradcheck_cli.reporters.options import ReportOptions, failure_summary
+from gradcheck_cli.reporters.options import ReportOptions, param_summary
 from gradcheck_cli.results import Gate, ParamResult, RunResult, SpecResult, Status
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -61,9 +61,7 @@ def _suite(spec: SpecResult, options: ReportOptions) -> ET.Element:
 
 def _param_outcome(spec: SpecResult, p: ParamResult, options: ReportOptions) -> tuple[str, str]:
     failed = p.status is Status.FAIL or (options.fail_on == "warn" and p.status is Status.WARN)
-    assert spec.rule is not None
-    limit = spec.rule.warn_rtol if p.status is Status.FAIL else spec.rule.rtol
-    summary = failure_summary(p.max_rel_error, limit, p.worst_index, p.worst_analytic, p.worst_numeric)
+    summary = param_summary(spec, p)
     if failed and spec.expect == "fail":
         return "skipped", f"expected failure: {summary}"
     if failed:

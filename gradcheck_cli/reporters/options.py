@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gradcheck_cli.results import ParamResult, SpecResult, Status
+
 
 @dataclass(frozen=True)
 class ReportOptions:
@@ -15,7 +17,10 @@ class ReportOptions:
 DEFAULT_OPTIONS = ReportOptions()
 
 
-def failure_summary(max_rel: float, limit: float, index: tuple[int, ...], analytic: float, numeric: float) -> str:
-    """One line that says why a parameter failed, shared by the machine formats."""
-    where = "[" + ", ".join(map(str, index)) + "]"
-    return f"max rel error {max_rel:.2e} > {limit:g} at {where}: analytic {analytic:.9g} vs numeric {numeric:.9g}"
+def param_summary(spec: SpecResult, p: ParamResult) -> str:
+    """One line that says why a parameter failed or warned, shared by the machine formats."""
+    assert spec.rule is not None
+    limit = spec.rule.warn_rtol if p.status is Status.FAIL else spec.rule.rtol
+    where = "[" + ", ".join(map(str, p.worst_index)) + "]"
+    return (f"max rel error {p.max_rel_error:.2e} > {limit:g} at {where}: "
+            f"analytic {p.worst_analytic:.9g} vs numeric {p.worst_numeric:.9g}")
