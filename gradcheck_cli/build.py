@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from gradcheck_cli.derivation import Link, parse_derivation
 from gradcheck_cli.layers import LAYOUTS, Layout
 from gradcheck_cli.network import Layer, Network, Params
 from gradcheck_cli.ops.activations import ACTIVATIONS, Options
@@ -37,6 +38,7 @@ class Problem:
     x: np.ndarray
     y: np.ndarray
     lines: dict[str, int] = field(default_factory=dict)  # parameter (and "expect") -> its line in the spec
+    derivation: list[Link] = field(default_factory=list)  # the student's formulas, in order
 
 
 def build_problem(spec: Spec, source: SourceMap) -> Problem:
@@ -52,6 +54,7 @@ def build_problem(spec: Spec, source: SourceMap) -> Problem:
         x=np.ascontiguousarray(layout.from_rows(x_rows).astype(dtype)),
         y=np.ascontiguousarray(layout.from_rows(y_rows).astype(dtype)),
         lines=_parameter_lines(network, source),
+        derivation=parse_derivation(spec, network, source),
     )
 
 

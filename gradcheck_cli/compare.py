@@ -78,6 +78,7 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, loss: f
         max_abs_error=float(np.max(diff)),
         max_rel_error=max_rel,
         norm_ratio=norm_ratio,
+        grad_norm=float(np.linalg.norm(n)),
         worst_index=tuple(int(i) for i in worst),
         worst_analytic=float(a[worst]),
         worst_numeric=float(n[worst]),

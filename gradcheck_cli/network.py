@@ -11,8 +11,8 @@ where R divides by the batch size m for ``reduction: mean``. Backward:
     delta^l = f_l'(z^l) * (W^(l+1))^T delta^(l+1)
     dE/dW^l = delta^l (a^(l-1))^T + l2 W^l,   dE/db^l = sum over samples of delta^l
 
-``loss_value`` and ``loss_and_kinks`` run the forward pass only; the numerical witness calls nothing
-else.
+``forward_from``, ``loss_value`` and ``loss_and_kinks`` run the forward pass only; the numerical
+witness calls nothing else.
 """
 
 from __future__ import annotations
@@ -67,21 +67,34 @@ class ForwardPass:
 
 def forward(net: Network, params: Params, x: Array, y: Array) -> ForwardPass:
     """Run the network on ``x`` and return the loss E with the intermediate quantities."""
+    return forward_from(net, params, y, layer=0, a=x)
+
+
+def forward_from(net: Network, params: Params, y: Array, layer: int, *, a: Array | None = None,
+                 z: Array | None = None) -> ForwardPass:
+    """Run the rest of the network from an intermediate quantity: ``a`` = a^layer (a^0 is x) or
+    ``z`` = z^layer. The lists of the result start at that layer. This is how the loss is seen as a
+    function of z^l or a^l, to witness a derivation's delta^l = dE/dz^l and dE/da^l."""
     with np.errstate(all="ignore"):  # overflow shows up as a non-finite E, reported by the runner
-        fp = ForwardPass(E=0.0, a=[x])
-        a = x
-        for l, layer in enumerate(net.layers, start=1):
+        fp = ForwardPass(E=0.0)
+        if z is not None:
+            a = net.layers[layer - 1].activation.forward(z, net.layers[layer - 1].options)
+            fp.z.append(z)
+        assert a is not None
+        fp.a.append(a)
+        for l in range(layer + 1, len(net.layers) + 1):
+            layer_l = net.layers[l - 1]
             z, cache = net.layout.forward(a, params[f"W{l}"], params.get(f"b{l}"))
-            a = layer.activation.forward(z, layer.options)
+            a = layer_l.activation.forward(z, layer_l.options)
             fp.z.append(z)
             fp.a.append(a)
             fp.caches.append(cache)
         output = net.layers[-1].activation.name
-        if output in net.loss.from_logits:  # the same value, computed without rounding a to 0 or 1
+        if output in net.loss.from_logits and fp.z:  # the same value, without rounding a to 0 or 1
             per_sample = net.loss.from_logits[output](fp.z[-1], y, net.layout.unit_axis)
         else:
             per_sample = net.loss.per_sample(a, y, net.layout.unit_axis)
-        data_loss = per_sample.sum() / _batch_divisor(net, x)
+        data_loss = per_sample.sum() / _batch_divisor(net, a)
         weight_penalty = sum(float(np.sum(np.square(params[f"W{l}"]))) for l in range(1, len(net.layers) + 1))
         fp.E = float(data_loss) + 0.5 * net.l2 * weight_penalty
     return fp
@@ -98,8 +111,13 @@ def loss_and_kinks(net: Network, params: Params, x: Array, y: Array) -> tuple[fl
     Two evaluations with different patterns straddle a point where E is not differentiable, so a
     finite difference between them says nothing about the derivative. Forward pass only.
     """
-    fp = forward(net, params, x, y)
-    sides = [np.packbits(z > 0).tobytes() for layer, z in zip(net.layers, fp.z, strict=True) if layer.activation.kinked]
+    return with_kinks(net, forward(net, params, x, y), first_layer=1)
+
+
+def with_kinks(net: Network, fp: ForwardPass, first_layer: int) -> tuple[float, bytes]:
+    """E and the kink pattern of the pre-activations ``fp.z``, which start at layer ``first_layer``."""
+    layers = net.layers[first_layer - 1 :]
+    sides = [np.packbits(z > 0).tobytes() for layer, z in zip(layers, fp.z, strict=False) if layer.activation.kinked]
     return fp.E, b"".join(sides)
 
 
@@ -108,7 +126,7 @@ def backward(net: Network, params: Params, fp: ForwardPass, y: Array) -> Params:
     grads: Params = {}
     with np.errstate(all="ignore"):
         axis = net.layout.unit_axis
-        da = net.loss.gradient(fp.a[-1], y, axis) / _batch_divisor(net, fp.a[0])
+        da = net.loss.gradient(fp.a[-1], y, axis) / _batch_divisor(net, fp.a[-1])
         for l in range(len(net.layers), 0, -1):
             layer = net.layers[l - 1]
             delta = layer.activation.backward(da, fp.z[l - 1], fp.a[l], layer.options)
@@ -119,5 +137,6 @@ def backward(net: Network, params: Params, fp: ForwardPass, y: Array) -> Params:
     return {name: grads[name] for name in net.parameter_names()}
 
 
-def _batch_divisor(net: Network, x: Array) -> int:
-    return x.shape[net.layout.sample_axis] if net.reduction == "mean" else 1
+def _batch_divisor(net: Network, a: Array) -> int:
+    """m for reduction: mean (every layer's arrays have the samples on the same axis), else 1."""
+    return a.shape[net.layout.sample_axis] if net.reduction == "mean" else 1

@@ -63,6 +63,7 @@ class ParamResult:
     max_abs_error: float
     max_rel_error: float
     norm_ratio: float  # ||a - n|| / (||a|| + ||n||), the per-parameter figure courses use
+    grad_norm: float  # ||n||: vanishing or exploding gradients in early layers show here
     worst_index: tuple[int, ...]
     worst_analytic: float
     worst_numeric: float
@@ -74,6 +75,22 @@ class ParamResult:
     @property
     def kink_entries(self) -> int:
         return int(self.kink.sum())
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """One formula of a student's derivation, with its verdict."""
+
+    name: str
+    formula: str
+    target: str  # what it was compared with, e.g. "dE/dz1 (delta^1)"; "" for a helper
+    status: Status | None  # None: a helper, evaluated but not compared
+    shape: tuple[int, ...] | None = None  # of the result (None if it did not evaluate)
+    expected_shape: tuple[int, ...] | None = None
+    comparison: ParamResult | None = None  # the entry-by-entry comparison, when shapes fit
+    message: str = ""  # why it could not be compared (evaluation failure, wrong shape)
+    diagnosis: str = ""  # what is probably wrong, in plain words
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,11 @@ class SpecResult:
     line: int | None = None  # where in the spec file the error is, for ERROR
     expect: str = "pass"  # "fail" for a spec that demonstrates a failure on purpose
     lines: dict[str, int] = field(default_factory=dict)  # parameter -> line of its layer in the spec
+    links: list[LinkResult] = field(default_factory=list)  # the derivation's formulas, in order
+
+    @property
+    def first_broken_link(self) -> LinkResult | None:
+        return next((link for link in self.links if link.status is Status.FAIL), None)
 
     def gate(self, fail_on: str = "fail") -> Gate:
         if self.status is Status.ERROR:

@@ -24,6 +24,7 @@ from gradcheck_cli.build import Problem, build_problem
 from gradcheck_cli.compare import compare_parameter, make_rule
 from gradcheck_cli.discover import Target
 from gradcheck_cli.errors import SpecError
+from gradcheck_cli.link_check import LinkRejected, check_links
 from gradcheck_cli.network import ForwardPass, backward, forward, loss_and_kinks, loss_value
 from gradcheck_cli.numeric import central_differences
 from gradcheck_cli.results import RunResult, SpecResult, Status
@@ -173,9 +174,14 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
     witness = central_differences(lambda p: loss_and_kinks(net, p, x64, y64), params64, rule.eps, progress)
 
     params = [compare_parameter(n, analytic[n], witness, E64, rule) for n in net.parameter_names()]
+    try:
+        links = check_links(net, problem.derivation, params64, x64, y64, witness, rule) if problem.derivation else []
+    except LinkRejected as exc:
+        error = SpecError(f"formula {exc.link.name} is not allowed: {exc.reason}", file=path, line=exc.link.line)
+        return SpecResult(path=path, status=Status.ERROR, message=str(error), line=exc.link.line)
     return SpecResult(
         path=path,
-        status=Status.worst([p.status for p in params]),
+        status=Status.worst([p.status for p in params] + [k.status for k in links if k.status is not None]),
         name=name,
         loss=fp.E,
         params=params,
@@ -183,6 +189,7 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
         seconds=time.perf_counter() - started,
         expect=spec.expect,
         lines=problem.lines,
+        links=links,
     )
 
 

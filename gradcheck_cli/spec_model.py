@@ -84,6 +84,7 @@ class Spec(_Model):
     parameters: dict[str, Any] = {}
     check: CheckSpec = CheckSpec()
     expect: Literal["pass", "fail"] = "pass"  # fail: a failure demonstrated on purpose (strict xfail)
+    derivation: dict[str, str] = {}  # a student's formulas, in order: name -> expression
 
 
 class NotASpecError(SpecError):

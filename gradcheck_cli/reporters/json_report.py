@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 
 from gradcheck_cli.reporters.options import DEFAULT_OPTIONS, ReportOptions
-from gradcheck_cli.results import ParamResult, RunResult, SpecResult
+from gradcheck_cli.results import LinkResult, ParamResult, RunResult, SpecResult
 
 FORMAT_VERSION = 1
 
@@ -46,6 +46,7 @@ def spec_record(spec: SpecResult, options: ReportOptions = DEFAULT_OPTIONS) -> d
             "noise": _number(rule.noise), "dtype": rule.dtype,
         },
         "parameters": [param_record(p, values=options.values) for p in spec.params],
+        "derivation": [link_record(link) for link in spec.links],
     }
 
 
@@ -61,11 +62,29 @@ def param_record(p: ParamResult, *, values: bool = False) -> dict[str, Any]:
         "worst_analytic": _number(p.worst_analytic),
         "worst_numeric": _number(p.worst_numeric),
         "kink_entries": p.kink_entries,
+        "grad_norm": _number(p.grad_norm),
     }
     if values:
         record["analytic"] = _nested(p.analytic.tolist())
         record["numeric"] = _nested(p.numeric.tolist())
     return record
+
+
+def link_record(link: LinkResult) -> dict[str, Any]:
+    comparison = link.comparison
+    return {
+        "name": link.name,
+        "formula": link.formula,
+        "compared_with": link.target or None,
+        "status": None if link.status is None else link.status.value,
+        "shape": None if link.shape is None else list(link.shape),
+        "expected_shape": None if link.expected_shape is None else list(link.expected_shape),
+        "max_rel_error": None if comparison is None else _number(comparison.max_rel_error),
+        "worst_index": None if comparison is None else list(comparison.worst_index),
+        "message": link.message or None,
+        "diagnosis": link.diagnosis or None,
+        "line": link.line,
+    }
 
 
 def _number(value: float | None) -> float | None:

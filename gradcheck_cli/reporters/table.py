@@ -55,6 +55,7 @@ def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> 
     table.add_column("max abs err", justify="right", no_wrap=True)
     table.add_column("max rel err", justify="right", no_wrap=True)
     table.add_column("norm ratio", justify="right", no_wrap=True)
+    table.add_column("|grad|", justify="right", no_wrap=True)
     table.add_column("worst entry: analytic vs numeric", no_wrap=True)
     table.add_column("status", no_wrap=True)
     for p in spec.params:
@@ -67,11 +68,14 @@ def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> 
             f"{p.max_abs_error:.2e}",
             Text(f"{p.max_rel_error:.2e}", style=STYLES[p.status]),
             f"{p.norm_ratio:.2e}",
+            f"{p.grad_norm:.2e}",
             f"{_index(p.worst_index)}: {p.worst_analytic:.9g} vs {p.worst_numeric:.9g}",
             status,
         )
     console.print(table)
     console.print(_rule_text(spec))
+    if spec.links:
+        _render_links(spec, console)
     if options.verbose:
         for p in spec.params:
             _render_worst_entries(p, console)
@@ -80,6 +84,29 @@ def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> 
     line.append(spec.status.value.upper(), style=STYLES[spec.status])
     console.print(line)
     console.print()
+
+
+def _render_links(spec: SpecResult, console: Console) -> None:
+    """The student's formulas in order; the first broken link stands out, diagnoses below."""
+    first = spec.first_broken_link
+    table = Table(title=Text("derivation, link by link", style="bold"), title_justify="left")
+    for column in ("formula", "compared with", "shape", "max rel err", "status"):
+        table.add_column(column, no_wrap=column != "formula")
+    for link in spec.links:
+        formula = Text(f"{link.name} = {link.formula}", style="bold" if link is first else "")
+        status = Text("-" if link.status is None else link.status.value.upper(),
+                      style="" if link.status is None else STYLES[link.status])
+        if link is first:
+            status.append("  <- first broken link", style="bold red")
+        shape = _shape(link.shape) if link.shape is not None else "-"
+        error = f"{link.comparison.max_rel_error:.2e}" if link.comparison else "-"
+        table.add_row(formula, Text(link.target or "(helper)"), shape, error, status)
+    console.print(table)
+    for link in spec.links:
+        if link.status is Status.FAIL or link.status is Status.WARN:
+            text = Text(f"  {link.name}: ", style="bold")
+            text.append("; ".join(part for part in (link.message, link.diagnosis) if part))
+            console.print(text)
 
 
 def _render_worst_entries(p: ParamResult, console: Console) -> None:

@@ -1,0 +1,162 @@
+"""Say in plain words what is probably wrong with a formula that failed its check.
+
+The verdict always comes from the numerical witness; these are explanations tried on a failure:
+a transposed result, a constant factor (-1, 2, 1/2, m, 1/m), a missing or wrong activation
+derivative (or one taken at a instead of z), a dropped L2 term, a bias gradient not summed over
+the batch, errors confined to entries at a ReLU kink. Candidates that use an activation's
+derivative are built from the *numerical* gradient with respect to a^l, so the explanation
+never rests on gradcheck's own backward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradcheck_cli.derivation import Link
+from gradcheck_cli.network import Network, Params
+from gradcheck_cli.numeric import Witness
+from gradcheck_cli.ops.activations import ACTIVATIONS, Activation, Options
+from gradcheck_cli.results import ParamResult, Rule
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class Context:
+    net: Network
+    params: Params
+    env: dict[str, Array]  # the forward quantities (float64, the spec's layout)
+    witness: Callable[[str, int], Witness]  # numerical dE/d(quantity) for ("z"|"a"|"W"|"b", layer)
+    rule: Rule
+
+    @property
+    def m(self) -> int:
+        return int(self.env["m"])
+
+
+def diagnose_shape(link: Link, value: Array, expected: tuple[int, ...], ctx: Context) -> str:
+    if value.ndim == 2 and value.T.shape == expected:
+        return (f"the result is transposed: {_shape(value.shape)} where {_shape(expected)} is expected; "
+                f"swap the order of the product ({_hint_order(ctx)})")
+    if link.kind == "b" and value.shape == ctx.env[f"z{link.layer}"].shape:
+        axis = ctx.net.layout.sample_axis
+        per = "row" if ctx.net.layout.name == "row" else "column"
+        return (f"a bias gradient must be summed over the batch: {link.name} has one {per} per sample; "
+                f"use sum(dz{link.layer}, axis={axis}, keepdims=True)")
+    return f"the result has shape {_shape(value.shape)}, but {link.target} has shape {_shape(expected)}"
+
+
+def diagnose(link: Link, s: Array, comparison: ParamResult, ctx: Context) -> str:
+    n = comparison.numeric
+    if s.ndim == 2 and s.shape[0] == s.shape[1] and _close(s.T, n) and not _close(s, n):
+        return f"the result is transposed (square, so the shapes could not tell); {_hint_order(ctx)}"
+    ratio = _ratio(s, n)
+    if ratio is not None:
+        return _describe_factor(ratio, ctx.m)
+    for candidate, explanation in _candidates(link, ctx):
+        if _close(s, candidate) and not _close(candidate, n):
+            return explanation
+    failing = comparison.rel_error > ctx.rule.rtol
+    if failing.any() and comparison.kink[failing].all():
+        return (f"all {int(failing.sum())} disagreeing entries sit at a ReLU kink (a pre-activation within "
+                f"the step of 0, where the function has two slopes): check the mask at z = 0")
+    return (f"{int(failing.sum())} of {n.size} entries disagree; not a constant factor, a transpose or an "
+            f"activation derivative")
+
+
+def _candidates(link: Link, ctx: Context) -> list[tuple[Array, str]]:
+    """Wrong derivations that are common, each as the array it would produce for this link."""
+    if link.kind not in ("z", "W", "b"):
+        return []
+    l = link.layer
+    layer = ctx.net.layers[l - 1]
+    act = layer.activation
+    if act.name == "softmax":
+        return []
+    upstream = ctx.witness("a", l).gradient[f"a{l}"]  # numerical dE/da^l
+    z, a = ctx.env[f"z{l}"], ctx.env[f"a{l}"]
+    deltas = [(upstream, f"the activation derivative is missing: it equals dE/da{l}; multiply by "
+                         f"{act.name}'(z{l}) ({act.derivative})")]
+    if act.name not in ("identity", "relu", "leaky_relu"):
+        deltas.append((upstream * _derivative(act, a, layer.options),
+                       f"the derivative of {act.name} was taken at a{l} instead of z{l}"
+                       + (" (a (1 - a) already is sigmoid'(z))" if act.name == "sigmoid" else "")))
+    for other in ACTIVATIONS.values():
+        if other.name in (act.name, "softmax"):
+            continue
+        with np.errstate(all="ignore"):  # other's derivative formula written with this layer's z and a
+            copied = other.backward(np.ones_like(z), z, a, layer.options)
+        deltas.append((upstream * copied, f"used the derivative of {other.name} ({other.derivative}) on a "
+                                          f"{act.name} layer, whose derivative is {act.derivative}"))
+        deltas.append((upstream * _derivative(other, z, layer.options),
+                       f"used the derivative of {other.name} where layer {l}'s activation is {act.name} "
+                       f"({act.derivative})"))
+    out = [(_lift(link, delta, ctx), f"{link.name}: {text}") for delta, text in deltas]
+    if link.kind == "W" and ctx.net.l2:
+        true = ctx.witness("W", l).gradient[f"W{l}"]
+        out.append((true - ctx.net.l2 * ctx.params[f"W{l}"], f"the L2 term l2 * W{l} is missing from {link.name}"))
+    return out
+
+
+def _lift(link: Link, delta: Array, ctx: Context) -> Array:
+    """What a delta^l becomes in dW^l or db^l (the formulas of layers.py, plus L2 for W)."""
+    l, layout = link.layer, ctx.net.layout
+    if link.kind == "z":
+        return delta
+    if link.kind == "W":
+        previous = ctx.env[f"a{l - 1}"]
+        dW = delta @ previous.T if layout.name == "column" else previous.T @ delta
+        return dW + ctx.net.l2 * ctx.params[f"W{l}"]
+    b = ctx.params[f"b{l}"]
+    return np.asarray(delta.sum()) if b.ndim == 0 else delta.sum(axis=layout.sample_axis, keepdims=True)
+
+
+def _derivative(act: Activation, at: Array, options: Options) -> Array:
+    with np.errstate(all="ignore"):
+        return act.backward(np.ones_like(at), at, act.forward(at, options), options)
+
+
+def _close(a: Array, b: Array) -> bool:
+    if a.shape != b.shape or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return False
+    return bool(np.linalg.norm(a - b) <= 1e-4 * (np.linalg.norm(a) + np.linalg.norm(b)) + 1e-300)
+
+
+def _ratio(s: Array, n: Array) -> float | None:
+    """r if s = r n for a constant r (other than 1), else None."""
+    denominator = float(np.sum(n * n))
+    if denominator == 0 or not np.all(np.isfinite(s)):
+        return None
+    r = float(np.sum(s * n)) / denominator
+    if abs(r - 1) < 1e-3 or not _close(s, r * n):
+        return None
+    return r
+
+
+def _describe_factor(r: float, m: int) -> str:
+    known = [
+        (-1.0, "the sign is wrong: the result is minus the gradient ((y - a) where (a - y) belongs?)"),
+        (2.0, "off by a factor of 2: twice the gradient (the derivative of 1/2 (a - y)^2 is (a - y), not 2 (a - y))"),
+        (0.5, "off by a factor of 1/2: half the gradient (the derivative of (a - y)^2 is 2 (a - y))"),
+        (float(m), f"off by a factor of m = {m}: the loss averages over the batch (reduction: mean), so the "
+                   f"gradient needs 1/m"),
+        (1.0 / m, f"off by a factor of 1/m = 1/{m}: did you average over the batch twice, or divide by m "
+                  f"although the loss sums over the batch (reduction: sum)?"),
+        (-2.0, "off by a factor of -2: a wrong sign and a factor of 2"),
+        (-0.5, "off by a factor of -1/2: a wrong sign and a missing factor of 2"),
+    ]
+    matches = [text for factor, text in known if abs(r - factor) <= 1e-3 * abs(factor)]
+    if matches:
+        return " or ".join(matches) if len(matches) > 1 else matches[0]
+    return f"off by a constant factor of {r:.6g} everywhere"
+
+
+def _hint_order(ctx: Context) -> str:
+    return "dW = dz @ a.T in column layout" if ctx.net.layout.name == "column" else "dW = a.T @ dz in row layout"
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) if shape else "scalar"
