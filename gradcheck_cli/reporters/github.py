@@ -39,6 +39,10 @@ def _annotations(spec: SpecResult, options: ReportOptions) -> list[str]:
         level = "error" if p.status is Status.FAIL or options.fail_on == "warn" else "warning"
         title = f"gradcheck: {p.name} {p.status.value.upper()}"
         out.append(command(level, spec.path, spec.lines.get(p.name), title, param_summary(spec, p)))
+    for link in spec.links:
+        if link.status is Status.FAIL:
+            text = "; ".join(part for part in (f"{link.name} = {link.formula}", link.message, link.diagnosis) if part)
+            out.append(command("error", spec.path, link.line, f"gradcheck: formula {link.name} is wrong", text))
     return out
 
 

@@ -1,6 +1,7 @@
 """JUnit XML for CI test tabs (GitHub Actions report actions, GitLab, Jenkins).
 
-One testsuite per spec, one testcase per parameter. ``classname`` is the spec's path and ``name``
+One testsuite per spec, one testcase per parameter and per checked formula of a derivation.
+``classname`` is the spec's path and ``name``
 the parameter, so every (classname, name) pair is unique: GitLab keeps only the first of
 duplicates. ``file`` is set on every testcase (pytest's writer leaves it out). A spec that cannot
 be read is one testcase with an ``<error>``; a folder file that is not a spec is ``<skipped>``;
@@ -16,7 +17,7 @@ import xml.etree.ElementTree as ET
 from rich.console import Console
 
 from gradcheck_cli.reporters.options import ReportOptions, param_summary
-from gradcheck_cli.results import Gate, ParamResult, RunResult, SpecResult, Status
+from gradcheck_cli.results import Gate, LinkResult, ParamResult, RunResult, SpecResult, Status
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -47,6 +48,9 @@ def _suite(spec: SpecResult, options: ReportOptions) -> ET.Element:
         for p in spec.params:
             outcome, message = _param_outcome(spec, p, options)
             _case(suite, spec, p.name, outcome, message)
+        for link in spec.links:
+            if link.status is not None:
+                _case(suite, spec, f"derivation {link.name}", *_link_outcome(spec, link))
         if gate is Gate.XPASS:
             _case(suite, spec, "expect: fail", "failure", "expected to fail (expect: fail), but every check passed")
     cases = suite.findall("testcase")
@@ -69,6 +73,13 @@ def _param_outcome(spec: SpecResult, p: ParamResult, options: ReportOptions) -> 
     if p.status is Status.WARN:
         return "warning", f"WARN: {summary}"
     return "passed", ""
+
+
+def _link_outcome(spec: SpecResult, link: LinkResult) -> tuple[str, str]:
+    text = "; ".join(part for part in (f"{link.name} = {link.formula}", link.message, link.diagnosis) if part)
+    if link.status is Status.FAIL:
+        return ("skipped", f"expected failure: {text}") if spec.expect == "fail" else ("failure", text)
+    return ("warning", f"WARN: {text}") if link.status is Status.WARN else ("passed", "")
 
 
 def _case(suite: ET.Element, spec: SpecResult, name: str, outcome: str, message: str) -> None:
