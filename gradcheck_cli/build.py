@@ -223,9 +223,10 @@ def parameter_shapes(net: Network) -> dict[str, tuple[int, ...]]:
 
 def _parameters(spec: Spec, net: Network, source: SourceMap) -> Params:
     shapes = parameter_shapes(net)
-    for name in spec.parameters:
-        if name not in shapes:
-            raise source.error(("parameters", name), f"unknown parameter {name!r}", _why_unknown(name, net, shapes))
+    for section, names in (("parameters", spec.parameters), ("trainable", spec.trainable)):
+        for name in names:
+            if name not in shapes:
+                raise source.error((section, name), f"unknown parameter {name!r}", _why_unknown(name, net, shapes))
     params: Params = {}
     fan_in = net.inputs
     for index, name in enumerate(shapes):

@@ -19,14 +19,19 @@ from rich.text import Text
 
 from gradcheck_cli import __version__
 from gradcheck_cli.discover import DiscoveryError, Target, discover, parse_shard, shard
-from gradcheck_cli.errors import ExitCode
+from gradcheck_cli.errors import ExitCode, SpecError
+from gradcheck_cli.explain import explain
 from gradcheck_cli.ops.activations import ACTIVATIONS
 from gradcheck_cli.ops.losses import LOSSES
 from gradcheck_cli.progress import RunProgress
 from gradcheck_cli.reporters import REPORTERS, ReportOptions
+from gradcheck_cli.reporters.explain import render_explanation
+from gradcheck_cli.reporters.step import render_step_json, render_step_table
 from gradcheck_cli.results import RunResult, Status
-from gradcheck_cli.runner import Overrides, check_targets, validate_targets
+from gradcheck_cli.runner import Overrides, check_targets, load_problem, validate_targets
 from gradcheck_cli.spec_model import json_schema
+from gradcheck_cli.train import gradient_descent
+from gradcheck_cli.user_backward import BackwardLoadError, load_backward
 
 
 def make_console(color: str, stderr: bool = False, file: TextIO | None = None) -> Console:
@@ -96,20 +101,29 @@ def cli() -> None:
 @click.option("--warn-rtol", type=click.FloatRange(min=0, min_open=True), help="Largest relative error that warns.")
 @click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
               help="What makes the exit code 1.")
+@click.option("--backward", metavar="FILE.py[:FUNCTION]",
+              help="Check your own numpy backward function (default name: backward) instead of, or besides, "
+                   "the spec's derivation. It runs your code: never pass a file you have not read.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
               help="Check specs in this many parallel processes.")
 @shard_option
 @skip_option
 @color_option
 def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, verbose: int, eps: float | None,
-          rtol: float | None, warn_rtol: float | None, fail_on: str, jobs: int, shard_text: str | None,
-          skip_non_specs: bool, color: str) -> None:
+          rtol: float | None, warn_rtol: float | None, fail_on: str, backward: str | None, jobs: int,
+          shard_text: str | None, skip_non_specs: bool, color: str) -> None:
     """Check the gradients of every SPEC: files, folders (searched for *.yaml, *.yml) or globs."""
     targets = targets_from(specs, shard_text, skip_non_specs)
+    if backward:
+        try:
+            load_backward(backward)  # fail fast, once, before any worker starts
+        except BackwardLoadError as exc:
+            raise click.UsageError(str(exc)) from None
     options = ReportOptions(verbose=verbose, values=values, fail_on=fail_on)
     machine_on_stdout = fmt != "table" and output is None
     with RunProgress(make_console(color, stderr=True), len(targets), enabled=not machine_on_stdout) as progress:
-        run = check_targets(targets, Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol), jobs, progress)
+        overrides = Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol, backward=backward)
+        run = check_targets(targets, overrides, jobs, progress)
     report_problems(run, color)
     if output is not None:
         with output.open("w", encoding="utf-8") as handle:
@@ -134,6 +148,39 @@ def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: boo
         if spec.status is Status.PASS:
             console.print(Text(f"{spec.path}: valid ({spec.name})"))
     sys.exit(int(run.exit_code()))
+
+
+@cli.command()
+@click.argument("spec")
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), required=True, help="Learning rate.")
+@click.option("--steps", type=click.IntRange(min=1, max=1_000_000), default=1, show_default=True,
+              help="Number of gradient-descent steps.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@color_option
+def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
+    """Run gradient descent on SPEC's network and print the updated parameters and the loss."""
+    try:
+        problem = load_problem(spec)
+    except SpecError as exc:
+        make_console(color, stderr=True).print(Text(str(exc), style="red"), soft_wrap=True)
+        sys.exit(int(ExitCode.USER_ERROR))
+    result = gradient_descent(problem, spec, lr, steps)
+    (render_step_json if fmt == "json" else render_step_table)(result, make_console(color))
+
+
+@cli.command(name="explain")
+@click.argument("spec")
+@click.option("--latex", is_flag=True, help="Print LaTeX (an aligned block) instead.")
+@color_option
+def explain_command(spec: str, latex: bool, color: str) -> None:
+    """Print the backpropagation equations of SPEC's network, with every shape written out."""
+    try:
+        problem = load_problem(spec)
+    except SpecError as exc:
+        make_console(color, stderr=True).print(Text(str(exc), style="red"), soft_wrap=True)
+        sys.exit(int(ExitCode.USER_ERROR))
+    m = problem.x.shape[problem.network.layout.sample_axis]
+    render_explanation(explain(problem.network, m), make_console(color), latex=latex)
 
 
 @cli.command()

@@ -45,9 +45,11 @@ def fd_noise(loss: float, h: np.ndarray | float) -> np.ndarray | float:
 def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, loss: float, rule: Rule) -> ParamResult:
     """Verdict for one parameter from its analytic gradient and the numerical witness.
 
-    An entry whose central difference crossed a kink is judged one-sided instead: the analytic value
-    must match the nearer of the two one-sided slopes within ``warn_rtol`` (one-sided differences
-    are only first-order accurate), else the entry fails.
+    An entry whose central difference crossed a kink has no derivative to compare with. It is judged
+    by the subgradient interval instead: any analytic value between the two one-sided slopes (with
+    a ``warn_rtol`` margin, as one-sided differences are only first-order accurate) is consistent,
+    such as either convention for relu'(0). A value outside is counted as unresolved: it makes the
+    parameter WARN, never PASS and never FAIL, because at a kink the check cannot tell.
     """
     a = np.asarray(analytic, dtype=np.float64)
     n, steps, kink = witness.gradient[name], witness.step[name], witness.kink[name]
@@ -57,17 +59,18 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, loss: f
         noise = fd_noise(loss, steps) + DTYPE_NOISE_FACTOR * float(np.finfo(rule.dtype).eps) * largest
         scale = np.maximum(np.maximum(np.abs(a), np.abs(n)), noise / rule.rtol)
         rel = np.where(np.isfinite(diff), diff / scale, np.inf)
-        if kink.any():
-            one_sided = np.minimum(np.abs(a - witness.left[name]), np.abs(a - witness.right[name]))
-            kink_rel = one_sided / np.maximum(np.abs(a), 2 * noise / rule.rtol)
-            rel[kink] = np.where(kink_rel[kink] <= rule.warn_rtol, 0.0, kink_rel[kink])
+        low = np.minimum(witness.left[name], witness.right[name])
+        high = np.maximum(witness.left[name], witness.right[name])
+        slack = rule.warn_rtol * np.maximum(np.abs(a), 2 * noise / rule.rtol)
+        unresolved = kink & ~((a >= low - slack) & (a <= high + slack))
+        rel[kink] = 0.0  # judged by the interval, not by the central difference
         denominator = np.linalg.norm(a) + np.linalg.norm(n)
         norm_ratio = float(np.linalg.norm(a - n) / denominator) if denominator > 0 else 0.0
     worst = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.size else ()
     max_rel = float(rel[worst])
     if not np.isfinite(max_rel) or max_rel > rule.warn_rtol:
         status = Status.FAIL
-    elif max_rel > rule.rtol:
+    elif max_rel > rule.rtol or unresolved.any():
         status = Status.WARN
     else:
         status = Status.PASS
@@ -86,4 +89,5 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, loss: f
         numeric=n,
         rel_error=rel,
         kink=kink,
+        kink_unresolved=int(unresolved.sum()),
     )

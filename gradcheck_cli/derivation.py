@@ -29,10 +29,15 @@ class Link:
     """One formula of a derivation."""
 
     name: str
-    formula: Formula
+    formula: Formula | None  # None for a value computed by a user's backward function
     kind: str | None  # "W", "b", "z", "a" for dW<l>, db<l>, dz<l>, da<l>; None for a helper
     layer: int
     line: int | None
+    text: str = ""  # what to show for it: the formula, or where the value came from
+
+    @property
+    def uses(self) -> frozenset[str]:
+        return self.formula.names if self.formula else frozenset()
 
     @property
     def target(self) -> str:
@@ -73,23 +78,36 @@ def parse_derivation(spec: Spec, net: Network, source: SourceMap) -> list[Link]:
                 hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(known)
                 raise source.error(path, f"formula {name} uses unknown name {used!r}", hint)
         kind, layer = _classify(name, net, source)
-        links.append(Link(name, formula, kind, layer, source.line(path)))
+        links.append(Link(name, formula, kind, layer, source.line(path), text))
         known.append(name)
     return links
 
 
 def _classify(name: str, net: Network, source: SourceMap) -> tuple[str | None, int]:
-    match = _CHECKED.match(name)
-    if not match:
-        return None, 0
-    kind, layer = match.group(1), int(match.group(2))
-    lowest = 0 if kind == "a" else 1
-    if not lowest <= layer <= len(net.layers):
-        raise source.error(("derivation", name), f"formula {name}: the network has no layer {layer}",
-                           f"layers are numbered 1..{len(net.layers)}" + (" (and a0 is x)" if kind == "a" else ""))
-    if kind == "b" and net.layers[layer - 1].bias == "none":
-        raise source.error(("derivation", name), f"formula {name}: layer {layer} has bias: none")
+    kind, layer = classify(name, net)
+    problem = _unknown_quantity(name, net) if kind is None and _CHECKED.match(name) else ""
+    if problem:
+        raise source.error(("derivation", name), f"formula {name}: {problem}")
     return kind, layer
+
+
+def classify(name: str, net: Network) -> tuple[str | None, int]:
+    """("W", 2) for dW2 and so on; (None, 0) for a helper or a quantity the network does not have."""
+    match = _CHECKED.match(name)
+    if not match or _unknown_quantity(name, net):
+        return None, 0
+    return match.group(1), int(match.group(2))
+
+
+def _unknown_quantity(name: str, net: Network) -> str:
+    match = _CHECKED.match(name)
+    assert match
+    kind, layer = match.group(1), int(match.group(2))
+    if not (0 if kind == "a" else 1) <= layer <= len(net.layers):
+        return f"the network has no layer {layer} (layers are numbered 1..{len(net.layers)}, and a0 is x)"
+    if kind == "b" and net.layers[layer - 1].bias == "none":
+        return f"layer {layer} has bias: none"
+    return ""
 
 
 def environment(net: Network, params: Params, fp: ForwardPass, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:

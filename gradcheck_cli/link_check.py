@@ -6,12 +6,14 @@ z^l or a^l itself and runs the rest of the network forward (``network.forward_fr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
 from gradcheck_cli.compare import compare_parameter
-from gradcheck_cli.derivation import Link, accept_shape, environment, expected_shape
+from gradcheck_cli.derivation import Link, accept_shape, classify, environment, expected_shape
 from gradcheck_cli.diagnose import Context, diagnose, diagnose_shape
 from gradcheck_cli.formula import FormulaFailed, FormulaRejected
 from gradcheck_cli.network import Network, Params, forward, forward_from, with_kinks
@@ -27,23 +29,46 @@ class LinkRejected(Exception):
         self.link, self.reason = link, reason
 
 
+class _Checker:
+    """The forward quantities, the witnesses computed so far, and the judging of one value."""
+
+    def __init__(self, net: Network, params: Params, x: np.ndarray, y: np.ndarray, parameter_witness: Witness,
+                 rule: Rule) -> None:
+        fp = forward(net, params, x, y)
+        self.net, self.rule, self.E = net, rule, fp.E
+        self.env = environment(net, params, fp, x, y)
+        witnesses: dict[tuple[str, int], Witness] = {}
+        quantities = dict(self.env)
+
+        def witness(kind: str, layer: int) -> Witness:  # each quantity's witness is computed once
+            if (kind, layer) not in witnesses:
+                witnesses[kind, layer] = _witness(net, params, quantities, y, kind, layer, parameter_witness, rule)
+            return witnesses[kind, layer]
+
+        self.context = Context(net=net, params=params, env=quantities, witness=witness, rule=rule)
+
+    def judge(self, link: Link, value: np.ndarray, wrong: set[str]) -> LinkResult:
+        result = _judge(link, value, self.env, self.context, self.E, self.rule)
+        wrong_inputs = sorted(link.uses & wrong)
+        if result.status is Status.FAIL and wrong_inputs:
+            which = ", ".join(wrong_inputs)
+            result = replace(result, diagnosis=f"builds on {which}, already wrong above: fix the first broken link")
+        if result.status is Status.FAIL:
+            wrong.add(link.name)
+        return result
+
+
 def check_links(net: Network, links: list[Link], params: Params, x: np.ndarray, y: np.ndarray,
                 parameter_witness: Witness, rule: Rule) -> list[LinkResult]:
-    fp = forward(net, params, x, y)
-    env = environment(net, params, fp, x, y)
-    witnesses: dict[tuple[str, int], Witness] = {}
-
-    def witness(kind: str, layer: int) -> Witness:  # each quantity's witness is computed once
-        if (kind, layer) not in witnesses:
-            witnesses[kind, layer] = _witness(net, params, env, y, kind, layer, parameter_witness, rule)
-        return witnesses[kind, layer]
-
-    context = Context(net=net, params=params, env=dict(env), witness=witness, rule=rule)
+    """Evaluate a derivation's formulas in order and judge each one."""
+    checker = _Checker(net, params, x, y, parameter_witness, rule)
+    env = checker.env
     results = []
     failed: set[str] = set()  # formulas that did not evaluate
     wrong: set[str] = set()  # formulas that evaluated to a wrong result
     for link in links:
-        broken = sorted(failed & link.formula.names)
+        assert link.formula is not None
+        broken = sorted(failed & link.uses)
         if broken:
             results.append(_result(link, Status.FAIL, message=f"uses {', '.join(broken)}, which did not evaluate"))
             failed.add(link.name)
@@ -59,14 +84,33 @@ def check_links(net: Network, links: list[Link], params: Params, x: np.ndarray, 
             failed.add(link.name)
             continue
         env[link.name] = value
-        result = _judge(link, value, env, context, fp.E, rule)
-        wrong_inputs = sorted(link.formula.names & wrong)
-        if result.status is Status.FAIL and wrong_inputs:
-            which = ", ".join(wrong_inputs)
-            result = replace(result, diagnosis=f"builds on {which}, already wrong above: fix the first broken link")
-        if result.status is Status.FAIL:
-            wrong.add(link.name)
-        results.append(result)
+        results.append(checker.judge(link, value, wrong))
+    return results
+
+
+def check_backward(net: Network, backward: Callable[[dict[str, np.ndarray]], Any], label: str, params: Params,
+                   x: np.ndarray, y: np.ndarray, parameter_witness: Witness, rule: Rule) -> list[LinkResult]:
+    """Run a user's backward function on the forward quantities and judge every value it returns."""
+    checker = _Checker(net, params, x, y, parameter_witness, rule)
+    try:
+        returned = backward({name: np.array(value) for name, value in checker.env.items()})
+    except Exception as exc:  # noqa: BLE001 - the user's code failing is a finding, reported as such
+        return [LinkResult(name="backward", formula=label, target="", status=Status.FAIL,
+                           message=f"{label} raised {type(exc).__name__}: {exc}")]
+    if not isinstance(returned, Mapping):
+        return [LinkResult(name="backward", formula=label, target="", status=Status.FAIL,
+                           message=f"{label} returned {type(returned).__name__}, not a dict of name -> array")]
+    results = []
+    wrong: set[str] = set()
+    for name, raw in returned.items():
+        kind, layer = classify(str(name), net)
+        link = Link(str(name), None, kind, layer, None, f"returned by {label}")
+        try:
+            value = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            results.append(_result(link, Status.FAIL, message=f"not an array of numbers: {exc}"))
+            continue
+        results.append(checker.judge(link, value, wrong))
     return results
 
 
@@ -103,7 +147,7 @@ def _witness(net: Network, params: Params, env: dict[str, np.ndarray], y: np.nda
 
 def _result(link: Link, status: Status | None, **fields: object) -> LinkResult:
     expected = fields.pop("expected", None)
-    return LinkResult(name=link.name, formula=link.formula.text, target=link.target, status=status,
+    return LinkResult(name=link.name, formula=link.text, target=link.target, status=status,
                       expected_shape=expected, line=link.line, **fields)  # type: ignore[arg-type]
 
 

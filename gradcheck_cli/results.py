@@ -70,7 +70,8 @@ class ParamResult:
     analytic: np.ndarray
     numeric: np.ndarray
     rel_error: np.ndarray  # at kink entries: 0 if the one-sided check passed, else its error
-    kink: np.ndarray  # entries whose central difference crossed a relu-type kink (judged one-sided)
+    kink: np.ndarray  # entries whose central difference crossed a relu-type kink (judged by interval)
+    kink_unresolved: int  # of those, how many lie outside the one-sided slopes' interval (a WARN)
 
     @property
     def kink_entries(self) -> int:

@@ -24,11 +24,12 @@ from gradcheck_cli.build import Problem, build_problem
 from gradcheck_cli.compare import compare_parameter, make_rule
 from gradcheck_cli.discover import Target
 from gradcheck_cli.errors import SpecError
-from gradcheck_cli.link_check import LinkRejected, check_links
+from gradcheck_cli.link_check import LinkRejected, check_backward, check_links
 from gradcheck_cli.network import ForwardPass, backward, forward, loss_and_kinks, loss_value
 from gradcheck_cli.numeric import central_differences
 from gradcheck_cli.results import RunResult, SpecResult, Status
 from gradcheck_cli.spec_model import NotASpecError, parse_spec
+from gradcheck_cli.user_backward import load_backward
 from gradcheck_cli.yaml_loader import load_yaml_file
 
 
@@ -39,6 +40,7 @@ class Overrides:
     eps: float | None = None
     rtol: float | None = None
     warn_rtol: float | None = None
+    backward: str | None = None  # FILE.py[:FUNCTION] of a user's backward pass, from the command line
 
 
 def load_problem(path: str | Path) -> Problem:
@@ -176,6 +178,9 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
     params = [compare_parameter(n, analytic[n], witness, E64, rule) for n in net.parameter_names()]
     try:
         links = check_links(net, problem.derivation, params64, x64, y64, witness, rule) if problem.derivation else []
+        if overrides.backward:
+            function, label = load_backward(overrides.backward)
+            links += check_backward(net, function, label, params64, x64, y64, witness, rule)
     except LinkRejected as exc:
         error = SpecError(f"formula {exc.link.name} is not allowed: {exc.reason}", file=path, line=exc.link.line)
         return SpecResult(path=path, status=Status.ERROR, message=str(error), line=exc.link.line)

@@ -85,6 +85,7 @@ class Spec(_Model):
     check: CheckSpec = CheckSpec()
     expect: Literal["pass", "fail"] = "pass"  # fail: a failure demonstrated on purpose (strict xfail)
     derivation: dict[str, str] = {}  # a student's formulas, in order: name -> expression
+    trainable: dict[str, bool] = {}  # `gradcheck step` leaves parameters set to false here unchanged
 
 
 class NotASpecError(SpecError):

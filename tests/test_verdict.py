@@ -94,16 +94,26 @@ def test_fixed_absolute_tolerance_would_reject_that_correct_gradient(write_spec)
     assert any(rejected)
 
 
-def test_entries_at_a_relu_kink_are_judged_one_sided() -> None:
+def test_entries_at_a_relu_kink_are_judged_by_the_one_sided_slopes() -> None:
     """Seed 004's spiral puts a point at the origin; with zero biases its hidden pre-activations are
-    exactly 0, so every b1 entry straddles the ReLU kink."""
+    exactly 0, so every b1 entry straddles the ReLU kink. Either convention for relu'(0) lies between
+    the one-sided slopes and passes; a value outside that interval warns; a wrong gradient fails."""
     problem = load_problem(SPECS / "seed004_spiral_softmax_l2.yaml")
     E, analytic, witness, rule = witness_and_gradients(problem)
-    result = compare_parameter("b1", analytic["b1"], witness, E, rule)
-    assert result.kink_entries == analytic["b1"].size
+    result = compare_parameter("b1", analytic["b1"], witness, E, rule)  # relu'(0) = 0: the left slope
+    assert result.kink_entries == analytic["b1"].size and result.kink_unresolved == 0
     assert result.status is Status.PASS
-    for factor in (1.01, 0.5, -1.0):
-        assert compare_parameter("b1", analytic["b1"] * factor, witness, E, rule).status is Status.FAIL
+    right = witness.right["b1"]  # relu'(0) = 1: the right slope
+    assert compare_parameter("b1", right, witness, E, rule).status is Status.PASS
+    beyond = right + 3 * (right - witness.left["b1"])
+    outside = compare_parameter("b1", beyond, witness, E, rule)
+    assert outside.status is Status.WARN and 0 < outside.kink_unresolved <= outside.kink_entries
+    for factor in (2.0, 0.5, -1.0):
+        # every b1 entry is at the kink: a wrong b1 can only warn ("cannot decide"), never pass ...
+        wrong_b1 = compare_parameter("b1", analytic["b1"] * factor, witness, E, rule)
+        assert wrong_b1.status is Status.WARN and wrong_b1.kink_unresolved > 0
+        # ... while a parameter with entries off the kink fails as usual
+        assert compare_parameter("W2", analytic["W2"] * factor, witness, E, rule).status is Status.FAIL
 
 
 def _synthetic(n: np.ndarray) -> Witness:

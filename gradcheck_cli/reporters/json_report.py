@@ -62,6 +62,7 @@ def param_record(p: ParamResult, *, values: bool = False) -> dict[str, Any]:
         "worst_analytic": _number(p.worst_analytic),
         "worst_numeric": _number(p.worst_numeric),
         "kink_entries": p.kink_entries,
+        "kink_unresolved": p.kink_unresolved,
         "grad_norm": _number(p.grad_norm),
     }
     if values:

@@ -1,12 +1,11 @@
 """JUnit XML for CI test tabs (GitHub Actions report actions, GitLab, Jenkins).
 
 One testsuite per spec, one testcase per parameter and per checked formula of a derivation.
-``classname`` is the spec's path and ``name``
-the parameter, so every (classname, name) pair is unique: GitLab keeps only the first of
-duplicates. ``file`` is set on every testcase (pytest's writer leaves it out). A spec that cannot
-be read is one testcase with an ``<error>``; a folder file that is not a spec is ``<skipped>``;
-an expected failure (``expect: fail``) is ``<skipped>`` like pytest's xfail, and one that
-unexpectedly passes is a ``<failure>``.
+``classname`` is the spec's path and ``name`` the parameter, so every (classname, name) pair is
+unique: GitLab keeps only the first of duplicates. ``file`` is set on every testcase (pytest's
+writer leaves it out). A spec that cannot be read is one testcase with an ``<error>``; a folder
+file that is not a spec is ``<skipped>``; an expected failure (``expect: fail``) is ``<skipped>``
+like pytest's xfail, and one that unexpectedly passes is a ``<failure>``.
 """
 
 from __future__ import annotations

@@ -61,7 +61,8 @@ def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> 
     for p in spec.params:
         status = Text(p.status.value.upper(), style=STYLES[p.status])
         if p.kink_entries:
-            status.append(f" ({p.kink_entries} at kink)", style="dim")
+            unresolved = f", {p.kink_unresolved} undecidable" if p.kink_unresolved else ""
+            status.append(f" ({p.kink_entries} at kink{unresolved})", style="dim")
         table.add_row(
             Text(p.name),
             _shape(p.shape),
@@ -93,7 +94,8 @@ def _render_links(spec: SpecResult, console: Console) -> None:
     for column in ("formula", "compared with", "shape", "max rel err", "status"):
         table.add_column(column, no_wrap=column != "formula")
     for link in spec.links:
-        formula = Text(f"{link.name} = {link.formula}", style="bold" if link is first else "")
+        joiner = ", " if link.formula.startswith("returned by") else " = "
+        formula = Text(f"{link.name}{joiner}{link.formula}", style="bold" if link is first else "")
         status = Text("-" if link.status is None else link.status.value.upper(),
                       style="" if link.status is None else STYLES[link.status])
         if link is first:
@@ -116,8 +118,9 @@ def _render_worst_entries(p: ParamResult, console: Console) -> None:
     order = sorted(range(p.rel_error.size), key=lambda i: -p.rel_error.flat[i])[:WORST_ENTRIES]
     for i in order:
         index = tuple(int(k) for k in np.unravel_index(i, p.rel_error.shape))
+        note = "at a kink: checked against the one-sided slopes" if p.kink.flat[i] else ""
         table.add_row(_index(index), f"{p.analytic.flat[i]:.12g}", f"{p.numeric.flat[i]:.12g}",
-                      f"{p.rel_error.flat[i]:.2e}", "kink, checked one-sided" if p.kink.flat[i] else "")
+                      f"{p.rel_error.flat[i]:.2e}", note)
     console.print(table)
 
 

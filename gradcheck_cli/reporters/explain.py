@@ -1,0 +1,32 @@
+"""Print an :class:`~gradcheck_cli.explain.Explanation`: plain, with the backward pass as a
+``derivation:`` block ready to paste into the spec, or as one LaTeX ``aligned`` block."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from gradcheck_cli.explain import Explanation
+
+
+def _tex_shape(shape: str) -> str:
+    return r"\text{scalar}" if shape == "scalar" else shape.replace(" x ", r" \times ")
+
+
+def render_explanation(explanation: Explanation, console: Console, *, latex: bool) -> None:
+    if latex:
+        lines = [r"% " + explanation.summary, r"\begin{aligned}"]
+        lines += [f"  & {eq.latex} && {_tex_shape(eq.shape)} \\\\" for eq in explanation.forward + explanation.backward]
+        lines.append(r"\end{aligned}")
+        console.file.write("\n".join(lines) + "\n")
+        return
+    console.print(Text(explanation.summary, style="bold"))
+    console.print(Text("forward:"))
+    width = max(len(eq.name) + len(eq.formula) for eq in explanation.forward + explanation.backward) + 8
+    for eq in explanation.forward:
+        console.print(Text(f"  {eq.name} = {eq.formula}".ljust(width) + f"  # {eq.shape}"))
+    console.print(Text("backward (paste this into the spec to check it, then make it your own):"))
+    console.print(Text("derivation:"))
+    for eq in explanation.backward:
+        note = "  (delta)" if eq.name.startswith("dz") else ""
+        console.print(Text(f"  {eq.name}: {eq.formula}".ljust(width) + f"  # {eq.shape}{note}"))
