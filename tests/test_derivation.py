@@ -95,10 +95,10 @@ CORRECT = {
 }
 
 
-def spec_with(write_spec, formulas: dict[str, str], name: str = "spec.yaml") -> Path:
-    """SPEC with these formulas; the first one lands on line 10. JSON strings are YAML too."""
+def spec_with(write_spec, formulas: dict[str, str], template: str = SPEC) -> Path:
+    """The template with these formulas; in SPEC the first one lands on line 10. JSON strings are YAML too."""
     lines = "".join(f"      {key}: {json.dumps(value, ensure_ascii=False)}\n" for key, value in formulas.items())
-    return write_spec(SPEC + lines, name=name)
+    return write_spec(template + lines)
 
 
 def test_singleton_dimensions_are_notation(write_spec) -> None:
@@ -232,8 +232,7 @@ SQUARE_MEAN = """
     ],
 )
 def test_more_diagnoses(write_spec, formulas: dict[str, str], link: str, pattern: str) -> None:
-    lines = "".join(f"      {key}: {json.dumps(value)}\n" for key, value in formulas.items())
-    code, result = derivation_of(write_spec(SQUARE_MEAN + lines))
+    code, result = derivation_of(spec_with(write_spec, formulas, SQUARE_MEAN))
     assert code == 1
     first = next(item for item in result["derivation"] if item["status"] == "fail")
     assert first["name"] == link and re.search(pattern, first["diagnosis"]), first
