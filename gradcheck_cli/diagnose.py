@@ -42,7 +42,7 @@ def diagnose_shape(link: Link, value: Array, expected: tuple[int, ...], ctx: Con
         return (f"the result is transposed: {_shape(value.shape)} where {_shape(expected)} is expected; "
                 f"swap the order of the product ({_hint_order(ctx)})")
     if link.kind == "b" and value.shape == ctx.env[f"z{link.layer}"].shape:
-        axis = ctx.net.layout.sample_axis
+        axis = ctx.net.layout.sample_axis % 2
         per = "row" if ctx.net.layout.name == "row" else "column"
         return (f"a bias gradient must be summed over the batch: {link.name} has one {per} per sample; "
                 f"use sum(dz{link.layer}, axis={axis}, keepdims=True)")

@@ -98,7 +98,7 @@ def explain(net: Network, m: int) -> Explanation:
         backward.append(Equation(f"dW{l}", dW + penalty,
                                  rf"\frac{{\partial E}}{{\partial {tex('W', l)}}} = {dW_tex}{penalty_tex}", W_shape))
         if layer.bias == "per_unit":
-            axis = layout.sample_axis
+            axis = layout.sample_axis % 2
             backward.append(Equation(f"db{l}", f"sum(dz{l}, axis={axis}, keepdims=True)",
                                      rf"\frac{{\partial E}}{{\partial {tex('b', l)}}} = \sum_{{\text{{samples}}}} "
                                      rf"\delta^{{[{l}]}}", f"{units[l]} x 1" if column else f"1 x {units[l]}"))
@@ -122,7 +122,7 @@ def _delta(net: Network, l: int, shape: str, tex: object) -> Equation:
     name = layer.activation.name
     head = rf"\delta^{{[{l}]}} = \frac{{\partial E}}{{\partial z^{{[{l}]}}}} = "
     if name == "softmax":
-        axis = net.layout.unit_axis
+        axis = net.layout.unit_axis % 2
         return Equation(f"dz{l}", f"a{l} * (da{l} - sum(da{l} * a{l}, axis={axis}, keepdims=True))",
                         head + rf"a^{{[{l}]}} \odot \left(\frac{{\partial E}}{{\partial a^{{[{l}]}}}} - "
                                rf"\mathbf{{1}}\,(a^{{[{l}]}})^\top \frac{{\partial E}}{{\partial a^{{[{l}]}}}}\right)",

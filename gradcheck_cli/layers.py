@@ -62,7 +62,10 @@ def row_backward(dz: Array, cache: Cache) -> tuple[Array, Array, Array | None]:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where samples and units live in an array, and the dense layer that goes with it."""
+    """Where samples and units live in an array, and the dense layer that goes with it.
+
+    The axes count from the end (-2, -1), so the same code also runs on a stack of arrays with a
+    leading batch axis: the fast numerical engine evaluates many perturbed networks at once."""
 
     name: str
     unit_axis: int
@@ -86,6 +89,6 @@ class Layout:
 
 
 LAYOUTS: dict[str, Layout] = {
-    "column": Layout("column", unit_axis=0, sample_axis=1),
-    "row": Layout("row", unit_axis=1, sample_axis=0),
+    "column": Layout("column", unit_axis=-2, sample_axis=-1),
+    "row": Layout("row", unit_axis=-1, sample_axis=-2),
 }

@@ -24,6 +24,7 @@ from gradcheck_cli.build import Problem, build_problem
 from gradcheck_cli.compare import compare_parameter, make_rule
 from gradcheck_cli.discover import Target
 from gradcheck_cli.errors import SpecError
+from gradcheck_cli.fast_numeric import fast_central_differences
 from gradcheck_cli.link_check import LinkRejected, check_backward, check_links
 from gradcheck_cli.network import ForwardPass, backward, forward, loss_and_kinks, loss_value
 from gradcheck_cli.numeric import central_differences
@@ -41,6 +42,7 @@ class Overrides:
     rtol: float | None = None
     warn_rtol: float | None = None
     backward: str | None = None  # FILE.py[:FUNCTION] of a user's backward pass, from the command line
+    engine: str = "fast"  # "naive": the plain per-entry loop, the reference the fast engine is tested against
 
 
 def load_problem(path: str | Path) -> Problem:
@@ -173,7 +175,10 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
     E64 = loss_value(net, params64, x64, y64)
     rule = make_rule(spec.dtype, E64, eps=overrides.eps or spec.check.eps,
                      rtol=overrides.rtol or spec.check.rtol, warn_rtol=overrides.warn_rtol or spec.check.warn_rtol)
-    witness = central_differences(lambda p: loss_and_kinks(net, p, x64, y64), params64, rule.eps, progress)
+    if overrides.engine == "naive":
+        witness = central_differences(lambda p: loss_and_kinks(net, p, x64, y64), params64, rule.eps, progress)
+    else:
+        witness = fast_central_differences(net, params64, x64, y64, rule.eps, progress)
 
     params = [compare_parameter(n, analytic[n], witness, E64, rule) for n in net.parameter_names()]
     try:

@@ -249,4 +249,6 @@ def test_parallel_runs_relay_progress_from_the_workers(mixed: Path) -> None:
     finished = [path for path, _, _ in calls if path]
     assert sorted(finished) == sorted(str(t.path) for t in targets)
     assert [s.path for s in run_result.specs] == [str(t.path) for t in targets]
-    assert (None, 2000, 2522) in calls  # the wide spec's entries, relayed from its worker
+    relayed = [(done, total) for path, done, total in calls if path is None]
+    assert all(0 < done <= total for done, total in relayed)  # entries over the specs in flight
+    assert any(total >= 2522 for _, total in relayed)  # including the wide spec's, from its worker

@@ -1,0 +1,240 @@
+"""The structure-aware numerical witness: every entry, central differences, far fewer FLOPs.
+
+Still forward-only, and still the network's own forward functions on perturbed inputs; what
+changes is how much of the forward pass is recomputed:
+
+- Perturbing W^l[i, j] (or b^l[i]) by d changes only unit i of z^l, by d * a^(l-1)_j (or d) over
+  the samples; everything upstream of layer l is reused as it is.
+- For an elementwise activation, only unit i of a^l changes, by Da; it enters z^(l+1) as the exact
+  rank-1 term W^(l+1)[:, i] Da (column layout; the transpose in row layout).
+- From z^(l+1) on, the rest of the network runs for real, for a whole stack of perturbations at
+  once (the layout's axes count from the end, so the same layer, activation and loss functions
+  take a leading batch axis), and the loss function is applied unchanged.
+- Where the rank-1 step does not apply (a softmax layer, the last layer, a shared bias), the
+  perturbed z^l is rebuilt in full and the stack runs from there.
+
+No derivative is used anywhere: each entry is (E(theta + h) - E(theta - h)) / 2h with both E
+computed by forward passes, so this engine agrees with the plain loop (``numeric.py``, kept as
+``--engine naive``) up to round-off, which a test checks on every example spec. Each chunk also
+carries an unperturbed copy, so the one-sided slopes at kinks compare values of one computation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradcheck_cli.network import Network, Params, forward
+from gradcheck_cli.numeric import Witness
+
+Array = np.ndarray
+CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: measured fastest here)
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """Perturbations of one unit of one layer: the applied steps and their parameters' entries."""
+
+    deltas: Array  # (P,) the step actually applied (w+h rounded, minus w), 0 for the base copy
+    vectors: Array  # (P, m) what one unit's pre-activation changes by, per unit of step
+
+
+def fast_central_differences(net: Network, params: Params, x: Array, y: Array, eps: float,
+                             progress: Callable[[int, int], None] | None = None, workers: int = 2) -> Witness:
+    """The same witness as ``numeric.central_differences``, computed by perturbing stacks of networks.
+
+    Groups of entries (one unit of one layer each) are evaluated by ``workers`` threads; every group
+    is computed the same way whichever thread takes it, so the result does not depend on them."""
+    params = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
+    engine = _Engine(net, params, x, y)
+    witness = Witness()
+    total, done = sum(p.size for p in params.values()), 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy releases the GIL in its array loops
+        for name, p in params.items():
+            grad, step, kink = np.empty(p.shape), np.empty(p.shape), np.zeros(p.shape, dtype=bool)
+            left, right = np.empty(p.shape), np.empty(p.shape)
+            groups = engine.entries(name)
+            steps = [eps * np.maximum(1.0, np.abs(w)) for _, w in groups]
+            jobs = [pool.submit(engine.evaluate, name, index, (w + h) - w, (w - h) - w)
+                    for (index, w), h in zip(groups, steps, strict=True)]
+            for (index, w), h, job in zip(groups, steps, jobs, strict=True):  # in order: deterministic
+                e_plus, e_minus, e_base, crossed = job.result()
+                upper, lower = w + h, w - h
+                grad[index] = (e_plus - e_minus) / (upper - lower)
+                step[index] = (upper - lower) / 2
+                right[index] = (e_plus - e_base) / (upper - w)
+                left[index] = (e_base - e_minus) / (w - lower)
+                kink[index] = crossed
+                done += np.size(w)
+                if progress:
+                    progress(done, total)
+            witness.gradient[name], witness.step[name], witness.kink[name] = grad, step, kink
+            witness.left[name], witness.right[name] = left, right
+    return witness
+
+
+class _Engine:
+    def __init__(self, net: Network, params: Params, x: Array, y: Array) -> None:
+        self.net, self.params, self.y = net, params, y
+        self.fp = forward(net, params, x, y)
+        self.penalty = sum(float(np.sum(np.square(params[f"W{l}"]))) for l in range(1, len(net.layers) + 1))
+        self.column = net.layout.name == "column"
+        self.base_losses = self._losses(self.fp.z[-1], self.fp.a[-1], y)  # per sample, unperturbed
+        self._local = threading.local()  # per-thread scratch arrays, reused: fresh large arrays cost page faults
+
+    def _scratch(self, slot: str, shape: tuple[int, ...]) -> Array:
+        """A reusable array of ``shape`` for this thread (its contents are overwritten by the caller)."""
+        buffers: dict[str, Array] = self._local.__dict__.setdefault("buffers", {})
+        size = int(np.prod(shape))
+        if slot not in buffers or buffers[slot].size < size:
+            buffers[slot] = np.empty(size)
+        return buffers[slot][:size].reshape(shape)
+
+    # ------------------------------------------------------------------ which entries, in which groups
+
+    def entries(self, name: str) -> list[tuple[tuple, Array]]:
+        """Groups of entries that change the same unit: (index into the parameter, their values)."""
+        p = self.params[name]
+        if p.ndim == 0:
+            return [((), p)]
+        if name.startswith("b"):
+            return [((slice(None), slice(None)), p)]  # a per-unit bias: every unit, one entry each
+        if self.column:  # W is units x inputs: row i feeds unit i
+            return [((i, slice(None)), p[i, :]) for i in range(p.shape[0])]
+        return [((slice(None), i), p[:, i]) for i in range(p.shape[1])]  # row layout: column i
+
+    # ------------------------------------------------------------------ evaluation
+
+    def evaluate(self, name: str, index: tuple, up: Array, down: Array) -> tuple[Array, Array, float, Array]:
+        """E(theta_k + up_k), E(theta_k + down_k), E(theta), and kink crossings, for a group of entries."""
+        l = int(name[1:])
+        if self.params[name].ndim == 0:  # shared bias: every unit moves
+            deltas = np.array([up, down, 0.0])
+            z = self.fp.z[l - 1]
+            E, crossed = self._run(l, z=z[None] + deltas[:, None, None])
+            return E[0], E[1], float(E[2]), crossed[0] | crossed[1]
+        if name.startswith("b"):  # per-unit bias: one entry per unit, a stack for each unit
+            e_plus, e_minus, crossed = np.empty(up.shape), np.empty(up.shape), np.zeros(up.shape, dtype=bool)
+            e_base = 0.0
+            for unit in range(np.size(up)):
+                ones = np.ones((1, self._samples()))
+                stack = _Stack(np.array([up.flat[unit], down.flat[unit], 0.0]), np.repeat(ones, 3, axis=0))
+                E, c = self._unit(l, unit, stack)
+                e_plus.flat[unit], e_minus.flat[unit], e_base = E[0], E[1], float(E[2])
+                crossed.flat[unit] = c[0] | c[1]
+            return e_plus, e_minus, e_base, crossed
+        unit = index[0] if self.column else index[1]
+        previous = self.fp.a[l - 1]  # a^(l-1): rows (column layout) or columns (row layout) are inputs
+        inputs = previous if self.column else previous.T  # (inputs, m)
+        n = np.size(up)
+        deltas = np.concatenate([up, down, [0.0]])
+        vectors = np.concatenate([inputs, inputs, np.zeros((1, inputs.shape[1]))])
+        w = self.params[f"W{l}"][index]
+        penalty = np.concatenate([self.penalty - w * w + (w + up) ** 2, self.penalty - w * w + (w + down) ** 2,
+                                  [self.penalty]])
+        E, c = self._unit(l, unit, _Stack(deltas, vectors), penalty)
+        return E[:n], E[n : 2 * n], float(E[-1]), c[:n] | c[n : 2 * n]
+
+    def _samples(self) -> int:
+        return self.fp.a[0].shape[self.net.layout.sample_axis]
+
+    def _unit(self, l: int, unit: int, stack: _Stack, penalty: Array | None = None) -> tuple[Array, Array]:
+        """E for every perturbation of one unit's pre-activation, in chunks that bound memory."""
+        sizes = [layer.units for layer in self.net.layers]
+        full = self.net.layers[l - 1].activation.name == "softmax" or l == len(sizes)
+        widest = max(sizes[l - 1:] if full else sizes[l:]) * self._samples()  # what one perturbation makes
+        chunk = max(1, CHUNK_ELEMENTS // widest)
+        E_parts, crossed_parts = [], []
+        for start in range(0, len(stack.deltas), chunk):
+            part = slice(start, start + chunk)
+            E, crossed = self._unit_chunk(l, unit, stack.deltas[part], stack.vectors[part],
+                                          None if penalty is None else penalty[part])
+            E_parts.append(E)
+            crossed_parts.append(crossed)
+        return np.concatenate(E_parts), np.concatenate(crossed_parts)
+
+    def _unit_chunk(self, l: int, unit: int, deltas: Array, vectors: Array,
+                    penalty: Array | None) -> tuple[Array, Array]:
+        net, fp = self.net, self.fp
+        layer = net.layers[l - 1]
+        z_unit = self._unit_of(fp.z[l - 1], unit)  # (m,)
+        z_new = np.multiply(deltas[:, None], vectors, out=self._scratch("z_new", vectors.shape))
+        z_new += z_unit[None, :]  # (P, m): the unit's pre-activation, perturbed
+        crossed = np.zeros(len(deltas), dtype=bool)
+        if layer.activation.kinked:
+            crossed |= np.any((z_new > 0) != (z_unit > 0)[None, :], axis=1)
+        last = l == len(net.layers)
+        if layer.activation.name == "softmax" or last:  # rebuild z^l in full and run from layer l
+            z_full = np.repeat(fp.z[l - 1][None], len(deltas), axis=0)
+            self._set_unit(z_full, unit, z_new)
+            E, more = self._run(l, z=z_full, penalty=penalty, skip_kinks_of_first=True)
+            return E, crossed | more
+        # elementwise: only unit `unit` of a^l changes; it enters z^(l+1) as an exact rank-1 term
+        a_unit = self._unit_of(fp.a[l], unit)
+        delta_a = layer.activation.forward(z_new, layer.options) - a_unit[None, :]  # (P, m)
+        # samples whose a does not move at all (a ReLU unit off on both sides) keep their forward
+        # values bit for bit, so only the samples that move are run; the rest add their base losses
+        moved = np.flatnonzero(np.any(delta_a != 0, axis=0))
+        delta_a = delta_a[:, moved]
+        W_next = self.params[f"W{l + 1}"]
+        z_next = self._take(fp.z[l], moved)
+        z_new_next = self._scratch("z_next", (len(deltas),) + z_next.shape)
+        if self.column:  # z^(l+1) = W a + b: column `unit` of W meets row `unit` of a
+            np.multiply(W_next[:, unit][None, :, None], delta_a[:, None, :], out=z_new_next)
+        else:  # z^(l+1) = a W + b: column `unit` of a meets row `unit` of W
+            np.multiply(delta_a[:, :, None], W_next[unit, :][None, None, :], out=z_new_next)
+        z_new_next += z_next[None]
+        E, more = self._run(l + 1, z=z_new_next, penalty=penalty, samples=moved)
+        return E, crossed | more
+
+    def _unit_of(self, array: Array, unit: int) -> Array:
+        return array[..., unit, :] if self.column else array[..., unit]
+
+    def _set_unit(self, array: Array, unit: int, values: Array) -> None:
+        if self.column:
+            array[:, unit, :] = values
+        else:
+            array[:, :, unit] = values
+
+    def _take(self, array: Array, samples: Array) -> Array:
+        return np.take(array, samples, axis=self.net.layout.sample_axis)
+
+    def _losses(self, z: Array, a: Array, y: Array) -> Array:
+        """Per-sample losses, exactly as ``network.forward_from`` computes them."""
+        net = self.net
+        output = net.layers[-1].activation.name
+        if output in net.loss.from_logits:
+            return net.loss.from_logits[output](z, y, net.layout.unit_axis)
+        return net.loss.per_sample(a, y, net.layout.unit_axis)
+
+    def _run(self, l: int, z: Array, penalty: Array | None = None, skip_kinks_of_first: bool = False,
+             samples: Array | None = None) -> tuple[Array, Array]:
+        """E for a stack of networks whose z^l is given, running layers l..L and the loss for real.
+
+        With ``samples``, z holds only those samples; the others are unperturbed and contribute
+        their base per-sample losses."""
+        net = self.net
+        crossed = np.zeros(z.shape[0], dtype=bool)
+        y = self.y if samples is None else self._take(self.y, samples)
+        with np.errstate(all="ignore"):
+            a = z  # replaced by f_l(z^l) in the first pass of the loop
+            for k in range(l, len(net.layers) + 1):
+                layer = net.layers[k - 1]
+                if k > l:
+                    z, _ = net.layout.forward(a, self.params[f"W{k}"], self.params.get(f"b{k}"))
+                if layer.activation.kinked and not (k == l and skip_kinks_of_first):
+                    base = self.fp.z[k - 1] if samples is None else self._take(self.fp.z[k - 1], samples)
+                    crossed |= np.any((z > 0) != (base > 0)[None], axis=(1, 2))
+                a = layer.activation.forward(z, layer.options)
+            data = self._losses(z, a, y).sum(axis=-1)
+            if samples is not None:
+                rest = np.ones(self.base_losses.shape, dtype=bool)
+                rest[samples] = False
+                data = data + self.base_losses[rest].sum()
+            divisor = self._samples() if net.reduction == "mean" else 1
+            weights = self.penalty if penalty is None else penalty
+            return data / divisor + 0.5 * net.l2 * weights, crossed
