@@ -106,14 +106,17 @@ def cli() -> None:
                    "the spec's derivation. It runs your code: never pass a file you have not read.")
 @click.option("--engine", type=click.Choice(["fast", "naive"]), default="fast", show_default=True,
               help="fast: the structure-aware witness; naive: the plain per-entry loop it is tested against.")
+@click.option("--sample", type=click.IntRange(min=1), metavar="K",
+              help="Check K random entries of each parameter (seeded; always its largest gradient entry), "
+                   "for networks too large to check fully.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
               help="Check specs in this many parallel processes.")
 @shard_option
 @skip_option
 @color_option
 def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, verbose: int, eps: float | None,
-          rtol: float | None, warn_rtol: float | None, fail_on: str, backward: str | None, engine: str, jobs: int,
-          shard_text: str | None, skip_non_specs: bool, color: str) -> None:
+          rtol: float | None, warn_rtol: float | None, fail_on: str, backward: str | None, engine: str,
+          sample: int | None, jobs: int, shard_text: str | None, skip_non_specs: bool, color: str) -> None:
     """Check the gradients of every SPEC: files, folders (searched for *.yaml, *.yml) or globs."""
     targets = targets_from(specs, shard_text, skip_non_specs)
     if backward:
@@ -124,7 +127,8 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
     options = ReportOptions(verbose=verbose, values=values, fail_on=fail_on)
     machine_on_stdout = fmt != "table" and output is None
     with RunProgress(make_console(color, stderr=True), len(targets), enabled=not machine_on_stdout) as progress:
-        overrides = Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol, backward=backward, engine=engine)
+        overrides = Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol, backward=backward, engine=engine,
+                              sample=sample)
         run = check_targets(targets, overrides, jobs, progress)
     report_problems(run, color)
     if output is not None:

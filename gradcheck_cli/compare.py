@@ -53,19 +53,21 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, loss: f
     """
     a = np.asarray(analytic, dtype=np.float64)
     n, steps, kink = witness.gradient[name], witness.step[name], witness.kink[name]
+    checked = witness.checked.get(name, np.ones(a.shape, dtype=bool))
     with np.errstate(all="ignore"):
-        diff = np.abs(a - n)
-        largest = float(np.max(np.abs(n))) if n.size else 0.0
+        diff = np.where(checked, np.abs(a - n), 0.0)
+        largest = float(np.max(np.abs(n[checked]))) if checked.any() else 0.0
         noise = fd_noise(loss, steps) + DTYPE_NOISE_FACTOR * float(np.finfo(rule.dtype).eps) * largest
         scale = np.maximum(np.maximum(np.abs(a), np.abs(n)), noise / rule.rtol)
-        rel = np.where(np.isfinite(diff), diff / scale, np.inf)
+        rel = np.where(np.isfinite(diff), diff / np.where(checked, scale, 1.0), np.inf)
         low = np.minimum(witness.left[name], witness.right[name])
         high = np.maximum(witness.left[name], witness.right[name])
         slack = rule.warn_rtol * np.maximum(np.abs(a), 2 * noise / rule.rtol)
-        unresolved = kink & ~((a >= low - slack) & (a <= high + slack))
+        unresolved = kink & checked & ~((a >= low - slack) & (a <= high + slack))
         rel[kink] = 0.0  # judged by the interval, not by the central difference
-        denominator = np.linalg.norm(a) + np.linalg.norm(n)
-        norm_ratio = float(np.linalg.norm(a - n) / denominator) if denominator > 0 else 0.0
+        rel[~checked] = -1.0  # not evaluated (--sample): never the worst entry
+        denominator = np.linalg.norm(a[checked]) + np.linalg.norm(n[checked])
+        norm_ratio = float(np.linalg.norm((a - n)[checked]) / denominator) if denominator > 0 else 0.0
     worst = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.size else ()
     max_rel = float(rel[worst])
     if not np.isfinite(max_rel) or max_rel > rule.warn_rtol:
@@ -81,7 +83,7 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, loss: f
         max_abs_error=float(np.max(diff)),
         max_rel_error=max_rel,
         norm_ratio=norm_ratio,
-        grad_norm=float(np.linalg.norm(n)),
+        grad_norm=float(np.linalg.norm(n)) if checked.all() else float("nan"),  # a sample has no norm
         worst_index=tuple(int(i) for i in worst),
         worst_analytic=float(a[worst]),
         worst_numeric=float(n[worst]),
@@ -90,4 +92,5 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, loss: f
         rel_error=rel,
         kink=kink,
         kink_unresolved=int(unresolved.sum()),
+        checked_entries=int(checked.sum()),
     )

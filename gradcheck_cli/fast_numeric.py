@@ -74,6 +74,7 @@ def fast_central_differences(net: Network, params: Params, x: Array, y: Array, e
                     progress(done, total)
             witness.gradient[name], witness.step[name], witness.kink[name] = grad, step, kink
             witness.left[name], witness.right[name] = left, right
+            witness.checked[name] = np.ones(p.shape, dtype=bool)
     return witness
 
 

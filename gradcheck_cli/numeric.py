@@ -36,26 +36,32 @@ class Witness:
     kink: dict[str, np.ndarray] = field(default_factory=dict)
     left: Params = field(default_factory=dict)
     right: Params = field(default_factory=dict)
+    checked: dict[str, np.ndarray] = field(default_factory=dict)  # entries evaluated (all, unless sampled)
 
 
 PROGRESS_EVERY = 2000  # entries between two progress reports
 
 
 def central_differences(loss: Callable[[Params], tuple[float, bytes]], params: Params, eps: float,
-                        progress: Callable[[int, int], None] | None = None) -> Witness:
+                        progress: Callable[[int, int], None] | None = None,
+                        picks: dict[str, np.ndarray] | None = None) -> Witness:
     """Central differences of ``loss`` for every entry of every parameter, in float64.
 
-    ``progress(done, total)`` is called every few thousand entries, for a progress bar.
+    ``picks`` limits it to some entries (flat indices) per parameter, for ``--sample``; the others
+    stay NaN and unchecked. ``progress(done, total)`` is called every few thousand entries.
     """
     work = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
     e_base, pattern = loss(work)
     witness = Witness()
-    total, done = sum(p.size for p in work.values()), 0
+    chosen = {name: np.arange(p.size) if picks is None else picks[name] for name, p in work.items()}
+    total, done = sum(len(c) for c in chosen.values()), 0
     for name, p in work.items():
         flat = p.reshape(-1)  # a view: writing flat[i] perturbs the parameter the loss reads
-        grad, step, kink = np.empty(flat.size), np.empty(flat.size), np.zeros(flat.size, dtype=bool)
-        left, right = np.empty(flat.size), np.empty(flat.size)
-        for i in range(flat.size):
+        grad, step, kink = np.full(flat.size, np.nan), np.full(flat.size, np.nan), np.zeros(flat.size, dtype=bool)
+        left, right = np.full(flat.size, np.nan), np.full(flat.size, np.nan)
+        checked = np.zeros(flat.size, dtype=bool)
+        checked[chosen[name]] = True
+        for i in chosen[name]:
             old = flat[i]
             h = eps * max(1.0, abs(old))
             flat[i] = old + h
@@ -72,6 +78,6 @@ def central_differences(loss: Callable[[Params], tuple[float, bytes]], params: P
             if progress and done % PROGRESS_EVERY == 0:
                 progress(done, total)
         witness.gradient[name], witness.step[name] = grad.reshape(p.shape), step.reshape(p.shape)
-        witness.kink[name] = kink.reshape(p.shape)
+        witness.kink[name], witness.checked[name] = kink.reshape(p.shape), checked.reshape(p.shape)
         witness.left[name], witness.right[name] = left.reshape(p.shape), right.reshape(p.shape)
     return witness

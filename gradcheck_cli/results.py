@@ -69,9 +69,10 @@ class ParamResult:
     worst_numeric: float
     analytic: np.ndarray
     numeric: np.ndarray
-    rel_error: np.ndarray  # at kink entries: 0 if the one-sided check passed, else its error
+    rel_error: np.ndarray  # 0 at kink entries (judged by interval), -1 where not evaluated (--sample)
     kink: np.ndarray  # entries whose central difference crossed a relu-type kink (judged by interval)
     kink_unresolved: int  # of those, how many lie outside the one-sided slopes' interval (a WARN)
+    checked_entries: int  # all of them, unless --sample chose some
 
     @property
     def kink_entries(self) -> int:

@@ -43,6 +43,7 @@ class Overrides:
     warn_rtol: float | None = None
     backward: str | None = None  # FILE.py[:FUNCTION] of a user's backward pass, from the command line
     engine: str = "fast"  # "naive": the plain per-entry loop, the reference the fast engine is tested against
+    sample: int | None = None  # check only this many entries per parameter (seeded), plus the largest gradient
 
 
 def load_problem(path: str | Path) -> Problem:
@@ -175,7 +176,10 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
     E64 = loss_value(net, params64, x64, y64)
     rule = make_rule(spec.dtype, E64, eps=overrides.eps or spec.check.eps,
                      rtol=overrides.rtol or spec.check.rtol, warn_rtol=overrides.warn_rtol or spec.check.warn_rtol)
-    if overrides.engine == "naive":
+    if overrides.sample:
+        picks = sample_entries(analytic, overrides.sample, spec.seed)
+        witness = central_differences(lambda p: loss_and_kinks(net, p, x64, y64), params64, rule.eps, progress, picks)
+    elif overrides.engine == "naive":
         witness = central_differences(lambda p: loss_and_kinks(net, p, x64, y64), params64, rule.eps, progress)
     else:
         witness = fast_central_differences(net, params64, x64, y64, rule.eps, progress)
@@ -201,6 +205,20 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
         lines=problem.lines,
         links=links,
     )
+
+
+def sample_entries(analytic: dict[str, np.ndarray], k: int, seed: int) -> dict[str, np.ndarray]:
+    """k entries of each parameter, drawn from the spec's seed, always with its largest gradient entry."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1000,)))
+    picks = {}
+    for name, g in analytic.items():
+        if g.size <= k:
+            picks[name] = np.arange(g.size)
+            continue
+        drawn = rng.choice(g.size, size=k, replace=False)
+        largest = int(np.argmax(np.abs(np.nan_to_num(np.asarray(g, dtype=np.float64)).reshape(-1))))
+        picks[name] = np.unique(np.append(drawn, largest))
+    return picks
 
 
 def _name(problem: Problem, path: str | Path) -> str:

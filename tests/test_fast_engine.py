@@ -60,3 +60,35 @@ def test_both_engines_give_the_same_verdicts_through_the_cli() -> None:
                 for s in report["specs"]]
 
     assert verdicts(fast) == verdicts(naive)
+
+
+def test_sample_checks_k_seeded_entries_including_the_largest_gradient() -> None:
+    from gradcheck_cli.runner import sample_entries
+
+    analytic = {"W": np.arange(1000.0).reshape(100, 10) - 300.0, "b": np.ones(3)}
+    picks = sample_entries(analytic, 20, seed=4)
+    assert len(picks["W"]) in (20, 21) and int(np.argmax(np.abs(analytic["W"]))) in picks["W"]
+    assert list(picks["b"]) == [0, 1, 2]  # fewer entries than K: all of them
+    again = sample_entries(analytic, 20, seed=4)
+    assert all(np.array_equal(picks[k], again[k]) for k in picks)  # deterministic
+    assert not np.array_equal(sample_entries(analytic, 20, seed=5)["W"], picks["W"])
+
+
+def test_sample_through_the_cli(write_spec) -> None:
+    spec = SPECS / "seed004_spiral_softmax_l2.yaml"
+    code, report = run_json("--jobs", "1", "--sample", "7", spec)
+    params = {p["name"]: p for p in report["specs"][0]["parameters"]}
+    assert code == 0
+    assert params["W1"]["checked_entries"] in (7, 8) and params["b2"]["checked_entries"] == 3
+    assert params["W1"]["grad_norm"] is None and params["b2"]["grad_norm"] is not None
+
+
+def test_sample_still_catches_a_wrong_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from gradcheck_cli.ops import losses
+
+    wrong = dataclasses.replace(losses.SSE, gradient=lambda a, y, axis: a - y)  # the 2 forgotten
+    monkeypatch.setitem(losses.LOSSES, "sse", wrong)
+    code, report = run_json("--jobs", "1", "--sample", "5", SPECS / "seed004_relu_no_bias_row.yaml")
+    assert code == 1 and {p["status"] for p in report["specs"][0]["parameters"]} == {"fail"}

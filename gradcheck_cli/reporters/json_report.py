@@ -63,6 +63,7 @@ def param_record(p: ParamResult, *, values: bool = False) -> dict[str, Any]:
         "worst_numeric": _number(p.worst_numeric),
         "kink_entries": p.kink_entries,
         "kink_unresolved": p.kink_unresolved,
+        "checked_entries": p.checked_entries,
         "grad_norm": _number(p.grad_norm),
     }
     if values:

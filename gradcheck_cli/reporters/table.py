@@ -60,6 +60,8 @@ def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> 
     table.add_column("status", no_wrap=True)
     for p in spec.params:
         status = Text(p.status.value.upper(), style=STYLES[p.status])
+        if p.checked_entries < p.analytic.size:
+            status.append(f" ({p.checked_entries:,} of {p.analytic.size:,} checked)", style="dim")
         if p.kink_entries:
             unresolved = f", {p.kink_unresolved} undecidable" if p.kink_unresolved else ""
             status.append(f" ({p.kink_entries} at kink{unresolved})", style="dim")
@@ -69,7 +71,7 @@ def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> 
             f"{p.max_abs_error:.2e}",
             Text(f"{p.max_rel_error:.2e}", style=STYLES[p.status]),
             f"{p.norm_ratio:.2e}",
-            f"{p.grad_norm:.2e}",
+            f"{p.grad_norm:.2e}" if np.isfinite(p.grad_norm) else "-",
             f"{_index(p.worst_index)}: {p.worst_analytic:.9g} vs {p.worst_numeric:.9g}",
             status,
         )
@@ -115,7 +117,8 @@ def _render_worst_entries(p: ParamResult, console: Console) -> None:
     table = Table(title=Text(f"{p.name}: worst entries"), title_justify="left", box=None, padding=(0, 2))
     for column in ("index", "analytic", "numeric", "rel err", ""):
         table.add_column(column, justify="right" if column != "index" else "left")
-    order = sorted(range(p.rel_error.size), key=lambda i: -p.rel_error.flat[i])[:WORST_ENTRIES]
+    evaluated = [i for i in range(p.rel_error.size) if p.rel_error.flat[i] >= 0]
+    order = sorted(evaluated, key=lambda i: -p.rel_error.flat[i])[:WORST_ENTRIES]
     for i in order:
         index = tuple(int(k) for k in np.unravel_index(i, p.rel_error.shape))
         note = "at a kink: checked against the one-sided slopes" if p.kink.flat[i] else ""

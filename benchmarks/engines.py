@@ -1,0 +1,181 @@
+"""Benchmark the numerical witness: naive loop, fast engine, and torch.autograd.gradcheck side by side.
+
+    python benchmarks/engines.py [--runs 3] [--torch-runs 1] [--quick]
+
+For seed 004's first network (1000-100-10 ReLU, no bias, sse, N = 64, 101,000 parameters) and the
+784-256-256-10 tanh softmax cross-entropy network (N = 32, 269,322 parameters) it prints the
+median (min-max) of several runs of:
+
+- the fast engine (the default), full per-entry check;
+- the naive engine, timed on a sample of entries of every parameter and extrapolated to all of them
+  (marked "extrap."; a full naive run of the 101k network takes about 100 s);
+- the whole ``gradcheck check`` command, in a fresh process;
+- torch.autograd.gradcheck(fast_mode=False) on the same network, data and float64 parameters,
+  when torch is installed (it is not a dependency of gradcheck);
+
+then the ratios, and a scaling table (parameters vs time) for naive and fast on growing networks.
+Machines are noisy: compare medians and ratios, not single numbers. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gradcheck_cli.fast_numeric import fast_central_differences  # noqa: E402
+from gradcheck_cli.network import loss_and_kinks  # noqa: E402
+from gradcheck_cli.numeric import central_differences  # noqa: E402
+from gradcheck_cli.runner import load_problem  # noqa: E402
+
+NETWORKS = {
+    "seed 004 1000-100-10 relu sse (101,000 params)": ROOT / "specs" / "seed004_relu_no_bias_row.yaml",
+    "784-256-256-10 tanh softmax-CE (269,322 params)": ROOT / "benchmarks" / "deep_tanh.yaml",
+}
+
+
+def median_range(times: list[float]) -> str:
+    return f"{statistics.median(times):8.3f} s ({min(times):.3f}-{max(times):.3f}, n={len(times)})"
+
+
+def float64_problem(path: Path):
+    problem = load_problem(path)
+    params = {k: v.astype(np.float64) for k, v in problem.params.items()}
+    return problem.network, params, problem.x.astype(np.float64), problem.y.astype(np.float64)
+
+
+def time_fast(path: Path, runs: int) -> list[float]:
+    net, params, x, y = float64_problem(path)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fast_central_differences(net, params, x, y, 1e-6)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def time_naive_extrapolated(path: Path, sample: int = 300) -> float:
+    """Seconds for the full naive loop, from ``sample`` entries of every parameter (2 forwards each)."""
+    net, params, x, y = float64_problem(path)
+    total = 0.0
+    for name, value in params.items():
+        n = min(sample, value.size)
+        work = {k: v.copy() for k, v in params.items()}
+        flat = work[name].reshape(-1)
+
+        def loss(q: dict, flat: np.ndarray = flat, work: dict = work, n: int = n) -> tuple[float, bytes]:
+            flat[:n] = q["entries"]  # the first n entries of this parameter, as the loop perturbs them
+            return loss_and_kinks(net, work, x, y)
+
+        started = time.perf_counter()
+        central_differences(loss, {"entries": flat[:n].copy()}, 1e-6)
+        total += (time.perf_counter() - started) * value.size / n
+    return total
+
+
+def time_command(path: Path, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "gradcheck_cli", "check", "--jobs", "1", "--format", "json",
+                        str(path)], check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def time_torch(path: Path, runs: int) -> list[float] | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    problem = load_problem(path)
+    net = problem.network
+    x = torch.tensor(problem.x.astype(np.float64))
+    y = torch.tensor(problem.y.astype(np.float64))
+    names = net.parameter_names()
+    inputs = tuple(torch.tensor(problem.params[n].astype(np.float64), requires_grad=True) for n in names)
+    acts = {"relu": torch.relu, "tanh": torch.tanh, "identity": lambda t: t, "sigmoid": torch.sigmoid}
+
+    def loss(*tensors):
+        params = dict(zip(names, tensors, strict=True))
+        a = x
+        for l, layer in enumerate(net.layers, start=1):
+            z = a @ params[f"W{l}"] if net.layout.name == "row" else params[f"W{l}"] @ a
+            if f"b{l}" in params:
+                z = z + params[f"b{l}"]
+            a = acts[layer.activation.name](z)
+        if net.loss.name == "sse":
+            return ((a - y) ** 2).sum()
+        logp = torch.log_softmax(a, dim=1 if net.layout.name == "row" else 0)
+        return -(y * logp).sum() / x.shape[0 if net.layout.name == "row" else 1]
+
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        torch.autograd.gradcheck(loss, inputs, fast_mode=False, raise_exception=False)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def scaling(runs: int) -> None:
+    print("\nscaling: relu 1000-H-10 row sse N=64, no bias (fast: full check; naive: extrap.)")
+    print(f"{'H':>5} {'params':>8} {'fast':>10} {'naive extrap.':>14} {'ratio':>8}")
+    for hidden in (10, 25, 50, 100):
+        spec = ROOT / "specs" / "seed004_relu_no_bias_row.yaml"
+        text = spec.read_text().replace("units: 100", f"units: {hidden}")
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+            handle.write(text)
+        path = Path(handle.name)
+        fast = statistics.median(time_fast(path, runs))
+        naive = time_naive_extrapolated(path, sample=100)
+        params = 1000 * hidden + hidden * 10
+        print(f"{hidden:>5} {params:>8,} {fast:>9.3f}s {naive:>13.1f}s {naive / fast:>7.0f}x")
+        path.unlink()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--torch-runs", type=int, default=1, help="torch's full check takes over a minute each")
+    parser.add_argument("--quick", action="store_true", help="the 101k network only, no torch, no scaling")
+    parser.add_argument("--torch-deep", action="store_true",
+                        help="also time torch on the 269k network (2 x 269,322 forward passes: many minutes)")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {platform.processor() or '?'}, Python {platform.python_version()}, "
+          f"numpy {np.__version__}")
+    for label, path in NETWORKS.items():
+        if args.quick and "deep" in str(path):
+            continue
+        print(f"\n{label}")
+        fast = time_fast(path, args.runs)
+        print(f"  fast engine, numerical part      {median_range(fast)}")
+        naive = time_naive_extrapolated(path)
+        print(f"  naive engine (extrap.)           {naive:8.1f} s")
+        command = time_command(path, args.runs)
+        print(f"  whole `gradcheck check` command  {median_range(command)}")
+        print(f"  naive / fast                     {naive / statistics.median(fast):8.0f}x")
+        skip_torch = args.quick or ("deep" in str(path) and not args.torch_deep)
+        torch_times = None if skip_torch else time_torch(path, args.torch_runs)
+        if torch_times is None:
+            print("  torch.autograd.gradcheck         (not run: torch missing, --quick, or deep without --torch-deep)")
+        else:
+            torch_median = statistics.median(torch_times)
+            print(f"  torch.autograd.gradcheck full    {median_range(torch_times)}")
+            print(f"  torch / fast (numerical part)    {torch_median / statistics.median(fast):8.0f}x")
+            print(f"  torch / whole command            {torch_median / statistics.median(command):8.0f}x")
+    if not args.quick:
+        scaling(args.runs)
+
+
+if __name__ == "__main__":
+    main()
