@@ -109,6 +109,8 @@ def cli() -> None:
 @click.option("--sample", type=click.IntRange(min=1), metavar="K",
               help="Check K random entries of each parameter (seeded; always its largest gradient entry), "
                    "for networks too large to check fully.")
+@click.option("--fast", is_flag=True,
+              help="One directional check per parameter; parameters that do not pass are checked entry by entry.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
               help="Check specs in this many parallel processes.")
 @shard_option
@@ -116,7 +118,8 @@ def cli() -> None:
 @color_option
 def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, verbose: int, eps: float | None,
           rtol: float | None, warn_rtol: float | None, fail_on: str, backward: str | None, engine: str,
-          sample: int | None, jobs: int, shard_text: str | None, skip_non_specs: bool, color: str) -> None:
+          sample: int | None, fast: bool, jobs: int, shard_text: str | None, skip_non_specs: bool,
+          color: str) -> None:
     """Check the gradients of every SPEC: files, folders (searched for *.yaml, *.yml) or globs."""
     targets = targets_from(specs, shard_text, skip_non_specs)
     if backward:
@@ -128,7 +131,7 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
     machine_on_stdout = fmt != "table" and output is None
     with RunProgress(make_console(color, stderr=True), len(targets), enabled=not machine_on_stdout) as progress:
         overrides = Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol, backward=backward, engine=engine,
-                              sample=sample)
+                              sample=sample, fast=fast)
         run = check_targets(targets, overrides, jobs, progress)
     report_problems(run, color)
     if output is not None:

@@ -44,17 +44,21 @@ class _Stack:
 
 
 def fast_central_differences(net: Network, params: Params, x: Array, y: Array, eps: float,
-                             progress: Callable[[int, int], None] | None = None, workers: int = 2) -> Witness:
+                             progress: Callable[[int, int], None] | None = None, workers: int = 2,
+                             only: set[str] | None = None) -> Witness:
     """The same witness as ``numeric.central_differences``, computed by perturbing stacks of networks.
 
     Groups of entries (one unit of one layer each) are evaluated by ``workers`` threads; every group
-    is computed the same way whichever thread takes it, so the result does not depend on them."""
+    is computed the same way whichever thread takes it, so the result does not depend on them.
+    ``only`` limits it to some parameters (the drill-down of ``--fast``)."""
     params = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
     engine = _Engine(net, params, x, y)
     witness = Witness()
-    total, done = sum(p.size for p in params.values()), 0
+    names = [name for name in params if only is None or name in only]
+    total, done = sum(params[name].size for name in names), 0
     with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy releases the GIL in its array loops
-        for name, p in params.items():
+        for name in names:
+            p = params[name]
             grad, step, kink = np.empty(p.shape), np.empty(p.shape), np.zeros(p.shape, dtype=bool)
             left, right = np.empty(p.shape), np.empty(p.shape)
             groups = engine.entries(name)

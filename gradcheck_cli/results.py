@@ -72,7 +72,8 @@ class ParamResult:
     rel_error: np.ndarray  # 0 at kink entries (judged by interval), -1 where not evaluated (--sample)
     kink: np.ndarray  # entries whose central difference crossed a relu-type kink (judged by interval)
     kink_unresolved: int  # of those, how many lie outside the one-sided slopes' interval (a WARN)
-    checked_entries: int  # all of them, unless --sample chose some
+    checked_entries: int  # all of them, unless --sample chose some (0 for a directional check)
+    mode: str = "entries"  # "entries" (each one), "sample", "directional" (--fast, passed as a whole)
 
     @property
     def kink_entries(self) -> int:

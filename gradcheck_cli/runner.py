@@ -22,13 +22,14 @@ import numpy as np
 
 from gradcheck_cli.build import Problem, build_problem
 from gradcheck_cli.compare import compare_parameter, make_rule
+from gradcheck_cli.directional import directional_results, needs_drill_down
 from gradcheck_cli.discover import Target
 from gradcheck_cli.errors import SpecError
 from gradcheck_cli.fast_numeric import fast_central_differences
 from gradcheck_cli.link_check import LinkRejected, check_backward, check_links
-from gradcheck_cli.network import ForwardPass, backward, forward, loss_and_kinks, loss_value
+from gradcheck_cli.network import ForwardPass, Network, Params, backward, forward, loss_and_kinks, loss_value
 from gradcheck_cli.numeric import central_differences
-from gradcheck_cli.results import RunResult, SpecResult, Status
+from gradcheck_cli.results import ParamResult, Rule, RunResult, SpecResult, Status
 from gradcheck_cli.spec_model import NotASpecError, parse_spec
 from gradcheck_cli.user_backward import load_backward
 from gradcheck_cli.yaml_loader import load_yaml_file
@@ -44,6 +45,7 @@ class Overrides:
     backward: str | None = None  # FILE.py[:FUNCTION] of a user's backward pass, from the command line
     engine: str = "fast"  # "naive": the plain per-entry loop, the reference the fast engine is tested against
     sample: int | None = None  # check only this many entries per parameter (seeded), plus the largest gradient
+    fast: bool = False  # one directional check per parameter, entry by entry only where it fails
 
 
 def load_problem(path: str | Path) -> Problem:
@@ -176,6 +178,11 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
     E64 = loss_value(net, params64, x64, y64)
     rule = make_rule(spec.dtype, E64, eps=overrides.eps or spec.check.eps,
                      rtol=overrides.rtol or spec.check.rtol, warn_rtol=overrides.warn_rtol or spec.check.warn_rtol)
+    if overrides.fast and not problem.derivation:  # a derivation's links need every entry's witness
+        params = _directional_then_drill_down(net, params64, x64, y64, analytic, rule, spec.seed, E64, progress)
+        return SpecResult(path=path, status=Status.worst([p.status for p in params]), name=name, loss=fp.E,
+                          params=params, rule=rule, seconds=time.perf_counter() - started, expect=spec.expect,
+                          lines=problem.lines)
     if overrides.sample:
         picks = sample_entries(analytic, overrides.sample, spec.seed)
         witness = central_differences(lambda p: loss_and_kinks(net, p, x64, y64), params64, rule.eps, progress, picks)
@@ -205,6 +212,16 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
         lines=problem.lines,
         links=links,
     )
+
+
+def _directional_then_drill_down(net: Network, params64: Params, x64: np.ndarray, y64: np.ndarray,
+                                 analytic: Params, rule: Rule, seed: int, E64: float,
+                                 progress: Callable[[int, int], None] | None) -> list[ParamResult]:
+    along = directional_results(net, params64, x64, y64, analytic, rule, seed, E64)
+    suspects = {name for name, result in along.items() if needs_drill_down(result)}
+    witness = fast_central_differences(net, params64, x64, y64, rule.eps, progress, only=suspects) if suspects else None
+    return [compare_parameter(n, analytic[n], witness, E64, rule) if n in suspects and witness else along[n]
+            for n in net.parameter_names()]
 
 
 def sample_entries(analytic: dict[str, np.ndarray], k: int, seed: int) -> dict[str, np.ndarray]:

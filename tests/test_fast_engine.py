@@ -92,3 +92,27 @@ def test_sample_still_catches_a_wrong_gradient(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setitem(losses.LOSSES, "sse", wrong)
     code, report = run_json("--jobs", "1", "--sample", "5", SPECS / "seed004_relu_no_bias_row.yaml")
     assert code == 1 and {p["status"] for p in report["specs"][0]["parameters"]} == {"fail"}
+
+
+def test_fast_mode_passes_correct_networks_along_a_direction() -> None:
+    code, report = run_json("--jobs", "1", "--fast", SPECS / "seed004_relu_no_bias_row.yaml",
+                            SPECS / "seed001_deep_sigmoid.yaml")
+    assert code == 0
+    for spec in report["specs"]:
+        outcomes = {(p["mode"], p["status"], p["checked_entries"]) for p in spec["parameters"]}
+        assert outcomes == {("directional", "pass", 0)}
+
+
+def test_fast_mode_drills_down_into_a_wrong_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from gradcheck_cli.ops import activations
+
+    wrong = dataclasses.replace(activations.SIGMOID, backward=lambda da, z, a, o: da * a)  # a, not a (1 - a)
+    monkeypatch.setitem(activations.ACTIVATIONS, "sigmoid", wrong)
+    code, report = run_json("--jobs", "1", "--fast", SPECS / "seed001_deep_sigmoid.yaml")
+    params = report["specs"][0]["parameters"]
+    assert code == 1
+    failed = [p for p in params if p["status"] == "fail"]
+    assert failed and all(p["mode"] == "entries" and p["checked_entries"] == np.prod(p["shape"]) for p in failed)
+    assert all(p["worst_numeric"] is not None for p in failed)  # the report points at entries

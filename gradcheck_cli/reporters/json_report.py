@@ -64,6 +64,7 @@ def param_record(p: ParamResult, *, values: bool = False) -> dict[str, Any]:
         "kink_entries": p.kink_entries,
         "kink_unresolved": p.kink_unresolved,
         "checked_entries": p.checked_entries,
+        "mode": p.mode,
         "grad_norm": _number(p.grad_norm),
     }
     if values:

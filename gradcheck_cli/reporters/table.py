@@ -60,7 +60,9 @@ def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> 
     table.add_column("status", no_wrap=True)
     for p in spec.params:
         status = Text(p.status.value.upper(), style=STYLES[p.status])
-        if p.checked_entries < p.analytic.size:
+        if p.mode == "directional":
+            status.append(" (along a random direction)", style="dim")
+        elif p.checked_entries < p.analytic.size:
             status.append(f" ({p.checked_entries:,} of {p.analytic.size:,} checked)", style="dim")
         if p.kink_entries:
             unresolved = f", {p.kink_unresolved} undecidable" if p.kink_unresolved else ""
@@ -72,7 +74,8 @@ def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> 
             Text(f"{p.max_rel_error:.2e}", style=STYLES[p.status]),
             f"{p.norm_ratio:.2e}",
             f"{p.grad_norm:.2e}" if np.isfinite(p.grad_norm) else "-",
-            f"{_index(p.worst_index)}: {p.worst_analytic:.9g} vs {p.worst_numeric:.9g}",
+            f"{'g . d' if p.mode == 'directional' else _index(p.worst_index)}: "
+            f"{p.worst_analytic:.9g} vs {p.worst_numeric:.9g}",
             status,
         )
     console.print(table)
