@@ -73,7 +73,7 @@ class ParamResult:
     kink: np.ndarray  # entries whose central difference crossed a relu-type kink (judged by interval)
     kink_unresolved: int  # of those, how many lie outside the one-sided slopes' interval (a WARN)
     checked_entries: int  # all of them, unless --sample chose some (0 for a directional check)
-    mode: str = "entries"  # "entries" (each one), "sample", "directional" (--fast, passed as a whole)
+    mode: str = "entries"  # "entries" (each, or a --sample of them), "directional" (--fast, passed as a whole)
 
     @property
     def kink_entries(self) -> int:
