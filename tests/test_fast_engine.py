@@ -116,3 +116,13 @@ def test_fast_mode_drills_down_into_a_wrong_parameter(monkeypatch: pytest.Monkey
     failed = [p for p in params if p["status"] == "fail"]
     assert failed and all(p["mode"] == "entries" and p["checked_entries"] == np.prod(p["shape"]) for p in failed)
     assert all(p["worst_numeric"] is not None for p in failed)  # the report points at entries
+
+
+def test_fast_engine_is_bitwise_deterministic_whatever_the_threads() -> None:
+    problem = load_problem(SPECS / "seed004_spiral_softmax_l2.yaml")
+    params = {k: v.astype(np.float64) for k, v in problem.params.items()}
+    one = fast_central_differences(problem.network, params, problem.x, problem.y, 1e-6, workers=1)
+    two = fast_central_differences(problem.network, params, problem.x, problem.y, 1e-6, workers=2)
+    for name in params:
+        np.testing.assert_array_equal(one.gradient[name], two.gradient[name])
+        np.testing.assert_array_equal(one.kink[name], two.kink[name])
