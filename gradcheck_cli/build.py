@@ -41,9 +41,13 @@ class Problem:
     derivation: list[Link] = field(default_factory=list)  # the student's formulas, in order
 
 
-def build_problem(spec: Spec, source: SourceMap) -> Problem:
+DEFAULT_MAX_BYTES = 4 * 1024**3
+
+
+def build_problem(spec: Spec, source: SourceMap, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
     layout = LAYOUTS[spec.layout]
     network = _network(spec, layout, source)
+    check_memory(spec, network, source, max_bytes)  # before any array is allocated
     dtype = np.dtype(spec.dtype)
     x_rows, y_rows = _data(spec, network, source)
     params = _parameters(spec, network, source)
@@ -96,6 +100,21 @@ def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
             "use a softmax or sigmoid output layer, or softmax_cross_entropy on logits",
         )
     return Network(layout, spec.input, tuple(layers), loss, spec.loss.reduction, spec.l2)
+
+
+def check_memory(spec: Spec, net: Network, source: SourceMap, max_bytes: int) -> None:
+    """Refuse a spec whose arrays would not fit, before numpy allocates them lazily and the process is
+    killed later without a word. Sizes are Python integers, so the estimate cannot overflow."""
+    m = len(spec.data.x) if isinstance(spec.data.x, list) else (spec.data.batch or 4)
+    sizes = [net.inputs] + [layer.units for layer in net.layers]
+    params = sum(sizes[l] * sizes[l + 1] + sizes[l + 1] for l in range(len(net.layers)))
+    activations = m * sum(sizes)
+    needed = 8 * (4 * params + 6 * activations + m * (sizes[0] + sizes[-1])) + 8 * 6 * (1 << 19)
+    if needed > max_bytes:
+        widest = max(range(len(net.layers)), key=lambda l: sizes[l] * sizes[l + 1])
+        raise source.error(("layers", widest), f"this network needs about {needed / 1024**3:.1f} GiB "
+                           f"({params:,} parameters, batch {m:,}); the limit is {max_bytes / 1024**3:.1f} GiB",
+                           "make it smaller, or raise the limit with --max-memory")
 
 
 def _rng(seed: int, stream: int) -> np.random.Generator:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
@@ -19,7 +22,7 @@ from rich.text import Text
 
 from gradcheck_cli import __version__
 from gradcheck_cli.discover import DiscoveryError, Target, discover, parse_shard, shard
-from gradcheck_cli.errors import ExitCode, SpecError
+from gradcheck_cli.errors import ExitCode, InternalError, SpecError
 from gradcheck_cli.explain import explain
 from gradcheck_cli.ops.activations import ACTIVATIONS
 from gradcheck_cli.ops.losses import LOSSES
@@ -47,6 +50,25 @@ def make_console(color: str, stderr: bool = False, file: TextIO | None = None) -
         force_terminal={"always": True, "never": False}.get(color) if file is None else False,
         no_color={"always": False, "never": True}.get(color) if file is None else True,
     )
+
+
+@contextmanager
+def internal_errors_reported(path: str) -> Iterator[None]:
+    """A bug in gradcheck ends in a short request to report it, exit 3; the traceback only with --debug."""
+    try:
+        yield
+    except click.ClickException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - everything that is not a user error is a bug
+        error = exc if isinstance(exc, InternalError) else InternalError(
+            path, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        debug = bool((click.get_current_context().find_root().obj or {}).get("debug"))
+        if debug:
+            sys.stderr.write(error.traceback)
+        sys.stderr.write(f"gradcheck: internal error while checking {error.path}: {error.error}\n"
+                         f"This is a bug in gradcheck, not in your spec: please report it with the spec"
+                         f"{'' if debug else ' and the output of gradcheck --debug'}.\n")
+        sys.exit(int(ExitCode.INTERNAL_ERROR))
 
 
 def targets_from(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: bool) -> list[Target]:
@@ -81,11 +103,15 @@ skip_option = click.option("--skip-non-specs", is_flag=True,
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gradcheck")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """Check backpropagation gradients of a YAML-specified network against central differences.
 
-    Exit codes: 0 all checks pass, 1 a gradient check failed, 2 a spec is invalid or the usage is wrong.
+    Exit codes: 0 all checks pass, 1 a gradient check failed, 2 a spec is invalid or the usage is
+    wrong, 3 an internal error (a bug in gradcheck: please report it).
     """
+    ctx.obj = {"debug": debug}
 
 
 @cli.command()
@@ -109,6 +135,8 @@ def cli() -> None:
 @click.option("--sample", type=click.IntRange(min=1), metavar="K",
               help="Check K random entries of each parameter (seeded; always its largest gradient entry), "
                    "for networks too large to check fully.")
+@click.option("--max-memory", type=click.FloatRange(min=0, min_open=True), default=4.0, show_default=True,
+              metavar="GIB", help="Refuse specs whose arrays would need more memory than this (GiB).")
 @click.option("--fast", is_flag=True,
               help="One directional check per parameter; parameters that do not pass are checked entry by entry.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
@@ -118,7 +146,7 @@ def cli() -> None:
 @color_option
 def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, verbose: int, eps: float | None,
           rtol: float | None, warn_rtol: float | None, fail_on: str, backward: str | None, engine: str,
-          sample: int | None, fast: bool, jobs: int, shard_text: str | None, skip_non_specs: bool,
+          sample: int | None, max_memory: float, fast: bool, jobs: int, shard_text: str | None, skip_non_specs: bool,
           color: str) -> None:
     """Check the gradients of every SPEC: files, folders (searched for *.yaml, *.yml) or globs."""
     targets = targets_from(specs, shard_text, skip_non_specs)
@@ -131,8 +159,9 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
     machine_on_stdout = fmt != "table" and output is None
     with RunProgress(make_console(color, stderr=True), len(targets), enabled=not machine_on_stdout) as progress:
         overrides = Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol, backward=backward, engine=engine,
-                              sample=sample, fast=fast)
-        run = check_targets(targets, overrides, jobs, progress)
+                              sample=sample, fast=fast, max_bytes=int(max_memory * 1024**3))
+        with internal_errors_reported(", ".join(specs)):
+            run = check_targets(targets, overrides, jobs, progress)
     report_problems(run, color)
     if output is not None:
         with output.open("w", encoding="utf-8") as handle:
@@ -150,7 +179,8 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
 @color_option
 def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: bool, color: str) -> None:
     """Check that every SPEC is valid, without computing gradients."""
-    run = validate_targets(targets_from(specs, shard_text, skip_non_specs))
+    with internal_errors_reported(", ".join(specs)):
+        run = validate_targets(targets_from(specs, shard_text, skip_non_specs))
     report_problems(run, color)
     console = make_console(color)
     for spec in run.specs:
@@ -173,7 +203,8 @@ def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
     except SpecError as exc:
         make_console(color, stderr=True).print(Text(str(exc), style="red"), soft_wrap=True)
         sys.exit(int(ExitCode.USER_ERROR))
-    result = gradient_descent(problem, spec, lr, steps)
+    with internal_errors_reported(spec):
+        result = gradient_descent(problem, spec, lr, steps)
     (render_step_json if fmt == "json" else render_step_table)(result, make_console(color))
 
 
@@ -189,7 +220,9 @@ def explain_command(spec: str, latex: bool, color: str) -> None:
         make_console(color, stderr=True).print(Text(str(exc), style="red"), soft_wrap=True)
         sys.exit(int(ExitCode.USER_ERROR))
     m = problem.x.shape[problem.network.layout.sample_axis]
-    render_explanation(explain(problem.network, m), make_console(color), latex=latex)
+    with internal_errors_reported(spec):
+        explanation = explain(problem.network, m)
+    render_explanation(explanation, make_console(color), latex=latex)
 
 
 @cli.command()
@@ -226,3 +259,4 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(int(ExitCode.USER_ERROR))
+

@@ -14,6 +14,16 @@ class ExitCode(IntEnum):
     OK = 0  # every gradient check passed (warnings allowed)
     CHECK_FAILED = 1  # at least one gradient check failed
     USER_ERROR = 2  # a spec could not be read or is invalid, or the command line was wrong
+    INTERNAL_ERROR = 3  # a bug in gradcheck itself
+
+
+class InternalError(Exception):
+    """An exception that is not a user error, with the spec it happened on and its traceback as text
+    (text, so that it crosses from a worker process intact)."""
+
+    def __init__(self, path: str, error: str, traceback: str) -> None:
+        super().__init__(f"{path}: {error}")
+        self.path, self.error, self.traceback = path, error, traceback
 
 
 class SpecError(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -20,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck_cli.build import Problem, build_problem
+from gradcheck_cli.build import DEFAULT_MAX_BYTES, Problem, build_problem
 from gradcheck_cli.compare import compare_parameter, make_rule
 from gradcheck_cli.directional import directional_results, needs_drill_down
 from gradcheck_cli.discover import Target
-from gradcheck_cli.errors import SpecError
+from gradcheck_cli.errors import InternalError, SpecError
 from gradcheck_cli.fast_numeric import fast_central_differences
 from gradcheck_cli.link_check import LinkRejected, check_backward, check_links
 from gradcheck_cli.network import ForwardPass, Network, Params, backward, forward, loss_and_kinks, loss_value
@@ -45,13 +46,14 @@ class Overrides:
     backward: str | None = None  # FILE.py[:FUNCTION] of a user's backward pass, from the command line
     engine: str = "fast"  # "naive": the plain per-entry loop, the reference the fast engine is tested against
     sample: int | None = None  # check only this many entries per parameter (seeded), plus the largest gradient
+    max_bytes: int = DEFAULT_MAX_BYTES  # refuse specs whose arrays would need more memory
     fast: bool = False  # one directional check per parameter, entry by entry only where it fails
 
 
-def load_problem(path: str | Path) -> Problem:
+def load_problem(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
     """Read, validate and build one spec; raises :class:`SpecError` for anything the user must fix."""
     data, source = load_yaml_file(path)
-    return build_problem(parse_spec(data, source), source)
+    return build_problem(parse_spec(data, source), source, max_bytes)
 
 
 ProgressCallback = Callable[[SpecResult | None, int, int], None]  # (spec just finished, entries done, total)
@@ -130,7 +132,10 @@ def validate_targets(targets: list[Target]) -> RunResult:
 
 def validate_target(target: Target) -> SpecResult:
     """Load and build without computing; PASS means valid."""
-    problem = _load_target(target)
+    try:
+        problem = _load_target(target)
+    except Exception as exc:  # noqa: BLE001 - as in check_target
+        raise InternalError(str(target.path), f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
     if isinstance(problem, SpecResult):
         return problem
     return SpecResult(path=str(target.path), status=Status.PASS, name=_name(problem, target.path))
@@ -138,10 +143,13 @@ def validate_target(target: Target) -> SpecResult:
 
 def check_target(target: Target, overrides: Overrides = Overrides(),
                  progress: Callable[[int, int], None] | None = None) -> SpecResult:
-    problem = _load_target(target)
-    if isinstance(problem, SpecResult):
-        return problem
-    return check_problem(problem, str(target.path), overrides, progress)
+    try:
+        problem = _load_target(target, overrides.max_bytes)
+        if isinstance(problem, SpecResult):
+            return problem
+        return check_problem(problem, str(target.path), overrides, progress)
+    except Exception as exc:  # noqa: BLE001 - not a user error: a bug, reported as such with the spec's name
+        raise InternalError(str(target.path), f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
 
 
 def check_file(path: str | Path, overrides: Overrides = Overrides()) -> SpecResult:
@@ -149,10 +157,10 @@ def check_file(path: str | Path, overrides: Overrides = Overrides()) -> SpecResu
     return check_target(Target(Path(path), explicit=True), overrides)
 
 
-def _load_target(target: Target) -> Problem | SpecResult:
+def _load_target(target: Target, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem | SpecResult:
     path = str(target.path)
     try:
-        return load_problem(target.path)
+        return load_problem(target.path, max_bytes)
     except NotASpecError as exc:
         if target.explicit:
             return SpecResult(path=path, status=Status.ERROR, message=str(exc), line=exc.line)

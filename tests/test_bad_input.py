@@ -121,3 +121,24 @@ def test_validate_reports_errors_the_same_way(write_spec) -> None:
     result = run("validate", write_spec(CASES["zero units"][0]))
     assert result.exit_code == 2
     assert "layers[0].units must be greater than 0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "needs"),
+    [
+        ("version: 1\ninput: 2000000000\nlayers: [{units: 3}]\nloss: sse\n", "596.1 GiB"),
+        ("version: 1\ninput: 20\nlayers: [{units: 3}]\nloss: sse\ndata: {batch: 100000000000}\n", "GiB"),
+        ("version: 1\ninput: 30000\nlayers: [{units: 30000}]\nloss: sse\n", "26.9 GiB"),
+    ],
+)
+def test_specs_too_large_for_memory_are_refused_before_allocating(write_spec, text: str, needs: str) -> None:
+    result = run("check", write_spec(text))
+    assert result.exit_code == 2
+    assert f"this network needs about {needs}" in result.stderr or needs in result.stderr
+    assert "raise the limit with --max-memory" in result.stderr
+
+
+def test_the_memory_limit_can_be_raised(write_spec) -> None:
+    spec = write_spec("version: 1\ninput: 300\nlayers: [{units: 300}]\nloss: sse\ndata: {batch: 2}\n")
+    assert run("check", "--max-memory", "0.01", spec).exit_code == 2
+    assert run("check", "--max-memory", "1", "--sample", "3", spec).exit_code == 0

@@ -138,3 +138,19 @@ def test_folder_without_specs_is_a_usage_error(tmp_path) -> None:
 def test_usage_error_exits_2() -> None:
     assert run("check").exit_code == 2
     assert run("check", "--format", "xml", "x.yaml").exit_code == 2
+
+
+def test_internal_error_is_a_short_report_request_with_exit_3(write_spec, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gradcheck_cli import runner
+
+    def crash(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(runner, "check_problem", crash)
+    path = write_spec(SMALL_SPEC)
+    result = run("check", "--jobs", "1", path)
+    assert result.exit_code == 3
+    assert f"gradcheck: internal error while checking {path}: ZeroDivisionError: a bug" in result.stderr
+    assert "please report it" in result.stderr and "Traceback" not in result.output
+    debug = run("--debug", "check", "--jobs", "1", path)
+    assert debug.exit_code == 3 and "Traceback" in debug.stderr and 'raise ZeroDivisionError("a bug")' in debug.stderr
