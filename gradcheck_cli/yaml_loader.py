@@ -125,8 +125,13 @@ def load_yaml_text(text: str, name: str = "<spec>") -> tuple[Any, SourceMap]:
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise SpecError(f"invalid YAML: {problem}", file=name, line=line) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids; it has a position, not a mark
+        line = text.count("\n", 0, exc.position) + 1
+        what = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise SpecError(f"invalid YAML: character {what} is not allowed ({exc.reason})", file=name,
+                        line=line) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {exc}", file=name) from None
+        raise SpecError(f"invalid YAML: {str(exc).splitlines()[0]}", file=name) from None
     if node is None:
         raise SpecError("the file is empty", file=name, hint="a spec needs at least version, input, layers and loss")
     source.lines[()] = node.start_mark.line + 1  # where to point for keys missing at the top
