@@ -137,6 +137,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
                    "for networks too large to check fully.")
 @click.option("--max-memory", type=click.FloatRange(min=0, min_open=True), default=4.0, show_default=True,
               metavar="GIB", help="Refuse specs whose arrays would need more memory than this (GiB).")
+@click.option("--self-test", is_flag=True,
+              help="Negative control: also judge broken gradients (zeros; the right one x 1.001) and fail if "
+                   "either passes, to prove the gate can fail.")
 @click.option("--fast", is_flag=True,
               help="One directional check per parameter; parameters that do not pass are checked entry by entry.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
@@ -146,8 +149,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @color_option
 def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, verbose: int, eps: float | None,
           rtol: float | None, warn_rtol: float | None, fail_on: str, backward: str | None, engine: str,
-          sample: int | None, max_memory: float, fast: bool, jobs: int, shard_text: str | None, skip_non_specs: bool,
-          color: str) -> None:
+          sample: int | None, max_memory: float, self_test: bool, fast: bool, jobs: int, shard_text: str | None,
+          skip_non_specs: bool, color: str) -> None:
     """Check the gradients of every SPEC: files, folders (searched for *.yaml, *.yml) or globs."""
     targets = targets_from(specs, shard_text, skip_non_specs)
     if backward:
@@ -159,7 +162,7 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
     machine_on_stdout = fmt != "table" and output is None
     with RunProgress(make_console(color, stderr=True), len(targets), enabled=not machine_on_stdout) as progress:
         overrides = Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol, backward=backward, engine=engine,
-                              sample=sample, fast=fast, max_bytes=int(max_memory * 1024**3))
+                              sample=sample, fast=fast, max_bytes=int(max_memory * 1024**3), self_test=self_test)
         with internal_errors_reported(", ".join(specs)):
             run = check_targets(targets, overrides, jobs, progress)
     report_problems(run, color)

@@ -110,6 +110,7 @@ class SpecResult:
     expect: str = "pass"  # "fail" for a spec that demonstrates a failure on purpose
     lines: dict[str, int] = field(default_factory=dict)  # parameter -> line of its layer in the spec
     links: list[LinkResult] = field(default_factory=list)  # the derivation's formulas, in order
+    self_test: dict[str, bool] = field(default_factory=dict)  # --self-test: broken gradient -> caught?
 
     @property
     def first_broken_link(self) -> LinkResult | None:
@@ -118,6 +119,8 @@ class SpecResult:
     def gate(self, fail_on: str = "fail") -> Gate:
         if self.status is Status.ERROR:
             return Gate.ERROR
+        if self.self_test and not all(self.self_test.values()):
+            return Gate.FAILED  # the negative control was not caught: this gate could not fail
         if self.status is Status.SKIP:
             return Gate.SKIPPED
         failed = self.status is Status.FAIL or (fail_on == "warn" and self.status is Status.WARN)

@@ -29,7 +29,7 @@ from gradcheck_cli.errors import InternalError, SpecError
 from gradcheck_cli.fast_numeric import fast_central_differences
 from gradcheck_cli.link_check import LinkRejected, check_backward, check_links
 from gradcheck_cli.network import ForwardPass, Network, Params, backward, forward, loss_and_kinks, loss_value
-from gradcheck_cli.numeric import central_differences
+from gradcheck_cli.numeric import Witness, central_differences
 from gradcheck_cli.results import ParamResult, Rule, RunResult, SpecResult, Status
 from gradcheck_cli.spec_model import NotASpecError, parse_spec
 from gradcheck_cli.user_backward import load_backward
@@ -48,6 +48,7 @@ class Overrides:
     sample: int | None = None  # check only this many entries per parameter (seeded), plus the largest gradient
     max_bytes: int = DEFAULT_MAX_BYTES  # refuse specs whose arrays would need more memory
     fast: bool = False  # one directional check per parameter, entry by entry only where it fails
+    self_test: bool = False  # also judge deliberately broken gradients, which must fail
 
 
 def load_problem(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
@@ -200,6 +201,7 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
         witness = fast_central_differences(net, params64, x64, y64, rule.eps, progress)
 
     params = [compare_parameter(n, analytic[n], witness, E64, rule) for n in net.parameter_names()]
+    controls = negative_controls(analytic, witness, E64, rule) if overrides.self_test else {}
     try:
         links = check_links(net, problem.derivation, params64, x64, y64, witness, rule) if problem.derivation else []
         if overrides.backward:
@@ -219,6 +221,7 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
         expect=spec.expect,
         lines=problem.lines,
         links=links,
+        self_test=controls,
     )
 
 
@@ -230,6 +233,18 @@ def _directional_then_drill_down(net: Network, params64: Params, x64: np.ndarray
     witness = fast_central_differences(net, params64, x64, y64, rule.eps, progress, only=suspects) if suspects else None
     return [compare_parameter(n, analytic[n], witness, E64, rule) if n in suspects and witness else along[n]
             for n in net.parameter_names()]
+
+
+SELF_TEST_CONTROLS = {"zeros": 0.0, "times 1.001": 1.001}
+
+
+def negative_controls(analytic: Params, witness: Witness, E: float, rule: Rule) -> dict[str, bool]:
+    """For each deliberately broken gradient: is it caught (some parameter FAILs against the witness)?"""
+    return {
+        label: any(compare_parameter(n, np.asarray(g, dtype=np.float64) * factor, witness, E, rule).status
+                   is Status.FAIL for n, g in analytic.items())
+        for label, factor in SELF_TEST_CONTROLS.items()
+    }
 
 
 def sample_entries(analytic: dict[str, np.ndarray], k: int, seed: int) -> dict[str, np.ndarray]:

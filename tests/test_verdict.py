@@ -178,3 +178,30 @@ def test_saturated_sigmoid_with_binary_cross_entropy_is_no_false_alarm(write_spe
         parameters: {W1: [[12.0, -12.0], [-12.0, 12.0]], b1: [0.0, 0.0]}
     """))
     assert check_problem(problem, "saturated").status is Status.PASS
+
+
+def test_self_test_catches_broken_gradients_on_real_specs() -> None:
+    from conftest import run_json
+
+    code, report = run_json("--jobs", "1", "--self-test", SPECS / "seed002_two_layer_sigmoid.yaml",
+                            SPECS / "seed000_three_layer_mean.yaml")
+    assert code == 0
+    assert all(spec["self_test"] == {"zeros": True, "times 1.001": True} for spec in report["specs"])
+
+
+def test_self_test_fails_loudly_where_the_gate_cannot_fail(write_spec) -> None:
+    """At a perfect fit every gradient is 0: a zero 'broken' gradient is right too, so nothing can fail."""
+    from conftest import run, run_json
+
+    spec = write_spec("""
+        version: 1
+        input: 1
+        layers: [{units: 1}]
+        loss: half_sse
+        data: {x: [[1.0]], y: [[1.0]]}
+        parameters: {W1: [[1.0]], b1: [0.0]}
+    """)
+    assert run("check", "--jobs", "1", spec).exit_code == 0
+    code, report = run_json("--jobs", "1", "--self-test", spec)
+    assert code == 1 and report["specs"][0]["self_test"]["zeros"] is False
+    assert "zeros NOT CAUGHT" in run("check", "--jobs", "1", "--self-test", spec).stdout

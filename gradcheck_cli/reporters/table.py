@@ -85,6 +85,12 @@ def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> 
     if options.verbose:
         for p in spec.params:
             _render_worst_entries(p, console)
+    if spec.self_test:
+        line = Text("self-test (broken gradients must fail): ")
+        for i, (label, caught) in enumerate(spec.self_test.items()):
+            line.append(", " if i else "")
+            line.append(f"{label} {'caught' if caught else 'NOT CAUGHT'}", style="green" if caught else "bold red")
+        console.print(line)
     entries = sum(p.analytic.size for p in spec.params)
     line = Text(f"E = {spec.loss:.9g}   {len(spec.params)} parameters, {entries} entries, {spec.seconds:.2f} s   ")
     line.append(spec.status.value.upper(), style=STYLES[spec.status])
