@@ -74,6 +74,7 @@ class ParamResult:
     kink_unresolved: int  # of those, how many lie outside the one-sided slopes' interval (a WARN)
     checked_entries: int  # all of them, unless --sample chose some (0 for a directional check)
     mode: str = "entries"  # "entries" (each, or a --sample of them), "directional" (--fast, passed as a whole)
+    note: str = ""  # e.g. why a float32 disagreement is precision, not a bug
 
     @property
     def kink_entries(self) -> int:

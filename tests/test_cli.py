@@ -14,7 +14,7 @@ JSON_SPEC_KEYS = {"path", "name", "status", "expect", "gate", "loss", "message",
                   "self_test"}
 JSON_PARAM_KEYS = {"name", "shape", "status", "max_abs_error", "max_rel_error", "norm_ratio", "worst_index",
                    "worst_analytic", "worst_numeric", "kink_entries", "kink_unresolved", "grad_norm", "checked_entries",
-                   "mode"}
+                   "mode", "note"}
 
 
 def test_table_lists_every_parameter_with_its_verdict(write_spec) -> None:

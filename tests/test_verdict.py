@@ -205,3 +205,28 @@ def test_self_test_fails_loudly_where_the_gate_cannot_fail(write_spec) -> None:
     code, report = run_json("--jobs", "1", "--self-test", spec)
     assert code == 1 and report["specs"][0]["self_test"]["zeros"] is False
     assert "zeros NOT CAUGHT" in run("check", "--jobs", "1", "--self-test", spec).stdout
+
+
+SATURATED_FLOAT32 = {"version": 1, "seed": 0, "dtype": "float32", "layout": "row", "input": 3,
+                     "layers": [{"units": 4}, {"units": 3, "activation": "tanh"}], "loss": "sse",
+                     "data": {"batch": 5}, "init": {"weights": 3.0}}
+
+
+def test_float32_rounding_is_reported_as_precision_not_a_bug() -> None:
+    """Saturated tanh outputs: float32 loses 1 - a^2; the same backward pass in float64 agrees."""
+    import gradcheck_cli
+
+    result = gradcheck_cli.check(SATURATED_FLOAT32)
+    noted = [p for p in result.params if p.note]
+    assert result.status is Status.WARN and noted
+    assert all(p.status is Status.WARN and p.note.startswith("precision, not a bug") for p in noted)
+    assert gradcheck_cli.check({**SATURATED_FLOAT32, "dtype": "float64"}).status is Status.PASS
+
+
+def test_a_wrong_float32_gradient_still_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gradcheck_cli
+
+    wrong = dataclasses.replace(activations.TANH, backward=lambda da, z, a, o: da * (1 - a))  # not 1 - a^2
+    monkeypatch.setitem(activations.ACTIVATIONS, "tanh", wrong)
+    result = gradcheck_cli.check(SATURATED_FLOAT32)
+    assert result.status is Status.FAIL and any(p.status is Status.FAIL and not p.note for p in result.params)

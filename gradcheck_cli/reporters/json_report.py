@@ -66,6 +66,7 @@ def param_record(p: ParamResult, *, values: bool = False) -> dict[str, Any]:
         "kink_unresolved": p.kink_unresolved,
         "checked_entries": p.checked_entries,
         "mode": p.mode,
+        "note": p.note or None,
         "grad_norm": _number(p.grad_norm),
     }
     if values:

@@ -80,6 +80,9 @@ def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> 
         )
     console.print(table)
     console.print(_rule_text(spec))
+    for p in spec.params:
+        if p.note:
+            console.print(Text(f"{p.name}: {p.note}", style="yellow"))
     if spec.links:
         _render_links(spec, console)
     if options.verbose:
