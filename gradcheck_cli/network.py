@@ -7,7 +7,8 @@ Forward, for l = 1..L (column layout shown; row layout is the transpose, see ``l
 
 where R divides by the batch size m for ``reduction: mean``. Backward:
 
-    delta^L = f_L'(z^L) * dE/da^L                  (softmax: its full Jacobian instead)
+    delta^L = f_L'(z^L) * dE/da^L                  (softmax: its full Jacobian instead; for the pairs
+                                                    sigmoid/softmax + cross-entropy the fused y_p - y_t)
     delta^l = f_l'(z^l) * (W^(l+1))^T delta^(l+1)
     dE/dW^l = delta^l (a^(l-1))^T + l2 W^l,   dE/db^l = sum over samples of delta^l
 
@@ -127,9 +128,14 @@ def backward(net: Network, params: Params, fp: ForwardPass, y: Array) -> Params:
     with np.errstate(all="ignore"):
         axis = net.layout.unit_axis
         da = net.loss.gradient(fp.a[-1], y, axis) / _batch_divisor(net, fp.a[-1])
+        output = net.layers[-1]
+        fused = net.loss.delta_from_logits.get(output.activation.name)
         for l in range(len(net.layers), 0, -1):
             layer = net.layers[l - 1]
-            delta = layer.activation.backward(da, fp.z[l - 1], fp.a[l], layer.options)
+            if l == len(net.layers) and fused is not None:  # the pair's exact dE/dz^L, as the forward's loss
+                delta = fused(fp.a[-1], y, axis) / _batch_divisor(net, fp.a[-1])
+            else:
+                delta = layer.activation.backward(da, fp.z[l - 1], fp.a[l], layer.options)
             da, dW, db = net.layout.backward(delta, fp.caches[l - 1])
             grads[f"W{l}"] = dW + net.l2 * params[f"W{l}"]
             if db is not None:

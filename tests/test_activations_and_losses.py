@@ -135,3 +135,20 @@ def test_loss_from_logits_is_the_same_function_but_exact_at_saturation(loss_name
                                rtol=1e-12)
     saturated = z * 100  # probabilities round to exactly 0 or 1 here
     assert np.all(np.isfinite(loss.from_logits[activation](saturated, y, 0)))
+
+
+@pytest.mark.parametrize(
+    ("loss_name", "activation"),
+    [(name, act) for name, loss in sorted(LOSSES.items()) for act in sorted(loss.delta_from_logits)],
+)
+def test_fused_output_delta_is_the_derivative_of_the_loss_on_logits(loss_name: str, activation: str) -> None:
+    loss, act = LOSSES[loss_name], ACTIVATIONS[activation]
+    rng = np.random.default_rng(RNG_SEED)
+    options = Options(alpha=0.0, axis=0)
+    z = rng.standard_normal((3, 5))
+    y = targets_for(loss, (3, 5), 0, rng)
+    reference = fourth_order_gradient(lambda q: float(loss.from_logits[activation](q, y, 0).sum()), z)
+    np.testing.assert_allclose(loss.delta_from_logits[activation](act.forward(z, options), y, 0), reference,
+                               rtol=1e-8, atol=1e-10)
+    saturated = act.forward(z * 100, options)  # outputs that round to exactly 0 or 1
+    assert np.all(np.isfinite(loss.delta_from_logits[activation](saturated, y, 0)))

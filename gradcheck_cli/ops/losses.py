@@ -39,6 +39,9 @@ class Loss:
     targets: str  # "real" | "class" | "binary"
     needs_probabilities: bool = False  # outputs must lie in (0, 1): a sigmoid or softmax layer
     from_logits: Mapping[str, Callable[[Array, Array, int], Array]] = field(default_factory=dict)
+    # dl/dz at the output's pre-activation for the same pairs: the seeds' fused "y_p - y_t", exact where
+    # a rounds to 0 or 1 and dl/da * da/dz would be 0/0. Arguments (a, y, axis).
+    delta_from_logits: Mapping[str, Callable[[Array, Array, int], Array]] = field(default_factory=dict)
 
 
 def _log_softmax(a: Array, axis: int) -> Array:
@@ -91,6 +94,10 @@ CROSS_ENTROPY = Loss(
         "softmax": lambda z, y, axis: -(y * _log_softmax(z, axis)).sum(axis=axis),
         "sigmoid": lambda z, y, axis: (y * np.logaddexp(0.0, -z)).sum(axis=axis),  # -ln sigmoid(z)
     },
+    delta_from_logits={
+        "softmax": lambda a, y, axis: a * y.sum(axis=axis, keepdims=True) - y,  # a - y: rows of y sum to 1
+        "sigmoid": lambda a, y, axis: y * (a - 1),
+    },
 )
 
 SOFTMAX_CROSS_ENTROPY = Loss(
@@ -113,6 +120,7 @@ BINARY_CROSS_ENTROPY = Loss(
     from_logits={  # -ln sigmoid(z) = softplus(-z), -ln(1 - sigmoid(z)) = softplus(z)
         "sigmoid": lambda z, y, axis: (y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)).sum(axis=axis),
     },
+    delta_from_logits={"sigmoid": lambda a, y, axis: a - y},
 )
 
 LOSSES: dict[str, Loss] = {
