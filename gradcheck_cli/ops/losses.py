@@ -103,9 +103,11 @@ CROSS_ENTROPY = Loss(
 SOFTMAX_CROSS_ENTROPY = Loss(
     name="softmax_cross_entropy",
     value="l = -sum_k y_k ln softmax(a)_k   (a are logits)",
-    derivative="dl/da = softmax(a) - y",
+    derivative="dl/da = softmax(a) sum_k(y_k) - y   (softmax(a) - y when the targets sum to 1)",
     per_sample=lambda a, y, axis: -(y * _log_softmax(a, axis)).sum(axis=axis),
-    gradient=lambda a, y, axis: softmax(a, axis) - y,
+    # exact for any targets: rows that sum to 1 only up to rounding (float32 data) would make
+    # softmax(a) - y off by softmax(a) (sum(y) - 1), which is all there is near convergence
+    gradient=lambda a, y, axis: softmax(a, axis) * y.sum(axis=axis, keepdims=True) - y,
     targets="class",
 )
 
