@@ -30,9 +30,11 @@ from gradcheck_cli.progress import RunProgress
 from gradcheck_cli.reporters import REPORTERS, ReportOptions
 from gradcheck_cli.reporters.explain import render_explanation
 from gradcheck_cli.reporters.step import render_step_json, render_step_table
+from gradcheck_cli.reporters.sweep import render_sweep
 from gradcheck_cli.results import RunResult, Status
 from gradcheck_cli.runner import Overrides, check_targets, load_problem, validate_targets
 from gradcheck_cli.spec_model import json_schema
+from gradcheck_cli.sweep import sweep
 from gradcheck_cli.train import gradient_descent
 from gradcheck_cli.user_backward import BackwardLoadError, load_backward
 
@@ -226,6 +228,21 @@ def explain_command(spec: str, latex: bool, color: str) -> None:
     with internal_errors_reported(spec):
         explanation = explain(problem.network, m)
     render_explanation(explanation, make_console(color), latex=latex)
+
+
+@cli.command(name="sweep")
+@click.argument("spec")
+@color_option
+def sweep_command(spec: str, color: str) -> None:
+    """Show, per parameter, the finite-difference error against the step size (the V-shaped curve)."""
+    try:
+        problem = load_problem(spec)
+    except SpecError as exc:
+        make_console(color, stderr=True).print(Text(str(exc), style="red"), soft_wrap=True)
+        sys.exit(int(ExitCode.USER_ERROR))
+    with internal_errors_reported(spec):
+        result = sweep(problem, spec)
+    render_sweep(result, make_console(color))
 
 
 @cli.command()

@@ -78,3 +78,16 @@ def test_step_and_explain_report_bad_specs_like_check(tmp_path: Path) -> None:
     unknown = tmp_path / "frozen.yaml"
     unknown.write_text("version: 1\ninput: 2\nlayers: [{units: 1}]\nloss: sse\ntrainable: {b7: false}\n")
     assert "unknown parameter 'b7'" in run("step", unknown, "--lr", "0.1").stderr
+
+
+def test_sweep_shows_the_v_shaped_error_curve() -> None:
+    from gradcheck_cli.runner import load_problem
+    from gradcheck_cli.sweep import STEPS, sweep
+
+    result = sweep(load_problem(SPECS / "seed002_two_layer_sigmoid.yaml"), "seed002")
+    for name, errors in result.errors.items():
+        best = min(range(len(errors)), key=errors.__getitem__)
+        assert 0 < best < len(STEPS) - 1, name  # the smallest error is inside the range ...
+        assert errors[0] > 10 * errors[best] and errors[-1] > 10 * errors[best], name  # ... with a V around it
+    out = run("sweep", SPECS / "seed002_two_layer_sigmoid.yaml").stdout
+    assert "<- gradcheck's default step" in out and "<- smallest error" in out and "h =   1e-11" in out
