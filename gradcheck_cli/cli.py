@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gradcheck_cli import __version__
+from gradcheck_cli.build import Problem
 from gradcheck_cli.discover import DiscoveryError, Target, discover, parse_shard, shard
 from gradcheck_cli.errors import ExitCode, InternalError, SpecError
 from gradcheck_cli.explain import explain
@@ -71,6 +72,15 @@ def internal_errors_reported(path: str) -> Iterator[None]:
                          f"This is a bug in gradcheck, not in your spec: please report it with the spec"
                          f"{'' if debug else ' and the output of gradcheck --debug'}.\n")
         sys.exit(int(ExitCode.INTERNAL_ERROR))
+
+
+def load_or_exit(spec: str, color: str) -> Problem:
+    """One spec for step, explain and sweep: a user error is its one line on stderr and exit 2."""
+    try:
+        return load_problem(spec)
+    except SpecError as exc:
+        make_console(color, stderr=True).print(Text(str(exc), style="red"), soft_wrap=True)
+        sys.exit(int(ExitCode.USER_ERROR))
 
 
 def targets_from(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: bool) -> list[Target]:
@@ -203,11 +213,7 @@ def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: boo
 @color_option
 def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
     """Run gradient descent on SPEC's network and print the updated parameters and the loss."""
-    try:
-        problem = load_problem(spec)
-    except SpecError as exc:
-        make_console(color, stderr=True).print(Text(str(exc), style="red"), soft_wrap=True)
-        sys.exit(int(ExitCode.USER_ERROR))
+    problem = load_or_exit(spec, color)
     with internal_errors_reported(spec):
         result = gradient_descent(problem, spec, lr, steps)
     (render_step_json if fmt == "json" else render_step_table)(result, make_console(color))
@@ -219,11 +225,7 @@ def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
 @color_option
 def explain_command(spec: str, latex: bool, color: str) -> None:
     """Print the backpropagation equations of SPEC's network, with every shape written out."""
-    try:
-        problem = load_problem(spec)
-    except SpecError as exc:
-        make_console(color, stderr=True).print(Text(str(exc), style="red"), soft_wrap=True)
-        sys.exit(int(ExitCode.USER_ERROR))
+    problem = load_or_exit(spec, color)
     m = problem.x.shape[problem.network.layout.sample_axis]
     with internal_errors_reported(spec):
         explanation = explain(problem.network, m)
@@ -235,11 +237,7 @@ def explain_command(spec: str, latex: bool, color: str) -> None:
 @color_option
 def sweep_command(spec: str, color: str) -> None:
     """Show, per parameter, the finite-difference error against the step size (the V-shaped curve)."""
-    try:
-        problem = load_problem(spec)
-    except SpecError as exc:
-        make_console(color, stderr=True).print(Text(str(exc), style="red"), soft_wrap=True)
-        sys.exit(int(ExitCode.USER_ERROR))
+    problem = load_or_exit(spec, color)
     with internal_errors_reported(spec):
         result = sweep(problem, spec)
     render_sweep(result, make_console(color))
