@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,8 +62,7 @@ def internal_errors_reported(path: str) -> Iterator[None]:
     except click.ClickException:
         raise
     except Exception as exc:  # noqa: BLE001 - everything that is not a user error is a bug
-        error = exc if isinstance(exc, InternalError) else InternalError(
-            path, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        error = InternalError.capture(path, exc)
         debug = bool((click.get_current_context().find_root().obj or {}).get("debug"))
         if debug:
             sys.stderr.write(error.traceback)

@@ -7,6 +7,7 @@ with code 2. Anything else escaping the core is a bug in gradcheck.
 
 from __future__ import annotations
 
+import traceback
 from enum import IntEnum
 
 
@@ -24,6 +25,13 @@ class InternalError(Exception):
     def __init__(self, path: str, error: str, traceback: str) -> None:
         super().__init__(f"{path}: {error}")
         self.path, self.error, self.traceback = path, error, traceback
+
+    @classmethod
+    def capture(cls, path: str, exc: BaseException) -> InternalError:
+        """The exception being handled, as an internal error of the spec at ``path``."""
+        if isinstance(exc, InternalError):
+            return exc
+        return cls(path, f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
 class SpecError(Exception):

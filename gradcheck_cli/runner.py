@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -136,7 +135,7 @@ def validate_target(target: Target) -> SpecResult:
     try:
         problem = _load_target(target)
     except Exception as exc:  # noqa: BLE001 - as in check_target
-        raise InternalError(str(target.path), f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
+        raise InternalError.capture(str(target.path), exc) from None
     if isinstance(problem, SpecResult):
         return problem
     return SpecResult(path=str(target.path), status=Status.PASS, name=_name(problem, target.path))
@@ -150,7 +149,7 @@ def check_target(target: Target, overrides: Overrides = Overrides(),
             return problem
         return check_problem(problem, str(target.path), overrides, progress)
     except Exception as exc:  # noqa: BLE001 - not a user error: a bug, reported as such with the spec's name
-        raise InternalError(str(target.path), f"{type(exc).__name__}: {exc}", traceback.format_exc()) from None
+        raise InternalError.capture(str(target.path), exc) from None
 
 
 def check_file(path: str | Path, overrides: Overrides = Overrides()) -> SpecResult:
