@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck_cli.network import Network, Params, forward
+from gradcheck_cli.network import Network, Params, batch_divisor, forward, per_sample_losses, weight_penalty
 from gradcheck_cli.numeric import Witness
 
 Array = np.ndarray
@@ -86,9 +86,9 @@ class _Engine:
     def __init__(self, net: Network, params: Params, x: Array, y: Array) -> None:
         self.net, self.params, self.y = net, params, y
         self.fp = forward(net, params, x, y)
-        self.penalty = sum(float(np.sum(np.square(params[f"W{l}"]))) for l in range(1, len(net.layers) + 1))
+        self.penalty = weight_penalty(net, params)
         self.column = net.layout.name == "column"
-        self.base_losses = self._losses(self.fp.z[-1], self.fp.a[-1], y)  # per sample, unperturbed
+        self.base_losses = per_sample_losses(net, self.fp.z[-1], self.fp.a[-1], y)  # unperturbed, per sample
         self._local = threading.local()  # per-thread scratch arrays, reused: fresh large arrays cost page faults
 
     def _scratch(self, slot: str, shape: tuple[int, ...]) -> Array:
@@ -125,9 +125,9 @@ class _Engine:
         if name.startswith("b"):  # per-unit bias: one entry per unit, a stack for each unit
             e_plus, e_minus, crossed = np.empty(up.shape), np.empty(up.shape), np.zeros(up.shape, dtype=bool)
             e_base = 0.0
+            ones = np.ones((3, self._samples()))  # a bias moves every sample by the step
             for unit in range(np.size(up)):
-                ones = np.ones((1, self._samples()))
-                stack = _Stack(np.array([up.flat[unit], down.flat[unit], 0.0]), np.repeat(ones, 3, axis=0))
+                stack = _Stack(np.array([up.flat[unit], down.flat[unit], 0.0]), ones)
                 E, c = self._unit(l, unit, stack)
                 e_plus.flat[unit], e_minus.flat[unit], e_base = E[0], E[1], float(E[2])
                 crossed.flat[unit] = c[0] | c[1]
@@ -208,14 +208,6 @@ class _Engine:
     def _take(self, array: Array, samples: Array) -> Array:
         return np.take(array, samples, axis=self.net.layout.sample_axis)
 
-    def _losses(self, z: Array, a: Array, y: Array) -> Array:
-        """Per-sample losses, exactly as ``network.forward_from`` computes them."""
-        net = self.net
-        output = net.layers[-1].activation.name
-        if output in net.loss.from_logits:
-            return net.loss.from_logits[output](z, y, net.layout.unit_axis)
-        return net.loss.per_sample(a, y, net.layout.unit_axis)
-
     def _run(self, l: int, z: Array, penalty: Array | None = None, skip_kinks_of_first: bool = False,
              samples: Array | None = None) -> tuple[Array, Array]:
         """E for a stack of networks whose z^l is given, running layers l..L and the loss for real.
@@ -235,11 +227,10 @@ class _Engine:
                     base = self.fp.z[k - 1] if samples is None else self._take(self.fp.z[k - 1], samples)
                     crossed |= np.any((z > 0) != (base > 0)[None], axis=(1, 2))
                 a = layer.activation.forward(z, layer.options)
-            data = self._losses(z, a, y).sum(axis=-1)
+            data = per_sample_losses(net, z, a, y).sum(axis=-1)
             if samples is not None:
                 rest = np.ones(self.base_losses.shape, dtype=bool)
                 rest[samples] = False
                 data = data + self.base_losses[rest].sum()
-            divisor = self._samples() if net.reduction == "mean" else 1
             weights = self.penalty if penalty is None else penalty
-            return data / divisor + 0.5 * net.l2 * weights, crossed
+            return data / batch_divisor(net, self.fp.a[0]) + 0.5 * net.l2 * weights, crossed

@@ -90,15 +90,23 @@ def forward_from(net: Network, params: Params, y: Array, layer: int, *, a: Array
             fp.z.append(z)
             fp.a.append(a)
             fp.caches.append(cache)
-        output = net.layers[-1].activation.name
-        if output in net.loss.from_logits and fp.z:  # the same value, without rounding a to 0 or 1
-            per_sample = net.loss.from_logits[output](fp.z[-1], y, net.layout.unit_axis)
-        else:
-            per_sample = net.loss.per_sample(a, y, net.layout.unit_axis)
-        data_loss = per_sample.sum() / _batch_divisor(net, a)
-        weight_penalty = sum(float(np.sum(np.square(params[f"W{l}"]))) for l in range(1, len(net.layers) + 1))
-        fp.E = float(data_loss) + 0.5 * net.l2 * weight_penalty
+        data_loss = per_sample_losses(net, fp.z[-1] if fp.z else None, a, y).sum() / batch_divisor(net, a)
+        fp.E = float(data_loss) + 0.5 * net.l2 * weight_penalty(net, params)
     return fp
+
+
+def per_sample_losses(net: Network, z: Array | None, a: Array, y: Array) -> Array:
+    """The loss of each sample from the output layer's z^L and a^L: on the logits where the loss has an
+    exact form for the output activation (where a rounds to 0 or 1 it would lose every digit)."""
+    output = net.layers[-1].activation.name
+    if z is not None and output in net.loss.from_logits:
+        return net.loss.from_logits[output](z, y, net.layout.unit_axis)
+    return net.loss.per_sample(a, y, net.layout.unit_axis)
+
+
+def weight_penalty(net: Network, params: Params) -> float:
+    """sum_l ||W^l||^2, which the L2 term multiplies by l2 / 2."""
+    return sum(float(np.sum(np.square(params[f"W{l}"]))) for l in range(1, len(net.layers) + 1))
 
 
 def loss_value(net: Network, params: Params, x: Array, y: Array) -> float:
@@ -127,13 +135,13 @@ def backward(net: Network, params: Params, fp: ForwardPass, y: Array) -> Params:
     grads: Params = {}
     with np.errstate(all="ignore"):
         axis = net.layout.unit_axis
-        da = net.loss.gradient(fp.a[-1], y, axis) / _batch_divisor(net, fp.a[-1])
+        da = net.loss.gradient(fp.a[-1], y, axis) / batch_divisor(net, fp.a[-1])
         output = net.layers[-1]
         fused = net.loss.delta_from_logits.get(output.activation.name)
         for l in range(len(net.layers), 0, -1):
             layer = net.layers[l - 1]
             if l == len(net.layers) and fused is not None:  # the pair's exact dE/dz^L, as the forward's loss
-                delta = fused(fp.a[-1], y, axis) / _batch_divisor(net, fp.a[-1])
+                delta = fused(fp.a[-1], y, axis) / batch_divisor(net, fp.a[-1])
             else:
                 delta = layer.activation.backward(da, fp.z[l - 1], fp.a[l], layer.options)
             da, dW, db = net.layout.backward(delta, fp.caches[l - 1])
@@ -143,6 +151,6 @@ def backward(net: Network, params: Params, fp: ForwardPass, y: Array) -> Params:
     return {name: grads[name] for name in net.parameter_names()}
 
 
-def _batch_divisor(net: Network, a: Array) -> int:
+def batch_divisor(net: Network, a: Array) -> int:
     """m for reduction: mean (every layer's arrays have the samples on the same axis), else 1."""
     return a.shape[net.layout.sample_axis] if net.reduction == "mean" else 1
