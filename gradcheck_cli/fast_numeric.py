@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcheck_cli.network import Network, Params, batch_divisor, forward, per_sample_losses, weight_penalty
-from gradcheck_cli.numeric import Witness
+from gradcheck_cli.numeric import Witness, quotients
 
 Array = np.ndarray
 CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: measured fastest here)
@@ -67,11 +67,8 @@ def fast_central_differences(net: Network, params: Params, x: Array, y: Array, e
                     for (index, w), h in zip(groups, steps, strict=True)]
             for (index, w), h, job in zip(groups, steps, jobs, strict=True):  # in order: deterministic
                 e_plus, e_minus, e_base, crossed = job.result()
-                upper, lower = w + h, w - h
-                grad[index] = (e_plus - e_minus) / (upper - lower)
-                step[index] = (upper - lower) / 2
-                right[index] = (e_plus - e_base) / (upper - w)
-                left[index] = (e_base - e_minus) / (w - lower)
+                grad[index], step[index], left[index], right[index] = quotients(e_plus, e_minus, e_base, w,
+                                                                                w + h, w - h)
                 kink[index] = crossed
                 done += np.size(w)
                 if progress:

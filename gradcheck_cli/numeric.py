@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -40,6 +41,13 @@ class Witness:
 
 
 PROGRESS_EVERY = 2000  # entries between two progress reports
+
+
+def quotients(e_plus: Any, e_minus: Any, e_base: Any, old: Any, upper: Any, lower: Any) -> tuple[Any, Any, Any, Any]:
+    """From E at theta + h, theta - h and theta (and the values as stored): the central difference,
+    the half step actually taken, and the left and right one-sided slopes. Scalars or arrays."""
+    return ((e_plus - e_minus) / (upper - lower), (upper - lower) / 2,
+            (e_base - e_minus) / (old - lower), (e_plus - e_base) / (upper - old))
 
 
 def central_differences(loss: Callable[[Params], tuple[float, bytes]], params: Params, eps: float,
@@ -69,11 +77,8 @@ def central_differences(loss: Callable[[Params], tuple[float, bytes]], params: P
             flat[i] = old - h
             lower, (e_minus, pattern_minus) = flat[i], loss(work)
             flat[i] = old
-            grad[i] = (e_plus - e_minus) / (upper - lower)
-            step[i] = (upper - lower) / 2
+            grad[i], step[i], left[i], right[i] = quotients(e_plus, e_minus, e_base, old, upper, lower)
             kink[i] = pattern_plus != pattern or pattern_minus != pattern
-            right[i] = (e_plus - e_base) / (upper - old)
-            left[i] = (e_base - e_minus) / (old - lower)
             done += 1
             if progress and done % PROGRESS_EVERY == 0:
                 progress(done, total)
