@@ -186,7 +186,8 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
     E64 = loss_value(net, params64, x64, y64)
     rule = make_rule(spec.dtype, E64, eps=overrides.eps or spec.check.eps,
                      rtol=overrides.rtol or spec.check.rtol, warn_rtol=overrides.warn_rtol or spec.check.warn_rtol)
-    if overrides.fast and not problem.derivation:  # a derivation's links need every entry's witness
+    needs_every_entry = bool(problem.derivation or overrides.backward or overrides.self_test)
+    if overrides.fast and not needs_every_entry:  # links and negative controls are judged entry by entry
         params = _directional_then_drill_down(net, params64, x64, y64, analytic, rule, spec.seed, E64, progress)
         return SpecResult(path=path, status=Status.worst([p.status for p in params]), name=name, loss=fp.E,
                           params=params, rule=rule, seconds=time.perf_counter() - started, expect=spec.expect,

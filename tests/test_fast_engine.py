@@ -126,3 +126,14 @@ def test_fast_engine_is_bitwise_deterministic_whatever_the_threads() -> None:
     for name in params:
         np.testing.assert_array_equal(one.gradient[name], two.gradient[name])
         np.testing.assert_array_equal(one.kink[name], two.kink[name])
+
+
+def test_fast_mode_does_not_drop_the_options_that_need_every_entry(tmp_path: Path) -> None:
+    """--self-test and --backward need the full witness: with --fast they still run."""
+    spec = SPECS / "seed002_two_layer_sigmoid.yaml"
+    code, report = run_json("--jobs", "1", "--fast", "--self-test", spec)
+    assert code == 0 and report["specs"][0]["self_test"] == {"zeros": True, "times 1.001": True}
+    module = tmp_path / "bp.py"
+    module.write_text("def backward(q):\n    return {'dz2': (q['a2'] - q['y']) * q['a2'] * (1 - q['a2'])}\n")
+    code, report = run_json("--jobs", "1", "--fast", "--backward", module, spec)
+    assert code == 0 and [k["name"] for k in report["specs"][0]["derivation"]] == ["dz2"]
