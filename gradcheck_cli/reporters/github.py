@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from gradcheck_cli.reporters.options import ReportOptions, param_summary
+from gradcheck_cli.reporters.options import ReportOptions, link_summary, param_summary
 from gradcheck_cli.results import Gate, RunResult, SpecResult, Status
 
 
@@ -41,8 +41,8 @@ def _annotations(spec: SpecResult, options: ReportOptions) -> list[str]:
         out.append(command(level, spec.path, spec.lines.get(p.name), title, param_summary(spec, p)))
     for link in spec.links:
         if link.status is Status.FAIL:
-            text = "; ".join(part for part in (f"{link.name} = {link.formula}", link.message, link.diagnosis) if part)
-            out.append(command("error", spec.path, link.line, f"gradcheck: formula {link.name} is wrong", text))
+            out.append(command("error", spec.path, link.line, f"gradcheck: formula {link.name} is wrong",
+                               link_summary(link)))
     return out
 
 

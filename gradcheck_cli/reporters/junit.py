@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 from rich.console import Console
 
-from gradcheck_cli.reporters.options import ReportOptions, param_summary
+from gradcheck_cli.reporters.options import ReportOptions, link_summary, param_summary
 from gradcheck_cli.results import Gate, LinkResult, ParamResult, RunResult, SpecResult, Status
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -75,7 +75,7 @@ def _param_outcome(spec: SpecResult, p: ParamResult, options: ReportOptions) -> 
 
 
 def _link_outcome(spec: SpecResult, link: LinkResult) -> tuple[str, str]:
-    text = "; ".join(part for part in (f"{link.name} = {link.formula}", link.message, link.diagnosis) if part)
+    text = link_summary(link)
     if link.status is Status.FAIL:
         return ("skipped", f"expected failure: {text}") if spec.expect == "fail" else ("failure", text)
     return ("warning", f"WARN: {text}") if link.status is Status.WARN else ("passed", "")

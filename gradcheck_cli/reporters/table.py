@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gradcheck_cli.reporters.options import ReportOptions
+from gradcheck_cli.reporters.options import ReportOptions, link_findings, link_label
 from gradcheck_cli.results import Gate, ParamResult, RunResult, SpecResult, Status
 
 STYLES = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.ERROR: "bold red"}
@@ -108,8 +108,7 @@ def _render_links(spec: SpecResult, console: Console) -> None:
     for column in ("formula", "compared with", "shape", "max rel err", "status"):
         table.add_column(column, no_wrap=column != "formula")
     for link in spec.links:
-        joiner = ", " if link.formula.startswith("returned by") else " = "
-        formula = Text(f"{link.name}{joiner}{link.formula}", style="bold" if link is first else "")
+        formula = Text(link_label(link), style="bold" if link is first else "")
         status = Text("-" if link.status is None else link.status.value.upper(),
                       style="" if link.status is None else STYLES[link.status])
         if link is first:
@@ -121,7 +120,7 @@ def _render_links(spec: SpecResult, console: Console) -> None:
     for link in spec.links:
         if link.status is Status.FAIL or link.status is Status.WARN:
             text = Text(f"  {link.name}: ", style="bold")
-            text.append("; ".join(part for part in (link.message, link.diagnosis) if part))
+            text.append(link_findings(link))
             console.print(text)
 
 
