@@ -88,7 +88,7 @@ def explain(net: Network, m: int) -> Explanation:
                              + (r"\frac{1}{m}" if reduction else "") + f"({gradient_tex})", act_shape(L)))
     for l in range(L, 0, -1):
         layer = net.layers[l - 1]
-        backward.append(_delta(net, l, act_shape(l), tex))
+        backward.append(_delta(net, l, act_shape(l)))
         penalty = f" + l2 * W{l}" if net.l2 else ""
         penalty_tex = rf" + \lambda {tex('W', l)}" if net.l2 else ""
         dW = f"dz{l} @ {a(l - 1)}.T" if column else f"{a(l - 1)}.T @ dz{l}"
@@ -116,7 +116,7 @@ def explain(net: Network, m: int) -> Explanation:
     return Explanation(summary, forward, backward)
 
 
-def _delta(net: Network, l: int, shape: str, tex: object) -> Equation:
+def _delta(net: Network, l: int, shape: str) -> Equation:
     """delta^l = dE/dz^l = dE/da^l * f'(z^l); softmax applies its full Jacobian instead."""
     layer = net.layers[l - 1]
     name = layer.activation.name
