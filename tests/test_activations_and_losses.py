@@ -121,16 +121,20 @@ def test_stable_forms_do_not_overflow() -> None:
     assert np.isfinite(LOSSES["softmax_cross_entropy"].per_sample(big, np.array([[0.0], [1.0]]), 0)).all()
 
 
+def logits_case(loss_name: str, activation: str) -> tuple[Loss, Activation, Options, np.ndarray, np.ndarray]:
+    """A loss and its output activation, with logits z (3 units x 5 samples) and suitable targets y."""
+    loss, act = LOSSES[loss_name], ACTIVATIONS[activation]
+    rng = np.random.default_rng(RNG_SEED)
+    z = rng.standard_normal((3, 5))
+    return loss, act, Options(alpha=0.0, axis=0), z, targets_for(loss, (3, 5), 0, rng)
+
+
 @pytest.mark.parametrize(
     ("loss_name", "activation"),
     [(name, act) for name, loss in sorted(LOSSES.items()) for act in sorted(loss.from_logits)],
 )
 def test_loss_from_logits_is_the_same_function_but_exact_at_saturation(loss_name: str, activation: str) -> None:
-    loss, act = LOSSES[loss_name], ACTIVATIONS[activation]
-    rng = np.random.default_rng(RNG_SEED)
-    options = Options(alpha=0.0, axis=0)
-    z = rng.standard_normal((3, 5))
-    y = targets_for(loss, (3, 5), 0, rng)
+    loss, act, options, z, y = logits_case(loss_name, activation)
     np.testing.assert_allclose(loss.from_logits[activation](z, y, 0), loss.per_sample(act.forward(z, options), y, 0),
                                rtol=1e-12)
     saturated = z * 100  # probabilities round to exactly 0 or 1 here
@@ -142,11 +146,7 @@ def test_loss_from_logits_is_the_same_function_but_exact_at_saturation(loss_name
     [(name, act) for name, loss in sorted(LOSSES.items()) for act in sorted(loss.delta_from_logits)],
 )
 def test_fused_output_delta_is_the_derivative_of_the_loss_on_logits(loss_name: str, activation: str) -> None:
-    loss, act = LOSSES[loss_name], ACTIVATIONS[activation]
-    rng = np.random.default_rng(RNG_SEED)
-    options = Options(alpha=0.0, axis=0)
-    z = rng.standard_normal((3, 5))
-    y = targets_for(loss, (3, 5), 0, rng)
+    loss, act, options, z, y = logits_case(loss_name, activation)
     reference = fourth_order_gradient(lambda q: float(loss.from_logits[activation](q, y, 0).sum()), z)
     np.testing.assert_allclose(loss.delta_from_logits[activation](act.forward(z, options), y, 0), reference,
                                rtol=1e-8, atol=1e-10)
