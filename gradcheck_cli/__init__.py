@@ -24,8 +24,8 @@ __version__ = "0.1.0"
 Report = SpecResult
 
 
-def check(path_or_spec: str | Path | Mapping[str, Any], *, eps: float | None = None, rtol: float | None = None,
-          warn_rtol: float | None = None) -> Report:
+def check(path_or_spec: str | Path | Mapping[str, Any], *, method: str | None = None, eps: float | None = None,
+          rtol: float | None = None, warn_rtol: float | None = None) -> Report:
     """Check one spec, given as a file path or as the spec's data (a mapping, as YAML would load)."""
     from gradcheck_cli.build import build_problem
     from gradcheck_cli.runner import Overrides, check_problem, load_problem
@@ -39,7 +39,7 @@ def check(path_or_spec: str | Path | Mapping[str, Any], *, eps: float | None = N
     else:
         problem = load_problem(path_or_spec)
         label = str(path_or_spec)
-    return check_problem(problem, label, Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol))
+    return check_problem(problem, label, Overrides(method=method, eps=eps, rtol=rtol, warn_rtol=warn_rtol))
 
 
 __all__ = ["ParamResult", "Report", "SpecError", "Status", "check", "__version__"]

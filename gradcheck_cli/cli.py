@@ -37,6 +37,7 @@ from gradcheck_cli.spec_model import json_schema
 from gradcheck_cli.sweep import sweep
 from gradcheck_cli.train import gradient_descent
 from gradcheck_cli.user_backward import BackwardLoadError, load_backward
+from gradcheck_cli.witness import METHODS
 
 
 def make_console(color: str, stderr: bool = False, file: TextIO | None = None) -> Console:
@@ -132,7 +133,12 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Write the report to this file; the table still goes to the terminal.")
 @click.option("--values", is_flag=True, help="JSON: include the full analytic and numeric arrays.")
 @click.option("-v", "--verbose", count=True, help="Table: list the worst entries of each parameter.")
-@click.option("--eps", type=click.FloatRange(min=0, min_open=True), help="Relative finite-difference step.")
+@click.option("--method", type=click.Choice(METHODS),
+              help="How the witness differentiates (default: the spec's check.method, else central): "
+                   "central differences, Richardson extrapolation, or the complex step.")
+@click.option("--eps", type=click.FloatRange(min=0, min_open=True),
+              help="Relative step of the witness (default per method: central 6.1e-6, richardson 1e-4, "
+                   "complex 1e-20), times max(|entry|, the parameter's rms, 1).")
 @click.option("--rtol", type=click.FloatRange(min=0, min_open=True), help="Largest relative error that passes.")
 @click.option("--warn-rtol", type=click.FloatRange(min=0, min_open=True), help="Largest relative error that warns.")
 @click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
@@ -157,7 +163,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @shard_option
 @skip_option
 @color_option
-def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, verbose: int, eps: float | None,
+def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, verbose: int, method: str | None,
+          eps: float | None,
           rtol: float | None, warn_rtol: float | None, fail_on: str, backward: str | None, engine: str,
           sample: int | None, max_memory: float, self_test: bool, fast: bool, jobs: int, shard_text: str | None,
           skip_non_specs: bool, color: str) -> None:
@@ -171,7 +178,7 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
     options = ReportOptions(verbose=verbose, values=values, fail_on=fail_on)
     machine_on_stdout = fmt != "table" and output is None
     with RunProgress(make_console(color, stderr=True), len(targets), enabled=not machine_on_stdout) as progress:
-        overrides = Overrides(eps=eps, rtol=rtol, warn_rtol=warn_rtol, backward=backward, engine=engine,
+        overrides = Overrides(method=method, eps=eps, rtol=rtol, warn_rtol=warn_rtol, backward=backward, engine=engine,
                               sample=sample, fast=fast, max_bytes=int(max_memory * 1024**3), self_test=self_test)
         with internal_errors_reported(", ".join(specs)):
             run = check_targets(targets, overrides, jobs, progress)

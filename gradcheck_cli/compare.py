@@ -1,96 +1,121 @@
 """Compare analytic and numerical gradients entry by entry, and give each parameter a verdict.
 
-The relative error of an entry is ``|a - n| / max(|a|, |n|, floor)``. Without a floor, entries whose
-true value is near zero would fail on round-off alone: central differences cannot resolve anything
-below their own noise, which is about ``eps_mach * |E| / h`` (measured on seed 004's first network,
-loss 3.2e7: the worst observed error was 0.5-0.6 times that, at every step from 1e-3 to 1e-7).
-So the noise is estimated per entry, with a safety factor of 8, plus the rounding of the analytic
-gradient in the spec's dtype (8 eps_dtype times the parameter's largest gradient), and the floor
-is ``noise / rtol``: an entry passes when ``|a - n| <= max(rtol * max(|a|, |n|), noise)``.
-This is why a correct network with a loss of 3e7 passes (its floor scales with E) while a wrong
-gradient on the same network still fails: a wrong derivation errs by a fraction of the gradient
-itself, far above the noise.
+Tolerance may excuse a disagreement, never certify an agreement. Every entry of the witness comes
+with its expected error e (its round-off, 8 eps |E| / h, plus the truncation where the witness
+estimated it, see ``witness.py``), to which the rounding of the analytic gradient in the spec's
+dtype is added (8 eps_dtype times the parameter's largest gradient). With d = |a - n| and
+m = max(|a|, |n|), each entry is:
+
+- FAIL if d > e and d / m > warn_rtol; WARN if d > e and d / m > rtol: the disagreement is larger
+  than anything the witness can err by, and a sizeable fraction of the gradient.
+- PASS if the relative test can be made and holds: m >= e / rtol (then d <= rtol m follows from
+  d <= e); or, in a second, looser tier, m >= e / loose_rtol (1e-2): resolved to 1 %, and counted
+  as such; or if a and n are identical.
+- INCONCLUSIVE ("below the noise floor") if d <= e and m < e / loose_rtol: the witness cannot resolve
+  the entry. It neither passes nor fails; the report counts it, and a parameter whose entries are
+  all like this is INCONCLUSIVE, not PASS. So a correct entry that is truly tiny cannot fail, and a
+  gradient wrong by a factor of 2 cannot pass, however small its entries: it fails wherever its
+  error exceeds e, and is inconclusive where it does not.
+- at a kink: judged by the interval between the one-sided slopes (any relu'(0) convention lies in
+  it); outside the interval the check cannot decide, which makes the parameter WARN.
+- a witness that is not finite at the entry says nothing: INCONCLUSIVE. An analytic value that is
+  not finite where the witness is: FAIL.
+
+The reported relative error keeps the floor, ``d / max(m, e / rtol)``, so that entries below the
+noise do not show meaningless large ratios.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gradcheck_cli.numeric import Witness
+from gradcheck_cli.numeric import CENTRAL_EPS, ROUNDOFF_FACTOR, Witness, roundoff_error
 from gradcheck_cli.results import ParamResult, Rule, Status
 
-FD_NOISE_FACTOR = 8.0
 DTYPE_NOISE_FACTOR = 8.0
-DEFAULT_EPS = 1e-6
+LOOSE_RTOL = 1e-2  # the second tier, for entries too small for rtol to be resolved
 # (rtol, warn_rtol) per dtype of the analytic gradient; the reasoning is in the README.
 DEFAULT_TOLERANCES = {"float64": (1e-6, 1e-4), "float32": (1e-3, 1e-2)}
-_EPS64 = float(np.finfo(np.float64).eps)
 
 
-def make_rule(dtype: str, loss: float, eps: float | None = None, rtol: float | None = None,
+def make_rule(dtype: str, loss: float, eps: float = CENTRAL_EPS, method: str = "central", rtol: float | None = None,
               warn_rtol: float | None = None) -> Rule:
     default_rtol, default_warn = DEFAULT_TOLERANCES[dtype]
-    eps = eps or DEFAULT_EPS
     rtol = rtol or default_rtol
     warn_rtol = max(warn_rtol or default_warn, rtol)
-    return Rule(rtol=rtol, warn_rtol=warn_rtol, eps=eps, noise=float(fd_noise(loss, eps)), dtype=dtype,
-                fd_noise_factor=FD_NOISE_FACTOR, dtype_noise_factor=DTYPE_NOISE_FACTOR)
+    return Rule(rtol=rtol, warn_rtol=warn_rtol, eps=eps, noise=float(roundoff_error(loss, eps)), dtype=dtype,
+                fd_noise_factor=ROUNDOFF_FACTOR, dtype_noise_factor=DTYPE_NOISE_FACTOR, method=method,
+                loose_rtol=max(LOOSE_RTOL, warn_rtol))
 
 
-def fd_noise(loss: float, h: np.ndarray | float) -> np.ndarray | float:
-    """Round-off scale of a central difference of E with step h."""
-    return FD_NOISE_FACTOR * _EPS64 * max(abs(loss), 1.0) / h
-
-
-def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, loss: float, rule: Rule) -> ParamResult:
-    """Verdict for one parameter from its analytic gradient and the numerical witness.
-
-    An entry whose central difference crossed a kink has no derivative to compare with. It is judged
-    by the subgradient interval instead: any analytic value between the two one-sided slopes (with
-    a ``warn_rtol`` margin, as one-sided differences are only first-order accurate) is consistent,
-    such as either convention for relu'(0). A value outside is counted as unresolved: it makes the
-    parameter WARN, never PASS and never FAIL, because at a kink the check cannot tell.
-    """
+def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, rule: Rule) -> ParamResult:
+    """Verdict for one parameter from its analytic gradient and the numerical witness."""
     a = np.asarray(analytic, dtype=np.float64)
-    n, steps, kink = witness.gradient[name], witness.step[name], witness.kink[name]
+    n, kink = witness.gradient[name], witness.kink[name]
     checked = witness.checked.get(name, np.ones(a.shape, dtype=bool))
     with np.errstate(all="ignore"):
+        usable = checked & np.isfinite(n)
+        largest = float(np.max(np.abs(n[usable]))) if usable.any() else 0.0
+        expected = witness.expected[name] + DTYPE_NOISE_FACTOR * float(np.finfo(rule.dtype).eps) * largest
         diff = np.where(checked, np.abs(a - n), 0.0)
-        largest = float(np.max(np.abs(n[checked]))) if checked.any() else 0.0
-        noise = fd_noise(loss, steps) + DTYPE_NOISE_FACTOR * float(np.finfo(rule.dtype).eps) * largest
-        scale = np.maximum(np.maximum(np.abs(a), np.abs(n)), noise / rule.rtol)
-        rel = np.where(np.isfinite(diff), diff / np.where(checked, scale, 1.0), np.inf)
+        magnitude = np.maximum(np.abs(a), np.abs(n))
+        rel = np.where(checked, diff / np.maximum(magnitude, expected / rule.rtol), -1.0)
+        ratio = diff / magnitude  # the relative test itself, where it can be made
+
+        blind = checked & ~np.isfinite(n)  # the witness saw no finite E here
+        broken = usable & ~np.isfinite(a)
+        plain = usable & ~kink & np.isfinite(a)
+        beyond = plain & (diff > expected)  # more than the witness can err by
+        failed = broken | (beyond & (ratio > rule.warn_rtol))
+        warned = beyond & (ratio > rule.rtol) & ~failed
+        strict = plain & ~beyond & ((magnitude >= expected / rule.rtol) | (diff == 0))
+        loose = plain & ~beyond & ~strict & (magnitude >= expected / rule.loose_rtol)
+        resolved = strict | loose
+        loose_resolution = float(np.max((expected / magnitude)[loose])) if loose.any() else 0.0
+        noise_limited = plain & ~beyond & ~resolved
+
         low = np.minimum(witness.left[name], witness.right[name])
         high = np.maximum(witness.left[name], witness.right[name])
-        slack = rule.warn_rtol * np.maximum(np.abs(a), 2 * noise / rule.rtol)
-        unresolved = kink & checked & ~((a >= low - slack) & (a <= high + slack))
-        rel[kink] = 0.0  # judged by the interval, not by the central difference
-        rel[~checked] = -1.0  # not evaluated (--sample): never the worst entry
-        denominator = np.linalg.norm(a[checked]) + np.linalg.norm(n[checked])
-        norm_ratio = float(np.linalg.norm((a - n)[checked]) / denominator) if denominator > 0 else 0.0
+        slack = rule.warn_rtol * np.maximum(np.abs(a), 2 * expected / rule.rtol)
+        unresolved = kink & usable & ~((a >= low - slack) & (a <= high + slack))
+
+        rel[kink & usable] = 0.0  # judged by the interval, not by the central difference
+        rel[broken] = np.inf
+        rel[blind] = -1.0  # nothing to compare: never the worst entry
+        denominator = np.linalg.norm(a[usable]) + np.linalg.norm(n[usable])
+        norm_ratio = float(np.linalg.norm((a - n)[usable]) / denominator) if denominator > 0 else 0.0
     worst = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.size else ()
-    max_rel = float(rel[worst])
-    if not np.isfinite(max_rel) or max_rel > rule.warn_rtol:
-        status = Status.FAIL
-    elif max_rel > rule.rtol or unresolved.any():
-        status = Status.WARN
+    if failed.any():
+        status, reason = Status.FAIL, "analytic not finite" if broken.any() else "disagrees"
+    elif warned.any() or unresolved.any():
+        status, reason = Status.WARN, "disagrees slightly" if warned.any() else "kink crossed, cannot decide"
+    elif not (resolved | (kink & usable)).any() and (noise_limited | blind).any():
+        status = Status.INCONCLUSIVE
+        reason = "below the noise floor" if noise_limited.any() else "witness not finite"
     else:
-        status = Status.PASS
+        status, reason = Status.PASS, ""
     return ParamResult(
         name=name,
         shape=tuple(a.shape),
         status=status,
-        max_abs_error=float(np.max(diff)),
-        max_rel_error=max_rel,
+        max_abs_error=float(np.max(np.where(usable, diff, 0.0))) if diff.size else 0.0,
+        max_rel_error=float(rel[worst]) if rel.size else 0.0,
         norm_ratio=norm_ratio,
-        grad_norm=float(np.linalg.norm(n)) if checked.all() else float("nan"),  # a sample has no norm
+        grad_norm=float(np.linalg.norm(n)) if usable.all() else float("nan"),  # a sample has no norm
         worst_index=tuple(int(i) for i in worst),
         worst_analytic=float(a[worst]),
         worst_numeric=float(n[worst]),
+        worst_error=float(diff[worst]),
+        worst_expected=float(expected[worst]) if np.ndim(expected) else float(expected),
         analytic=a,
         numeric=n,
         rel_error=rel,
-        kink=kink,
+        kink=kink & checked,
         kink_unresolved=int(unresolved.sum()),
         checked_entries=int(checked.sum()),
+        noise_limited=int((noise_limited | blind).sum()),
+        loose_entries=int(loose.sum()),
+        loose_resolution=loose_resolution,
+        reason=reason,
+        unsettled=beyond | loose | noise_limited,
     )

@@ -16,7 +16,7 @@ import numpy as np
 
 from gradcheck_cli.compare import compare_parameter
 from gradcheck_cli.network import Network, Params, loss_and_kinks
-from gradcheck_cli.numeric import Witness, quotients
+from gradcheck_cli.numeric import Witness, parameter_scale, quotients, roundoff_error
 from gradcheck_cli.results import ParamResult, Rule, Status
 
 
@@ -28,19 +28,20 @@ def directional_results(net: Network, params: Params, x: np.ndarray, y: np.ndarr
     for index, (name, theta) in enumerate(params.items()):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2000, index)))
         d = rng.standard_normal(theta.shape)
-        h = rule.eps * max(1.0, float(np.max(np.abs(theta)))) / float(np.max(np.abs(d)))
+        h = rule.eps * max(parameter_scale(theta), float(np.max(np.abs(theta)))) / float(np.max(np.abs(d)))
         e_plus, pattern_plus = loss_and_kinks(net, {**params, name: theta + h * d}, x, y)
         e_minus, pattern_minus = loss_and_kinks(net, {**params, name: theta - h * d}, x, y)
         central, step, left, right = quotients(e_plus, e_minus, E, 0.0, h, -h)  # along d: t = 0, +h, -h
         witness = Witness(
             gradient={name: np.array(central)},
             step={name: np.array(step)},
+            expected={name: np.array(roundoff_error(E, step))},
             kink={name: np.array(pattern_plus != pattern or pattern_minus != pattern)},
             left={name: np.array(left)},
             right={name: np.array(right)},
             checked={name: np.array(True)},
         )
-        along = compare_parameter(name, np.array(float(np.sum(analytic[name] * d))), witness, E, rule)
+        along = compare_parameter(name, np.array(float(np.sum(analytic[name] * d))), witness, rule)
         results[name] = replace(
             along, shape=tuple(theta.shape), analytic=np.asarray(analytic[name], dtype=np.float64),
             numeric=np.full(theta.shape, np.nan), rel_error=np.full(theta.shape, -1.0),

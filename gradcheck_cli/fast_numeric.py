@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcheck_cli.network import Network, Params, batch_divisor, forward, per_sample_losses, weight_penalty
-from gradcheck_cli.numeric import Witness, quotients
+from gradcheck_cli.numeric import Masks, Witness, quotients, roundoff_error, step_sizes
 
 Array = np.ndarray
 CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: measured fastest here)
@@ -45,24 +45,27 @@ class _Stack:
 
 def fast_central_differences(net: Network, params: Params, x: Array, y: Array, eps: float,
                              progress: Callable[[int, int], None] | None = None, workers: int = 2,
-                             only: set[str] | None = None) -> Witness:
+                             masks: Masks | None = None) -> Witness:
     """The same witness as ``numeric.central_differences``, computed by perturbing stacks of networks.
 
     Groups of entries (one unit of one layer each) are evaluated by ``workers`` threads; every group
     is computed the same way whichever thread takes it, so the result does not depend on them.
-    ``only`` limits it to some parameters (the drill-down of ``--fast``)."""
+    ``masks`` limits it to some entries of some parameters (``--sample``, the drill-down of
+    ``--fast``, re-checks); the others stay NaN and unchecked."""
     params = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
     engine = _Engine(net, params, x, y)
     witness = Witness()
-    names = [name for name in params if only is None or name in only]
-    total, done = sum(params[name].size for name in names), 0
+    chosen = {name: np.ones(p.shape, dtype=bool) if masks is None else masks[name]
+              for name, p in params.items() if masks is None or name in masks}
+    total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
     with ThreadPoolExecutor(max_workers=workers) as pool:  # numpy releases the GIL in its array loops
-        for name in names:
+        for name, mask in chosen.items():
             p = params[name]
-            grad, step, kink = np.empty(p.shape), np.empty(p.shape), np.zeros(p.shape, dtype=bool)
-            left, right = np.empty(p.shape), np.empty(p.shape)
-            groups = engine.entries(name)
-            steps = [eps * np.maximum(1.0, np.abs(w)) for _, w in groups]
+            grad, step, left, right = (np.full(p.shape, np.nan) for _ in range(4))
+            kink = np.zeros(p.shape, dtype=bool)
+            groups = engine.entries(name, mask)
+            all_steps = step_sizes(p, eps)
+            steps = [all_steps[index] for index, _ in groups]
             jobs = [pool.submit(engine.evaluate, name, index, (w + h) - w, (w - h) - w)
                     for (index, w), h in zip(groups, steps, strict=True)]
             for (index, w), h, job in zip(groups, steps, jobs, strict=True):  # in order: deterministic
@@ -74,8 +77,9 @@ def fast_central_differences(net: Network, params: Params, x: Array, y: Array, e
                 if progress:
                     progress(done, total)
             witness.gradient[name], witness.step[name], witness.kink[name] = grad, step, kink
+            witness.expected[name] = roundoff_error(engine.fp.E, step)
             witness.left[name], witness.right[name] = left, right
-            witness.checked[name] = np.ones(p.shape, dtype=bool)
+            witness.checked[name] = mask.copy()
     return witness
 
 
@@ -98,16 +102,22 @@ class _Engine:
 
     # ------------------------------------------------------------------ which entries, in which groups
 
-    def entries(self, name: str) -> list[tuple[tuple, Array]]:
-        """Groups of entries that change the same unit: (index into the parameter, their values)."""
+    def entries(self, name: str, mask: Array) -> list[tuple[tuple, Array]]:
+        """Groups of entries that change the same unit: (index into the parameter, their values);
+        only the entries ``mask`` selects."""
         p = self.params[name]
         if p.ndim == 0:
-            return [((), p)]
-        if name.startswith("b"):
-            return [((slice(None), slice(None)), p)]  # a per-unit bias: every unit, one entry each
-        if self.column:  # W is units x inputs: row i feeds unit i
-            return [((i, slice(None)), p[i, :]) for i in range(p.shape[0])]
-        return [((slice(None), i), p[:, i]) for i in range(p.shape[1])]  # row layout: column i
+            return [((), p)] if mask else []
+        if name.startswith("b"):  # a per-unit bias: one group, a stack for each unit it selects
+            units = np.nonzero(mask)
+            return [(units, p[units])] if units[0].size else []
+        groups = []
+        for unit in range(p.shape[0] if self.column else p.shape[1]):  # W^l: a row (column layout) per unit
+            inputs = np.flatnonzero(mask[unit, :] if self.column else mask[:, unit])
+            if inputs.size:
+                index = (unit, inputs) if self.column else (inputs, unit)
+                groups.append((index, p[index]))
+        return groups
 
     # ------------------------------------------------------------------ evaluation
 
@@ -123,15 +133,16 @@ class _Engine:
             e_plus, e_minus, crossed = np.empty(up.shape), np.empty(up.shape), np.zeros(up.shape, dtype=bool)
             e_base = 0.0
             ones = np.ones((3, self._samples()))  # a bias moves every sample by the step
-            for unit in range(np.size(up)):
-                stack = _Stack(np.array([up.flat[unit], down.flat[unit], 0.0]), ones)
-                E, c = self._unit(l, unit, stack)
-                e_plus.flat[unit], e_minus.flat[unit], e_base = E[0], E[1], float(E[2])
-                crossed.flat[unit] = c[0] | c[1]
+            units = index[0] if self.column else index[1]  # b^l is (units, 1) or (1, units)
+            for k, unit in enumerate(units):
+                stack = _Stack(np.array([up[k], down[k], 0.0]), ones)
+                E, c = self._unit(l, int(unit), stack)
+                e_plus[k], e_minus[k], e_base = E[0], E[1], float(E[2])
+                crossed[k] = c[0] | c[1]
             return e_plus, e_minus, e_base, crossed
-        unit = index[0] if self.column else index[1]
+        unit, selected = index if self.column else index[::-1]
         previous = self.fp.a[l - 1]  # a^(l-1): rows (column layout) or columns (row layout) are inputs
-        inputs = previous if self.column else previous.T  # (inputs, m)
+        inputs = (previous if self.column else previous.T)[selected]  # (selected inputs, m)
         n = np.size(up)
         deltas = np.concatenate([up, down, [0.0]])
         vectors = np.concatenate([inputs, inputs, np.zeros((1, inputs.shape[1]))])

@@ -17,7 +17,7 @@ from gradcheck_cli.derivation import Link, accept_shape, classify, environment, 
 from gradcheck_cli.diagnose import Context, diagnose, diagnose_shape
 from gradcheck_cli.formula import FormulaFailed, FormulaRejected
 from gradcheck_cli.network import Network, Params, forward, forward_from, with_kinks
-from gradcheck_cli.numeric import Witness, central_differences
+from gradcheck_cli.numeric import CENTRAL_EPS, Witness, central_differences
 from gradcheck_cli.results import LinkResult, Rule, Status
 
 
@@ -35,7 +35,7 @@ class _Checker:
     def __init__(self, net: Network, params: Params, x: np.ndarray, y: np.ndarray, parameter_witness: Witness,
                  rule: Rule) -> None:
         fp = forward(net, params, x, y)
-        self.net, self.rule, self.E = net, rule, fp.E
+        self.net, self.rule = net, rule
         self.env = environment(net, params, fp, x, y)
         witnesses: dict[tuple[str, int], Witness] = {}
         quantities = dict(self.env)
@@ -48,7 +48,7 @@ class _Checker:
         self.context = Context(net=net, params=params, env=quantities, witness=witness, rule=rule)
 
     def judge(self, link: Link, value: np.ndarray, wrong: set[str]) -> LinkResult:
-        result = _judge(link, value, self.env, self.context, self.E, self.rule)
+        result = _judge(link, value, self.env, self.context, self.rule)
         wrong_inputs = sorted(link.uses & wrong)
         if result.status is Status.FAIL and wrong_inputs:
             which = ", ".join(wrong_inputs)
@@ -114,7 +114,7 @@ def check_backward(net: Network, backward: Callable[[dict[str, np.ndarray]], Any
     return results
 
 
-def _judge(link: Link, value: np.ndarray, env: dict[str, np.ndarray], context: Context, E: float,
+def _judge(link: Link, value: np.ndarray, env: dict[str, np.ndarray], context: Context,
            rule: Rule) -> LinkResult:
     if link.kind is None:
         return _result(link, None, shape=value.shape)
@@ -124,7 +124,7 @@ def _judge(link: Link, value: np.ndarray, env: dict[str, np.ndarray], context: C
         return _result(link, Status.FAIL, shape=value.shape, expected=expected,
                        message=f"shape {_shape(value.shape)}, expected {_shape(expected)}",
                        diagnosis=diagnose_shape(link, value, expected, context))
-    comparison = compare_parameter(f"{link.kind}{link.layer}", fitted, context.witness(link.kind, link.layer), E, rule)
+    comparison = compare_parameter(f"{link.kind}{link.layer}", fitted, context.witness(link.kind, link.layer), rule)
     diagnosis = "" if comparison.status is Status.PASS else diagnose(link, fitted, comparison, context)
     return _result(link, comparison.status, shape=value.shape, expected=expected, comparison=comparison,
                    diagnosis=diagnosis)
@@ -142,7 +142,8 @@ def _witness(net: Network, params: Params, env: dict[str, np.ndarray], y: np.nda
         given = {"z": q[name]} if kind == "z" else {"a": q[name]}
         return with_kinks(net, forward_from(net, params, y, layer, **given), first_layer=start)
 
-    return central_differences(loss, {name: env[name]}, rule.eps)
+    # central differences whatever --method: a step chosen for Richardson or the complex step is not one for them
+    return central_differences(loss, {name: env[name]}, rule.eps if rule.method == "central" else CENTRAL_EPS)
 
 
 def _result(link: Link, status: Status | None, **fields: object) -> LinkResult:

@@ -91,7 +91,8 @@ def forward_from(net: Network, params: Params, y: Array, layer: int, *, a: Array
             fp.a.append(a)
             fp.caches.append(cache)
         data_loss = per_sample_losses(net, fp.z[-1] if fp.z else None, a, y).sum() / batch_divisor(net, a)
-        fp.E = float(data_loss) + 0.5 * net.l2 * weight_penalty(net, params)
+        E = data_loss + 0.5 * net.l2 * weight_penalty(net, params)
+        fp.E = np.asarray(E).item()  # a Python float; complex only for the complex-step witness
     return fp
 
 
@@ -106,7 +107,7 @@ def per_sample_losses(net: Network, z: Array | None, a: Array, y: Array) -> Arra
 
 def weight_penalty(net: Network, params: Params) -> float:
     """sum_l ||W^l||^2, which the L2 term multiplies by l2 / 2."""
-    return sum(float(np.sum(np.square(params[f"W{l}"]))) for l in range(1, len(net.layers) + 1))
+    return sum(np.sum(np.square(params[f"W{l}"])) for l in range(1, len(net.layers) + 1))
 
 
 def loss_value(net: Network, params: Params, x: Array, y: Array) -> float:
@@ -126,7 +127,8 @@ def loss_and_kinks(net: Network, params: Params, x: Array, y: Array) -> tuple[fl
 def with_kinks(net: Network, fp: ForwardPass, first_layer: int) -> tuple[float, bytes]:
     """E and the kink pattern of the pre-activations ``fp.z``, which start at layer ``first_layer``."""
     layers = net.layers[first_layer - 1 :]
-    sides = [np.packbits(z > 0).tobytes() for layer, z in zip(layers, fp.z, strict=False) if layer.activation.kinked]
+    sides = [np.packbits(z.real > 0).tobytes()
+             for layer, z in zip(layers, fp.z, strict=False) if layer.activation.kinked]
     return fp.E, b"".join(sides)
 
 

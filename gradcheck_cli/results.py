@@ -13,13 +13,18 @@ from gradcheck_cli.errors import ExitCode
 class Status(str, Enum):
     SKIP = "skip"  # found by searching a folder, but not a spec
     PASS = "pass"
+    INCONCLUSIVE = "inconclusive"  # every entry below the witness's noise floor: neither pass nor fail
     WARN = "warn"
     FAIL = "fail"
     ERROR = "error"  # the spec could not be read or is invalid
 
+    def fails(self, fail_on: str) -> bool:
+        """Whether this verdict fails a gate: FAIL always; WARN and INCONCLUSIVE with ``--fail-on warn``."""
+        return self is Status.FAIL or (fail_on == "warn" and self in (Status.WARN, Status.INCONCLUSIVE))
+
     @staticmethod
     def worst(statuses: list[Status]) -> Status:
-        order = [Status.SKIP, Status.PASS, Status.WARN, Status.FAIL, Status.ERROR]
+        order = [Status.SKIP, Status.PASS, Status.INCONCLUSIVE, Status.WARN, Status.FAIL, Status.ERROR]
         return max(statuses, key=order.index, default=Status.PASS)
 
 
@@ -40,18 +45,24 @@ class Rule:
 
     rtol: float  # PASS when every entry's relative error is at most this
     warn_rtol: float  # WARN up to this, FAIL above
-    eps: float  # relative step of the central differences
+    eps: float  # relative step of the witness
     noise: float  # round-off scale of the finite differences at h = eps (see compare.py)
     dtype: str
     fd_noise_factor: float
     dtype_noise_factor: float
+    method: str = "central"  # central | richardson | complex
+    loose_rtol: float = 1e-2  # the second tier, for entries too small for rtol to be resolved
 
     def describe(self) -> str:
         return (
-            f"PASS if every entry has rel <= {self.rtol:g}, WARN if <= {self.warn_rtol:g}, else FAIL\n"
-            f"  rel = |a-n| / max(|a|, |n|, noise/rtol), "
-            f"noise = {self.fd_noise_factor:g} eps|E|/h + {self.dtype_noise_factor:g} eps_{self.dtype} max|n|"
-            f" = {self.noise:.2g} at h = {self.eps:g}"
+            f"per entry: FAIL if |a-n| > e and |a-n|/max(|a|,|n|) > {self.warn_rtol:g}, WARN if > {self.rtol:g}; "
+            f"PASS if |a-n| <= e and max(|a|,|n|) >= e/{self.rtol:g}, or >= e/{self.loose_rtol:g} (looser tier, "
+            f"counted); else below the noise floor (counted; INCONCLUSIVE if no entry is resolved)\n"
+            f"  e = expected error of the {self.method} witness (round-off {self.fd_noise_factor:g} eps|E|/h"
+            f"{' + truncation |D(h)-D(2h)|/3' if self.method == 'richardson' else ''}"
+            f"{', re-checks included' if self.method != 'complex' else ''})"
+            f" + {self.dtype_noise_factor:g} eps_{self.dtype} max|n|;"
+            f" round-off = {self.noise:.2g} at h = {self.eps:g}"
         )
 
 
@@ -73,6 +84,13 @@ class ParamResult:
     kink: np.ndarray  # entries whose central difference crossed a relu-type kink (judged by interval)
     kink_unresolved: int  # of those, how many lie outside the one-sided slopes' interval (a WARN)
     checked_entries: int  # all of them, unless --sample chose some (0 for a directional check)
+    worst_error: float = 0.0  # |a - n| at the worst entry
+    worst_expected: float = 0.0  # the witness's expected error there: what |a - n| is measured against
+    noise_limited: int = 0  # entries below the noise floor, or where the witness is not finite (INCONCLUSIVE)
+    loose_entries: int = 0  # entries resolved only at the looser tier (to 1 %, not to rtol)
+    loose_resolution: float = 0.0  # the largest relative uncertainty among them: e / max(|a|, |n|)
+    reason: str = ""  # why the status is not PASS, in a few words
+    unsettled: np.ndarray | None = None  # entries a better witness could settle (compare.py); None: not kept
     mode: str = "entries"  # "entries" (each, or a --sample of them), "directional" (--fast, passed as a whole)
     note: str = ""  # e.g. why a float32 disagreement is precision, not a bug
 
@@ -124,7 +142,7 @@ class SpecResult:
             return Gate.FAILED  # the negative control was not caught: this gate could not fail
         if self.status is Status.SKIP:
             return Gate.SKIPPED
-        failed = self.status is Status.FAIL or (fail_on == "warn" and self.status is Status.WARN)
+        failed = self.status.fails(fail_on)
         if self.expect == "fail":
             return Gate.XFAIL if failed else Gate.XPASS
         return Gate.FAILED if failed else Gate.OK

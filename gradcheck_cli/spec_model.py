@@ -63,7 +63,8 @@ class InitSpec(_Model):
 
 
 class CheckSpec(_Model):
-    eps: PositiveFloat | None = None  # relative step of the central differences
+    method: Literal["central", "richardson", "complex"] = "central"  # how the witness differentiates
+    eps: PositiveFloat | None = None  # relative step of the witness (default: per method, see witness.py)
     rtol: PositiveFloat | None = None  # largest relative error that passes
     warn_rtol: PositiveFloat | None = None  # largest relative error that only warns
 

@@ -1,6 +1,6 @@
 """``gradcheck sweep``: how the finite-difference error depends on the step, per parameter.
 
-For steps from 1e-1 down to 1e-11 it computes the witness and the norm ratio
+For steps from 1e-1 down to 1e-11, and gradcheck's default step, it computes the witness and the norm ratio
 ||a - n|| / (||a|| + ||n||) of every parameter against the analytic gradient. The curve is the
 classic V: truncation error falls as h^2 until round-off, which grows as 1/h, takes over. No
 floor is applied here: the point is to see the raw error.
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcheck_cli.build import Problem
-from gradcheck_cli.compare import DEFAULT_EPS
 from gradcheck_cli.fast_numeric import fast_central_differences
 from gradcheck_cli.network import backward, forward
+from gradcheck_cli.witness import DEFAULT_EPS
 
-STEPS = tuple(10.0 ** -k for k in range(1, 12))
+STEPS = tuple(sorted({*(10.0 ** -k for k in range(1, 12)), DEFAULT_EPS["central"]}, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -41,4 +41,4 @@ def sweep(problem: Problem, path: str, steps: tuple[float, ...] = STEPS) -> Swee
             n = witness.gradient[name]
             denominator = float(np.linalg.norm(a) + np.linalg.norm(n))
             errors[name].append(float(np.linalg.norm(a - n)) / denominator if denominator else 0.0)
-    return Sweep(problem.spec.name or path, path, steps, errors, DEFAULT_EPS)
+    return Sweep(problem.spec.name or path, path, steps, errors, DEFAULT_EPS["central"])

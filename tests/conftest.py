@@ -47,4 +47,11 @@ SMALL_SPEC = """
     data: {batch: 3}
 """
 
+
+
+def derivation(factor: float) -> str:
+    """SMALL_SPEC's output layer as a student derives it, with dW2 times ``factor`` (2 fails, 1.00001 warns)."""
+    return f"    derivation:\n      dz2: (a2 - y) * a2 * (1 - a2)\n      dW2: {factor} * dz2 @ a1.T\n"
+
+
 pytest_plugins = ["pytester"]

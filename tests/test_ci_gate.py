@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SMALL_SPEC, SPECS, run
+from conftest import SMALL_SPEC, SPECS, derivation, run
 from gradcheck_cli.discover import Target, discover, parse_shard, shard
 
-# A correct spec made to FAIL or WARN on purpose by a finite-difference step far too large: the
-# truncation error of the witness (relative 1e-3 to 1e-2 at eps 0.1, ~1e-5 at 0.003) is what fails.
-FAILING = SMALL_SPEC + "    check: {eps: 0.1}\n"
-WARNING = SMALL_SPEC + "    check: {eps: 0.003}\n"
+# The small spec with a student's derivation of dW2: doubled (FAIL), or off by 1e-5 (a WARN: above
+# rtol 1e-6, below warn_rtol 1e-4).
+FAILING = SMALL_SPEC + derivation(2)
+WARNING = SMALL_SPEC + derivation(1.00001)
 INVALID = SMALL_SPEC.replace("activation: tanh", "activation: tanhh")
 
 
@@ -132,7 +132,7 @@ def test_json_report_of_the_mixed_folder(mixed: Path) -> None:
                      "e_xpass.yaml": "xpass", "f_invalid.yaml": "error", "g_notes.yaml": "skipped",
                      "h_nested.yml": "ok"}
     warn = next(s for s in report["specs"] if s["path"].endswith("c_warn.yaml"))
-    assert warn["status"] == "warn" and warn["rule"]["eps"] == 0.003
+    assert warn["status"] == "warn" and warn["derivation"][1]["status"] == "warn"
 
 
 def test_junit_structure_for_ci_readers(mixed: Path) -> None:
@@ -147,10 +147,10 @@ def test_junit_structure_for_ci_readers(mixed: Path) -> None:
         assert all(c.get("file") == suite.get("name") for c in cases)
     assert [c.get("name") for c in suites["a_pass.yaml"].findall("testcase")] == ["W1", "b1", "W2", "b2"]
     assert int(suites["a_pass.yaml"].get("failures")) == 0
-    assert int(suites["b_fail.yaml"].get("failures")) == 4
-    assert "max rel error" in suites["b_fail.yaml"].find("testcase/failure").get("message")
+    assert int(suites["b_fail.yaml"].get("failures")) == 1
+    assert "off by a factor of 2" in suites["b_fail.yaml"].find("testcase/failure").get("message")
     assert int(suites["c_warn.yaml"].get("failures")) == 0
-    assert int(suites["d_xfail.yaml"].get("skipped")) == 4  # xfail, as pytest writes it
+    assert int(suites["d_xfail.yaml"].get("skipped")) == 1  # xfail, as pytest writes it
     assert suites["e_xpass.yaml"].find("testcase[@name='expect: fail']/failure") is not None
     assert int(suites["f_invalid.yaml"].get("errors")) == 1
     assert int(suites["g_notes.yaml"].get("skipped")) == 1
@@ -161,10 +161,9 @@ def test_junit_structure_for_ci_readers(mixed: Path) -> None:
 def test_github_annotations(mixed: Path) -> None:
     out = run("check", "--format", "github", "--jobs", "1", mixed).stdout.splitlines()
     fail = [line for line in out if "b_fail.yaml" in line]
-    assert len(fail) == 4 and all(line.startswith("::error file=") for line in fail)
-    assert re.match(r"::error file=[^,]*b_fail\.yaml,line=6,title=gradcheck%3A W1 FAIL::max rel error \S+ > 0\.0001",
-                    fail[0])  # W1 and b1 belong to the layer written on line 6
-    assert re.search(r"b_fail\.yaml,line=7,title=gradcheck%3A W2 FAIL", "\n".join(fail))
+    assert len(fail) == 1  # the formula's line: the derivation starts on line 10
+    assert re.match(r"::error file=[^,]*b_fail\.yaml,line=12,title=gradcheck%3A formula dW2 is wrong::dW2 = 2 \* dz2",
+                    fail[0])
     warn = [line for line in out if "c_warn.yaml" in line]
     assert warn and all(line.startswith("::warning ") for line in warn)
     assert any("e_xpass.yaml,line=10,title=gradcheck%3A unexpected pass" in line for line in out)
@@ -188,9 +187,14 @@ def test_output_file_gets_the_format_and_the_terminal_gets_the_table(mixed: Path
 
 
 def test_cli_tolerances_win_over_the_spec(mixed: Path) -> None:
+    lenient = write(mixed, "j_lenient.yaml", WARNING + "    check: {rtol: 1.0e-4}\n")
+    assert run("check", "--fail-on", "warn", lenient).exit_code == 0
+    assert run("check", "--fail-on", "warn", "--rtol", "1e-6", lenient).exit_code == 1
+    warning = only(mixed, "c_warn.yaml")
+    assert run("check", "--fail-on", "warn", *warning).exit_code == 1
+    assert run("check", "--fail-on", "warn", "--rtol", "1e-4", *warning).exit_code == 0
     assert run("check", *only(mixed, "b_fail.yaml")).exit_code == 1
-    assert run("check", "--eps", "1e-6", *only(mixed, "b_fail.yaml")).exit_code == 0
-    assert run("check", "--warn-rtol", "0.1", *only(mixed, "b_fail.yaml")).exit_code == 0
+    assert run("check", "--warn-rtol", "0.9", *only(mixed, "b_fail.yaml")).exit_code == 0  # a factor 2 is 0.5
 
 
 # ----------------------------------------------------------------------------------- parallel

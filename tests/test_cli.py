@@ -14,7 +14,8 @@ JSON_SPEC_KEYS = {"path", "name", "status", "expect", "gate", "loss", "message",
                   "self_test"}
 JSON_PARAM_KEYS = {"name", "shape", "status", "max_abs_error", "max_rel_error", "norm_ratio", "worst_index",
                    "worst_analytic", "worst_numeric", "kink_entries", "kink_unresolved", "grad_norm", "checked_entries",
-                   "mode", "note"}
+                   "mode", "note", "worst_error", "worst_expected_error", "reason", "noise_limited", "loose_entries",
+                   "loose_resolution"}
 
 
 def test_table_lists_every_parameter_with_its_verdict(write_spec) -> None:
@@ -23,7 +24,8 @@ def test_table_lists_every_parameter_with_its_verdict(write_spec) -> None:
     for name in ("W1", "b1", "W2", "b2"):
         assert f"│ {name} " in result.stdout
     assert result.stdout.count("PASS") >= 4
-    assert "pass rule: PASS if every entry has rel <= 1e-06, WARN if <= 0.0001" in result.stdout
+    assert "pass rule: per entry: FAIL if |a-n| > e and |a-n|/max(|a|,|n|) > 0.0001, WARN if > 1e-06" in result.stdout
+    assert "|a-n| vs expected" in result.stdout
     assert "1 spec: 1 pass -> PASS" in result.stdout
 
 

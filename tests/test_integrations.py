@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import gradcheck_cli
-from conftest import SMALL_SPEC, SPECS, run
+from conftest import SMALL_SPEC, SPECS, derivation, run
 from gradcheck_cli.errors import SpecError
 from gradcheck_cli.spec_model import json_schema
 from gradcheck_cli.yaml_loader import load_yaml_file, load_yaml_text
@@ -85,12 +85,12 @@ def test_pre_commit_manifest_is_valid_and_its_entry_works(tmp_path: Path) -> Non
 
 def test_pytest_plugin_collects_specs_as_items(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", good=textwrap.dedent(SMALL_SPEC))
-    pytester.makefile(".yaml", bad=textwrap.dedent(SMALL_SPEC) + "check: {eps: 0.1}\n")
-    pytester.makefile(".yaml", demo=textwrap.dedent(SMALL_SPEC) + "check: {eps: 0.1}\nexpect: fail\n")
+    pytester.makefile(".yaml", bad=textwrap.dedent(SMALL_SPEC + derivation(2)))
+    pytester.makefile(".yaml", demo=textwrap.dedent(SMALL_SPEC + derivation(2)) + "expect: fail\n")
     pytester.makefile(".yml", config="on: push\n")  # not a spec: not collected
     result = pytester.runpytest("--gradcheck", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1, xfailed=1)
-    result.stdout.fnmatch_lines(["*bad.yaml*", "*W1*FAIL*"])
+    result.stdout.fnmatch_lines(["*bad.yaml*", "*dW2*FAIL*"])
 
 
 def test_pytest_plugin_is_off_without_the_flag(pytester: pytest.Pytester) -> None:
@@ -106,6 +106,8 @@ def test_python_api_checks_a_path_or_a_mapping() -> None:
     assert [p.name for p in report.params] == ["W1", "b1", "W2", "b2"]
     data, _ = load_yaml_text(textwrap.dedent(SMALL_SPEC))
     assert gradcheck_cli.check(data).status is gradcheck_cli.Status.PASS
-    assert gradcheck_cli.check(data, eps=0.1).status is gradcheck_cli.Status.FAIL
+    wrong, _ = load_yaml_text(textwrap.dedent(SMALL_SPEC + derivation(2)))
+    assert gradcheck_cli.check(wrong).status is gradcheck_cli.Status.FAIL
+    assert gradcheck_cli.check(wrong, warn_rtol=0.9).status is gradcheck_cli.Status.WARN  # keyword overrides
     with pytest.raises(SpecError, match="unknown activation 'tanhh'"):
         gradcheck_cli.check({**data, "layers": [{"units": 2, "activation": "tanhh"}]})

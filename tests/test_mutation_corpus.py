@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 
 from gradcheck_cli.build import build_problem
-from gradcheck_cli.compare import compare_parameter, make_rule
-from gradcheck_cli.fast_numeric import fast_central_differences
+from gradcheck_cli.compare import make_rule
 from gradcheck_cli.network import Network, backward, forward
 from gradcheck_cli.ops.activations import ACTIVATIONS
 from gradcheck_cli.results import Status
+from gradcheck_cli.runner import judge
 from gradcheck_cli.spec_model import parse_spec
+from gradcheck_cli.witness import WitnessMaker
 from gradcheck_cli.yaml_loader import SourceMap
 
 # square hidden layers (5 x 5), so that a missing transpose or swapped deltas still type-check
@@ -95,17 +96,20 @@ def test_every_mutant_fails(n: int, mutant: str) -> None:
     net, params = problem.network, problem.params
     fp = forward(net, params, problem.x, problem.y)
     rule = make_rule("float64", fp.E)
-    witness = fast_central_differences(net, params, problem.x, problem.y, rule.eps)
+    maker = WitnessMaker(net, params, problem.x, problem.y)
+    witness = maker.make("central", rule.eps)
     correct = backward(net, params, fp, problem.y)
-    assert all(compare_parameter(k, g, witness, fp.E, rule).status is Status.PASS for k, g in correct.items())
+    assert all(p.status is Status.PASS for p in judge(maker, witness, correct, rule)[1])
     wrong = mutated_backward(net, params, fp, problem.y, mutant)
     if (n, mutant) in EQUIVALENT:
         # an equivalent mutant, not a bug: a > 0 exactly when z > 0, so f'(a) is f'(z) here
         unmutated = mutated_backward(net, params, fp, problem.y, "none")
         assert all(np.array_equal(wrong[k], unmutated[k]) for k in unmutated)
         pytest.skip("equivalent mutant for relu-type activations (f'(a) = f'(z)); not counted")
-    statuses = [compare_parameter(k, g, witness, fp.E, rule).status if g.shape == correct[k].shape else Status.FAIL
-                for k, g in wrong.items()]
+    if all(g.shape == correct[k].shape for k, g in wrong.items()):
+        statuses = [p.status for p in judge(maker, witness, wrong, rule)[1]]
+    else:
+        statuses = [Status.FAIL]
     detected[n, mutant] = Status.FAIL in statuses
     assert detected[n, mutant], (NETWORKS[n], mutant, statuses)
 

@@ -11,7 +11,7 @@ from conftest import SPECS
 from gradcheck_cli import layers, network
 from gradcheck_cli.compare import compare_parameter, make_rule
 from gradcheck_cli.network import backward, forward, loss_and_kinks
-from gradcheck_cli.numeric import Witness, central_differences
+from gradcheck_cli.numeric import CENTRAL_EPS, Witness, central_differences, roundoff_error
 from gradcheck_cli.ops import activations, losses
 from gradcheck_cli.results import Status
 from gradcheck_cli.runner import check_problem, load_problem
@@ -40,17 +40,17 @@ def big_loss_problem(write_spec):
     return problem
 
 
-def witness_and_gradients(problem):
+def witness_and_gradients(problem, eps: float = CENTRAL_EPS):
     net = problem.network
     fp = forward(net, problem.params, problem.x, problem.y)
     analytic = backward(net, problem.params, fp, problem.y)
-    rule = make_rule(problem.spec.dtype, fp.E)
+    rule = make_rule(problem.spec.dtype, fp.E, eps)
     witness = central_differences(lambda p: loss_and_kinks(net, p, problem.x, problem.y), problem.params, rule.eps)
     return fp.E, analytic, witness, rule
 
 
-def verdicts(gradients, witness, E, rule) -> dict[str, Status]:
-    return {n: compare_parameter(n, g, witness, E, rule).status for n, g in gradients.items()}
+def verdicts(gradients, witness, rule) -> dict[str, Status]:
+    return {n: compare_parameter(n, g, witness, rule).status for n, g in gradients.items()}
 
 
 def test_witness_never_touches_the_backward_code(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +68,7 @@ def test_witness_never_touches_the_backward_code(monkeypatch: pytest.MonkeyPatch
             field = "backward" if table is activations.ACTIVATIONS else "gradient"
             monkeypatch.setitem(table, name, dataclasses.replace(entry, **{field: forbidden}))
     net = problem.network
-    after = central_differences(lambda p: loss_and_kinks(net, p, problem.x, problem.y), problem.params, 1e-6)
+    after = central_differences(lambda p: loss_and_kinks(net, p, problem.x, problem.y), problem.params, CENTRAL_EPS)
     for name in before.gradient:
         np.testing.assert_array_equal(before.gradient[name], after.gradient[name])
 
@@ -77,13 +77,13 @@ def test_correct_gradient_passes_at_a_loss_of_1e7_and_wrong_ones_fail(write_spec
     E, analytic, witness, rule = witness_and_gradients(big_loss_problem(write_spec))
     assert E > 1e7
 
-    assert set(verdicts(analytic, witness, E, rule).values()) == {Status.PASS}
+    assert set(verdicts(analytic, witness, rule).values()) == {Status.PASS}
     for wrong in (
         {n: g / 2 for n, g in analytic.items()},  # half_sse's derivative used for sse
         {n: g * 1.001 for n, g in analytic.items()},  # off by 0.1 %
         {n: -g for n, g in analytic.items()},
     ):
-        assert set(verdicts(wrong, witness, E, rule).values()) == {Status.FAIL}
+        assert set(verdicts(wrong, witness, rule).values()) == {Status.FAIL}
 
 
 def test_fixed_absolute_tolerance_would_reject_that_correct_gradient(write_spec) -> None:
@@ -97,48 +97,76 @@ def test_fixed_absolute_tolerance_would_reject_that_correct_gradient(write_spec)
 def test_entries_at_a_relu_kink_are_judged_by_the_one_sided_slopes() -> None:
     """Seed 004's spiral puts a point at the origin; with zero biases its hidden pre-activations are
     exactly 0, so every b1 entry straddles the ReLU kink. Either convention for relu'(0) lies between
-    the one-sided slopes and passes; a value outside that interval warns; a wrong gradient fails."""
+    the one-sided slopes and passes; a value outside that interval warns; a wrong gradient fails.
+    (At a step of 1e-6: the one-sided slopes err by O(h), and the full check re-checks kinks with a
+    1000 times smaller step, see the next test.)"""
     problem = load_problem(SPECS / "seed004_spiral_softmax_l2.yaml")
-    E, analytic, witness, rule = witness_and_gradients(problem)
-    result = compare_parameter("b1", analytic["b1"], witness, E, rule)  # relu'(0) = 0: the left slope
+    E, analytic, witness, rule = witness_and_gradients(problem, eps=1e-6)
+    result = compare_parameter("b1", analytic["b1"], witness, rule)  # relu'(0) = 0: the left slope
     assert result.kink_entries == analytic["b1"].size and result.kink_unresolved == 0
     assert result.status is Status.PASS
     right = witness.right["b1"]  # relu'(0) = 1: the right slope
-    assert compare_parameter("b1", right, witness, E, rule).status is Status.PASS
+    assert compare_parameter("b1", right, witness, rule).status is Status.PASS
     beyond = right + 3 * (right - witness.left["b1"])
-    outside = compare_parameter("b1", beyond, witness, E, rule)
+    outside = compare_parameter("b1", beyond, witness, rule)
     assert outside.status is Status.WARN and 0 < outside.kink_unresolved <= outside.kink_entries
     for factor in (2.0, 0.5, -1.0):
         # every b1 entry is at the kink: a wrong b1 can only warn ("cannot decide"), never pass ...
-        wrong_b1 = compare_parameter("b1", analytic["b1"] * factor, witness, E, rule)
+        wrong_b1 = compare_parameter("b1", analytic["b1"] * factor, witness, rule)
         assert wrong_b1.status is Status.WARN and wrong_b1.kink_unresolved > 0
         # ... while a parameter with entries off the kink fails as usual
-        assert compare_parameter("W2", analytic["W2"] * factor, witness, E, rule).status is Status.FAIL
+        assert compare_parameter("W2", analytic["W2"] * factor, witness, rule).status is Status.FAIL
 
 
-def _synthetic(n: np.ndarray) -> Witness:
+def test_kink_entries_are_rechecked_with_a_smaller_step() -> None:
+    """At the default step (6e-6) the one-sided slopes of 3 b1 entries of seed 004 err by more than the
+    interval's margin; the re-check at a step 1000 times smaller settles all of them."""
+    problem = load_problem(SPECS / "seed004_spiral_softmax_l2.yaml")
+    _, analytic, witness, rule = witness_and_gradients(problem)
+    assert compare_parameter("b1", analytic["b1"], witness, rule).kink_unresolved > 0
+    b1 = next(p for p in check_problem(problem, "seed004").params if p.name == "b1")
+    assert b1.status is Status.PASS and b1.kink_entries == 100 and b1.kink_unresolved == 0
+
+
+def _synthetic(n: np.ndarray, E: float = 0.5) -> Witness:
+    """A witness with central differences at h = 1e-6: expected error 8 eps |E| / h = 1.8e-9 at E = 0.5."""
     return Witness(gradient={"p": n}, step={"p": np.full(n.shape, 1e-6)}, kink={"p": np.zeros(n.shape, bool)},
-                   left={"p": n}, right={"p": n})
+                   left={"p": n}, right={"p": n}, expected={"p": roundoff_error(E, np.full(n.shape, 1e-6))})
 
 
 @pytest.mark.parametrize(
-    ("analytic", "numeric", "expected"),
-    [
-        ([1.0, -2.0], [1.0, -2.0], Status.PASS),
-        ([1.0, -2.0], [1.0 + 2e-7, -2.0], Status.PASS),  # within rtol 1e-6
-        ([1.0, -2.0], [1.0 + 1e-5, -2.0], Status.WARN),  # between 1e-6 and 1e-4
-        ([1.0, -2.0], [1.001, -2.0], Status.FAIL),
-        ([2.0, -2.0], [1.0, -2.0], Status.FAIL),  # factor 2 on one entry
-        ([1.0, 3e-12], [1.0, 1e-12], Status.PASS),  # both below the round-off floor (~1.8e-9)
-        ([1.0, 2e-6], [1.0, 1e-6], Status.FAIL),  # factor 2 above the floor
-        ([1.0, np.nan], [1.0, 0.5], Status.FAIL),
-        ([0.0, 0.0], [0.0, 0.0], Status.PASS),
+    ("analytic", "numeric", "expected", "below", "loose"),
+    [  # at E = 0.5 and h = 1e-6 the expected error e is 1.8e-9: resolved to rtol 1e-6 from 1.8e-3, to 1e-2 from 1.8e-7
+        ([1.0, -2.0], [1.0, -2.0], Status.PASS, 0, 0),
+        ([1.0, -2.0], [1.0 + 2e-7, -2.0], Status.PASS, 0, 0),  # within rtol 1e-6
+        ([1.0, -2.0], [1.0 + 1e-5, -2.0], Status.WARN, 0, 0),  # between 1e-6 and 1e-4
+        ([1.0, -2.0], [1.001, -2.0], Status.FAIL, 0, 0),
+        ([2.0, -2.0], [1.0, -2.0], Status.FAIL, 0, 0),  # factor 2 on one entry
+        ([1.0, 3e-12], [1.0, 1e-12], Status.PASS, 1, 0),  # the second entry is below the noise floor ...
+        ([3e-12, 1.0], [1e-12, 1.0], Status.PASS, 1, 0),  # ... counted, not judged, wherever it is
+        ([3e-12, -2e-12], [1e-12, -1e-12], Status.INCONCLUSIVE, 2, 0),  # every entry below the floor: no verdict
+        ([2e-10, 4e-10], [1e-10, 2e-10], Status.INCONCLUSIVE, 2, 0),  # wrong by a factor 2, unresolvable: no PASS
+        ([1.0, 2e-6], [1.0, 1e-6], Status.FAIL, 0, 0),  # factor 2 above the floor
+        ([1.0, 2e-8], [1.0, 1e-8], Status.FAIL, 0, 0),  # factor 2, unresolved at rtol, but 5x beyond e
+        ([1.0, 5e-7], [1.0, 5e-7 + 1e-9], Status.PASS, 0, 1),  # within e, resolved to 1e-2 only: counted
+        ([1.0, np.nan], [1.0, 0.5], Status.FAIL, 0, 0),  # an analytic value that is not finite
+        ([1.0, 0.5], [1.0, np.nan], Status.PASS, 1, 0),  # a witness that is not finite there: counted
+        ([0.5], [np.nan], Status.INCONCLUSIVE, 1, 0),  # ... and with nothing else to judge, no verdict
+        ([0.0, 0.0], [0.0, 0.0], Status.PASS, 0, 0),  # identical
     ],
 )
-def test_control_matrix(analytic, numeric, expected) -> None:
-    rule = make_rule("float64", loss=0.5)
-    result = compare_parameter("p", np.array(analytic), _synthetic(np.array(numeric)), 0.5, rule)
-    assert result.status is expected
+def test_control_matrix(analytic, numeric, expected, below, loose) -> None:
+    rule = make_rule("float64", 0.5, eps=1e-6)
+    result = compare_parameter("p", np.array(analytic), _synthetic(np.array(numeric)), rule)
+    assert (result.status, result.noise_limited, result.loose_entries) == (expected, below, loose)
+
+
+def test_the_report_states_the_expected_error_next_to_the_observed_one() -> None:
+    rule = make_rule("float64", 0.5, eps=1e-6)
+    result = compare_parameter("p", np.array([1.0, 2e-6]), _synthetic(np.array([1.0, 1e-6])), rule)
+    assert result.worst_index == (1,) and result.worst_error == pytest.approx(1e-6)
+    assert result.worst_expected == pytest.approx(roundoff_error(0.5, 1e-6) + 8 * np.finfo(float).eps * 1.0)
+    assert result.reason == "disagrees"
 
 
 def test_float32_spec_runs_in_float32_with_a_float64_witness() -> None:

@@ -71,7 +71,13 @@ def test_generated_network_is_the_same_in_both_layouts(write_spec, bias: str) ->
 
     column = check_file(spec("column", W1, W2))
     row = check_file(spec("row", W1.T, W2.T))
-    assert column.status.value == row.status.value == "pass", (column.message, row.message)
+    if bias == "shared":  # softmax ignores a shift shared by all its inputs: dE/db2 is exactly 0, which no
+        # finite difference can resolve (its round-off is all there is): inconclusive, in both layouts
+        b2 = [next(p for p in result.params if p.name == "b2") for result in (column, row)]
+        assert [p.status.value for p in b2] == ["inconclusive"] * 2 and abs(b2[0].analytic) < 1e-15
+        assert all(p.status.value == "pass" for result in (column, row) for p in result.params if p.name != "b2")
+    else:
+        assert column.status.value == row.status.value == "pass", (column.message, row.message)
     assert column.loss == pytest.approx(row.loss, rel=1e-14)
     for c, r in zip(column.params, row.params, strict=True):
         np.testing.assert_allclose(c.analytic, r.analytic.T, rtol=1e-12, atol=1e-15)

@@ -11,6 +11,10 @@ softmax uses it. ``Options.alpha`` is the slope/scale of leaky_relu and elu.
 
 Conventions at non-differentiable points (documented because a checker must state them):
 relu'(0) = 0, leaky_relu'(0) = alpha, elu'(0) = alpha (the left derivative).
+
+Every forward also accepts complex input, for the complex-step witness (``--method complex``): each
+function is complex-analytic, or piecewise so with the piece chosen by the sign of the real part
+(relu, leaky_relu, elu), and the overflow guards shift by real parts only.
 Adding an activation is one entry here plus its test, which is generated from this registry.
 """
 
@@ -43,15 +47,30 @@ class Activation:
     kinked: bool = False  # has points where it is not differentiable
 
 
+def log1pexp(z: Array) -> Array:
+    """ln(1 + e^z) (softplus) without overflow: numpy's logaddexp for real z; for complex z the same
+    split by the sign of the real part, z + ln(1 + e^-z) or ln(1 + e^z)."""
+    if not np.iscomplexobj(z):
+        return np.logaddexp(0.0, z)
+    positive = z.real > 0
+    return np.where(positive, z, 0.0) + np.log1p(np.exp(np.where(positive, -z, z)))
+
+
 def sigmoid(z: Array) -> Array:
-    """Logistic function without overflow: exp(-logaddexp(0, -z)) = 1 / (1 + e^-z)."""
-    return np.exp(-np.logaddexp(0.0, -z))
+    """Logistic function without overflow: exp(-ln(1 + e^-z)) = 1 / (1 + e^-z)."""
+    return np.exp(-log1pexp(-z))
 
 
 def softmax(z: Array, axis: int) -> Array:
-    """Softmax along ``axis``, shifted by the maximum so that exp never overflows."""
-    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    """Softmax along ``axis``, shifted by the (real) maximum so that exp never overflows."""
+    e = np.exp(z - z.real.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
+
+
+def _elu(z: Array, alpha: float) -> Array:
+    """z for z > 0, alpha (e^z - 1) below; e^z is only taken where it is used, so it cannot overflow."""
+    positive = z.real > 0
+    return np.where(positive, z, alpha * np.expm1(np.where(positive, 0.0, z)))
 
 
 IDENTITY = Activation(
@@ -82,7 +101,7 @@ RELU = Activation(
     name="relu",
     value="a = max(z, 0)",
     derivative="da/dz = 1 if z > 0 else 0",
-    forward=lambda z, o: np.maximum(z, 0),
+    forward=lambda z, o: np.where(z.real > 0, z, 0.0),
     backward=lambda da, z, a, o: da * (z > 0),
     kinked=True,
 )
@@ -91,7 +110,7 @@ LEAKY_RELU = Activation(
     name="leaky_relu",
     value="a = z if z > 0 else alpha z",
     derivative="da/dz = 1 if z > 0 else alpha",
-    forward=lambda z, o: np.where(z > 0, z, o.alpha * z),
+    forward=lambda z, o: np.where(z.real > 0, z, o.alpha * z),
     backward=lambda da, z, a, o: da * np.where(z > 0, 1.0, o.alpha),
     default_alpha=0.01,
     kinked=True,
@@ -101,7 +120,7 @@ ELU = Activation(
     name="elu",
     value="a = z if z > 0 else alpha (exp(z) - 1)",
     derivative="da/dz = 1 if z > 0 else a + alpha",
-    forward=lambda z, o: np.where(z > 0, z, o.alpha * np.expm1(np.minimum(z, 0))),
+    forward=lambda z, o: _elu(z, o.alpha),
     backward=lambda da, z, a, o: da * np.where(z > 0, 1.0, a + o.alpha),
     default_alpha=1.0,
     kinked=True,  # smooth only when alpha == 1
@@ -111,7 +130,7 @@ SOFTPLUS = Activation(
     name="softplus",
     value="a = ln(1 + exp(z))",
     derivative="da/dz = sigmoid(z)",
-    forward=lambda z, o: np.logaddexp(0.0, z),
+    forward=lambda z, o: log1pexp(z),
     backward=lambda da, z, a, o: da * sigmoid(z),
 )
 

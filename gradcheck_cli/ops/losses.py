@@ -15,6 +15,7 @@ z, for the losses on probabilities: once a = sigmoid(z) rounds to 1, ln(1 - a) h
 digit and E(theta) becomes a staircase that no finite difference can follow. The forward pass uses
 this exact form of the same function when the output activation matches; the backward pass still
 goes through dl/da and the activation's own derivative, as a derivation does.
+Every value accepts complex input as well (the complex-step witness); the activations module says how.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gradcheck_cli.ops.activations import softmax
+from gradcheck_cli.ops.activations import log1pexp, softmax
 
 Array = np.ndarray
 
@@ -45,7 +46,7 @@ class Loss:
 
 
 def _log_softmax(a: Array, axis: int) -> Array:
-    shifted = a - a.max(axis=axis, keepdims=True)
+    shifted = a - a.real.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
@@ -92,7 +93,7 @@ CROSS_ENTROPY = Loss(
     needs_probabilities=True,
     from_logits={
         "softmax": lambda z, y, axis: -(y * _log_softmax(z, axis)).sum(axis=axis),
-        "sigmoid": lambda z, y, axis: (y * np.logaddexp(0.0, -z)).sum(axis=axis),  # -ln sigmoid(z)
+        "sigmoid": lambda z, y, axis: (y * log1pexp(-z)).sum(axis=axis),  # -ln sigmoid(z)
     },
     delta_from_logits={
         "softmax": lambda a, y, axis: a * y.sum(axis=axis, keepdims=True) - y,  # a - y: rows of y sum to 1
@@ -120,7 +121,7 @@ BINARY_CROSS_ENTROPY = Loss(
     targets="binary",
     needs_probabilities=True,
     from_logits={  # -ln sigmoid(z) = softplus(-z), -ln(1 - sigmoid(z)) = softplus(z)
-        "sigmoid": lambda z, y, axis: (y * np.logaddexp(0.0, -z) + (1 - y) * np.logaddexp(0.0, z)).sum(axis=axis),
+        "sigmoid": lambda z, y, axis: (y * log1pexp(-z) + (1 - y) * log1pexp(z)).sum(axis=axis),
     },
     delta_from_logits={"sigmoid": lambda a, y, axis: a - y},
 )

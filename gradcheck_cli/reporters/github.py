@@ -36,12 +36,14 @@ def _annotations(spec: SpecResult, options: ReportOptions) -> list[str]:
     for p in spec.params:
         if p.status is Status.PASS:
             continue
-        level = "error" if p.status is Status.FAIL or options.fail_on == "warn" else "warning"
+        level = "error" if p.status.fails(options.fail_on) else "warning"
         title = f"gradcheck: {p.name} {p.status.value.upper()}"
         out.append(command(level, spec.path, spec.lines.get(p.name), title, param_summary(spec, p)))
     for link in spec.links:
-        if link.status is Status.FAIL:
-            out.append(command("error", spec.path, link.line, f"gradcheck: formula {link.name} is wrong",
+        if link.status in (Status.FAIL, Status.WARN, Status.INCONCLUSIVE):
+            level = "error" if link.status.fails(options.fail_on) else "warning"
+            verdict = "is wrong" if link.status is Status.FAIL else link.status.value.upper()
+            out.append(command(level, spec.path, link.line, f"gradcheck: formula {link.name} {verdict}",
                                link_summary(link)))
     return out
 

@@ -63,14 +63,14 @@ def _suite(spec: SpecResult, options: ReportOptions) -> ET.Element:
 
 
 def _param_outcome(spec: SpecResult, p: ParamResult, options: ReportOptions) -> tuple[str, str]:
-    failed = p.status is Status.FAIL or (options.fail_on == "warn" and p.status is Status.WARN)
+    failed = p.status.fails(options.fail_on)
     summary = param_summary(spec, p)
     if failed and spec.expect == "fail":
         return "skipped", f"expected failure: {summary}"
     if failed:
         return "failure", summary
-    if p.status is Status.WARN:
-        return "warning", f"WARN: {summary}"
+    if p.status in (Status.WARN, Status.INCONCLUSIVE):
+        return "warning", f"{p.status.value.upper()}: {summary}"
     return "passed", ""
 
 
@@ -78,7 +78,9 @@ def _link_outcome(spec: SpecResult, link: LinkResult) -> tuple[str, str]:
     text = link_summary(link)
     if link.status is Status.FAIL:
         return ("skipped", f"expected failure: {text}") if spec.expect == "fail" else ("failure", text)
-    return ("warning", f"WARN: {text}") if link.status is Status.WARN else ("passed", "")
+    if link.status in (Status.WARN, Status.INCONCLUSIVE):
+        return "warning", f"{link.status.value.upper()}: {text}"
+    return "passed", ""
 
 
 def _case(suite: ET.Element, spec: SpecResult, name: str, outcome: str, message: str) -> None:

@@ -18,12 +18,35 @@ DEFAULT_OPTIONS = ReportOptions()
 
 
 def param_summary(spec: SpecResult, p: ParamResult) -> str:
-    """One line that says why a parameter failed or warned, shared by the machine formats."""
+    """One line that says why a parameter did not pass, shared by the machine formats."""
     assert spec.rule is not None
-    limit = spec.rule.warn_rtol if p.status is Status.FAIL else spec.rule.rtol
     where = "[" + ", ".join(map(str, p.worst_index)) + "]"
-    return (f"max rel error {p.max_rel_error:.2e} > {limit:g} at {where}: "
-            f"analytic {p.worst_analytic:.9g} vs numeric {p.worst_numeric:.9g}")
+    observed = (f"analytic {p.worst_analytic:.9g} vs numeric {p.worst_numeric:.9g}, "
+                f"|a-n| {p.worst_error:.2e} against an expected error of {p.worst_expected:.2e}")
+    if p.status is Status.INCONCLUSIVE:
+        return (f"{p.reason}: none of {p.checked_entries} entries can be resolved to rtol {spec.rule.rtol:g}; "
+                f"at {where}: {observed}")
+    if p.reason.startswith("kink"):
+        return (f"{p.reason}: {p.kink_unresolved} of {p.kink_entries} entries at a kink lie outside "
+                "their one-sided slopes")
+    limit = spec.rule.warn_rtol if p.status is Status.FAIL else spec.rule.rtol
+    return f"{p.reason}: max rel error {p.max_rel_error:.2e} > {limit:g} at {where}: {observed}"
+
+
+def param_counts(p: ParamResult) -> str:
+    """What the verdict does not show: entries sampled, at a kink, below the noise floor."""
+    parts = []
+    if p.mode == "directional":
+        parts.append("along a random direction")
+    elif p.checked_entries < p.analytic.size:
+        parts.append(f"{p.checked_entries:,} of {p.analytic.size:,} checked")
+    if p.kink_entries:
+        parts.append(f"{p.kink_entries} at kink" + (f", {p.kink_unresolved} undecidable" if p.kink_unresolved else ""))
+    if p.loose_entries:
+        parts.append(f"{p.loose_entries} resolved to {p.loose_resolution:.0e} only")
+    if p.noise_limited:
+        parts.append(f"{p.noise_limited} below noise floor")
+    return ", ".join(parts)
 
 
 def link_label(link: LinkResult) -> str:

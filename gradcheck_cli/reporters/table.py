@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gradcheck_cli.reporters.options import ReportOptions, link_findings, link_label
+from gradcheck_cli.reporters.options import ReportOptions, link_findings, link_label, param_counts
 from gradcheck_cli.results import Gate, ParamResult, RunResult, SpecResult, Status
 
-STYLES = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "red", Status.ERROR: "bold red"}
+STYLES = {Status.PASS: "green", Status.INCONCLUSIVE: "magenta", Status.WARN: "yellow", Status.FAIL: "red",
+          Status.ERROR: "bold red"}
 WORST_ENTRIES = 5
 
 
@@ -52,30 +53,28 @@ def _render_spec(spec: SpecResult, console: Console, options: ReportOptions) -> 
     table = Table(title=title, title_justify="left")
     table.add_column("parameter")
     table.add_column("shape", justify="right")
-    table.add_column("max abs err", justify="right", no_wrap=True)
     table.add_column("max rel err", justify="right", no_wrap=True)
     table.add_column("norm ratio", justify="right", no_wrap=True)
     table.add_column("|grad|", justify="right", no_wrap=True)
     table.add_column("worst entry: analytic vs numeric", no_wrap=True)
-    table.add_column("status", no_wrap=True)
+    table.add_column("|a-n| vs expected", justify="right", no_wrap=True)
+    table.add_column("status")
     for p in spec.params:
         status = Text(p.status.value.upper(), style=STYLES[p.status])
-        if p.mode == "directional":
-            status.append(" (along a random direction)", style="dim")
-        elif p.checked_entries < p.analytic.size:
-            status.append(f" ({p.checked_entries:,} of {p.analytic.size:,} checked)", style="dim")
-        if p.kink_entries:
-            unresolved = f", {p.kink_unresolved} undecidable" if p.kink_unresolved else ""
-            status.append(f" ({p.kink_entries} at kink{unresolved})", style="dim")
+        if p.reason:
+            status.append(f": {p.reason}", style=STYLES[p.status])
+        counts = param_counts(p)
+        if counts:
+            status.append(f" ({counts})", style="dim")
         table.add_row(
             Text(p.name),
             _shape(p.shape),
-            f"{p.max_abs_error:.2e}",
             Text(f"{p.max_rel_error:.2e}", style=STYLES[p.status]),
             f"{p.norm_ratio:.2e}",
             f"{p.grad_norm:.2e}" if np.isfinite(p.grad_norm) else "-",
             f"{'g . d' if p.mode == 'directional' else _index(p.worst_index)}: "
             f"{p.worst_analytic:.9g} vs {p.worst_numeric:.9g}",
+            f"{p.worst_error:.1e} / {p.worst_expected:.1e}",
             status,
         )
     console.print(table)
@@ -118,7 +117,7 @@ def _render_links(spec: SpecResult, console: Console) -> None:
         table.add_row(formula, Text(link.target or "(helper)"), shape, error, status)
     console.print(table)
     for link in spec.links:
-        if link.status is Status.FAIL or link.status is Status.WARN:
+        if link.status in (Status.FAIL, Status.WARN, Status.INCONCLUSIVE):
             text = Text(f"  {link.name}: ", style="bold")
             text.append(link_findings(link))
             console.print(text)
@@ -126,7 +125,7 @@ def _render_links(spec: SpecResult, console: Console) -> None:
 
 def _render_worst_entries(p: ParamResult, console: Console) -> None:
     table = Table(title=Text(f"{p.name}: worst entries"), title_justify="left", box=None, padding=(0, 2))
-    for column in ("index", "analytic", "numeric", "rel err", ""):
+    for column in ("index", "analytic", "numeric", "rel err", "|a-n|", ""):
         table.add_column(column, justify="right" if column != "index" else "left")
     evaluated = [i for i in range(p.rel_error.size) if p.rel_error.flat[i] >= 0]
     order = sorted(evaluated, key=lambda i: -p.rel_error.flat[i])[:WORST_ENTRIES]
@@ -134,7 +133,7 @@ def _render_worst_entries(p: ParamResult, console: Console) -> None:
         index = tuple(int(k) for k in np.unravel_index(i, p.rel_error.shape))
         note = "at a kink: checked against the one-sided slopes" if p.kink.flat[i] else ""
         table.add_row(_index(index), f"{p.analytic.flat[i]:.12g}", f"{p.numeric.flat[i]:.12g}",
-                      f"{p.rel_error.flat[i]:.2e}", note)
+                      f"{p.rel_error.flat[i]:.2e}", f"{abs(p.analytic.flat[i] - p.numeric.flat[i]):.1e}", note)
     console.print(table)
 
 

@@ -1,0 +1,161 @@
+"""Which numerical witness (``--method``), and the second look at entries the first could not settle.
+
+- ``central`` (default): (E(theta + h) - E(theta - h)) / 2h per entry, by the fast engine or the
+  plain loop, eps = cbrt(eps_float64) = 6.1e-6. Expected error: its round-off.
+- ``richardson``: central differences D at h, 2h and 4h; R(h) = (4 D(h) - D(2h)) / 3 cancels the h^2
+  term of the truncation, leaving O(h^4). eps = 1e-4, a larger step than central's, so the round-off
+  is 16 times smaller. Expected error: the round-off of R(h), 1.5 times that of D(h), plus its
+  truncation bounded by |R(h) - R(2h)|: R(2h) errs 16 times more than R(h), so that is 15 times the
+  asymptotic estimate, a margin that holds where the steps are too large for the asymptotics (a
+  step of 0.1 on seed 000's network errs 1.2 times the asymptotic estimate).
+- ``complex``: Im E(theta + i h) / h. Nothing is subtracted, so nothing cancels: h = 1e-20 and the
+  error is a few eps times the derivative. Every function gradcheck builds is complex-analytic or
+  piecewise so (relu, leaky_relu and elu take their piece from the sign of the real part), so the
+  method applies to every spec; an imaginary step never moves a pre-activation across a kink, so the
+  derivative of the piece at the point is read directly (relu'(0) = 0 there). The plain loop, one
+  forward pass in complex128 per entry: on large networks combine it with ``--sample``.
+
+Re-checks (central and richardson): entries at a kink are evaluated again with a step 1000 times
+smaller, close to the sqrt(eps) that suits one-sided slopes; where that step no longer crosses the
+kink its central difference is judged as usual, and where it still does its one-sided slopes, whose
+first-order error is 1000 times smaller, make the interval.
+Entries that did not pass outright (a disagreement beyond the expected error, or below the noise
+floor) are evaluated again by Richardson at the same step, whose error estimate includes the
+truncation, and at steps 10 and 100 times larger, whose round-off is that much smaller; of those
+that cross no kink, the one with the smallest expected error is kept (the choice never looks at the
+analytic gradient).
+All of it is forward passes only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradcheck_cli.fast_numeric import fast_central_differences
+from gradcheck_cli.network import Network, Params, forward, loss_and_kinks
+from gradcheck_cli.numeric import (
+    CENTRAL_EPS,
+    EPS64,
+    PROGRESS_EVERY,
+    ROUNDOFF_FACTOR,
+    Masks,
+    Witness,
+    central_differences,
+    step_sizes,
+)
+
+METHODS = ("central", "richardson", "complex")
+DEFAULT_EPS = {"central": CENTRAL_EPS, "richardson": 1e-4, "complex": 1e-20}
+KINK_STEP_FACTOR = 1e-3  # kink entries are re-checked with a step this much smaller
+COARSE_STEP_FACTORS = (10.0, 100.0)  # unsettled entries are also re-checked by Richardson with these larger steps
+_FIELDS = ("gradient", "step", "expected", "kink", "left", "right", "checked")
+
+
+@dataclass(frozen=True)
+class WitnessMaker:
+    """Everything a witness needs: the network, float64 parameters and data, and which engine."""
+
+    net: Network
+    params: Params
+    x: np.ndarray
+    y: np.ndarray
+    engine: str = "fast"  # "fast" (fast_numeric.py) or "naive" (the plain loop of numeric.py)
+    progress: Callable[[int, int], None] | None = None
+
+    def make(self, method: str, eps: float, masks: Masks | None = None) -> Witness:
+        if method == "complex":
+            return complex_step(self.net, self.params, self.x, self.y, eps, masks, self.progress)
+        if method == "richardson":
+            return self.richardson(eps, masks)
+        return self.central(eps, masks)
+
+    def central(self, eps: float, masks: Masks | None = None, progress: bool = True) -> Witness:
+        report = self.progress if progress else None
+        if self.engine == "naive":
+            return central_differences(lambda p: loss_and_kinks(self.net, p, self.x, self.y), self.params, eps,
+                                       report, masks)
+        return fast_central_differences(self.net, self.params, self.x, self.y, eps, report, masks=masks)
+
+    def richardson(self, eps: float, masks: Masks | None = None, progress: bool = True) -> Witness:
+        return richardson(self.central(eps, masks, progress), self.central(2 * eps, masks, progress=False),
+                          self.central(4 * eps, masks, progress=False))
+
+    def recheck(self, witness: Witness, method: str, eps: float, kinks: Masks, unsettled: Masks) -> Witness:
+        """The witness with its kink and unsettled entries evaluated again (see the module's docstring).
+        Silent: the progress bar counts the first pass, which is most of the work."""
+        if method == "complex":
+            return witness  # no cancellation to reduce and no kink crossed: nothing a re-check could add
+        kinks = {name: mask for name, mask in kinks.items() if mask.any()}
+        if kinks:
+            finer = self.central(eps * KINK_STEP_FACTOR, kinks, progress=False)
+            witness = replace_entries(witness, finer, kinks)
+        unsettled = {name: mask for name, mask in unsettled.items() if mask.any()}
+        if not unsettled:
+            return witness
+        if method == "central":  # first the same step, extrapolated: an estimate of the truncation
+            same = self.richardson(eps, unsettled, progress=False)
+            witness = replace_entries(witness, same, {n: m & ~same.kink[n] for n, m in unsettled.items()})
+        for factor in COARSE_STEP_FACTORS:  # then larger steps, less round-off, where they cross no kink
+            coarse = self.richardson(eps * factor, unsettled, progress=False)
+            witness = replace_entries(witness, coarse, {
+                n: m & ~coarse.kink[n] & (coarse.expected[n] < witness.expected[n]) for n, m in unsettled.items()})
+        return witness
+
+
+def richardson(fine: Witness, double: Witness, quadruple: Witness) -> Witness:
+    """R(h) = (4 D(h) - D(2h)) / 3 from the central differences at h, 2h and 4h, with its error estimate."""
+    out = Witness()
+    for name, d1 in fine.gradient.items():
+        d2, d4 = double.gradient[name], quadruple.gradient[name]
+        r1, r2 = (4 * d1 - d2) / 3, (4 * d2 - d4) / 3
+        out.gradient[name] = r1
+        out.expected[name] = 1.5 * fine.expected[name] + np.abs(r1 - r2)
+        out.kink[name] = fine.kink[name] | double.kink[name] | quadruple.kink[name]
+        out.step[name], out.left[name], out.right[name] = fine.step[name], fine.left[name], fine.right[name]
+        out.checked[name] = fine.checked[name]
+    return out
+
+
+def replace_entries(witness: Witness, update: Witness, which: Masks) -> Witness:
+    """``witness`` with the entries ``which`` selects taken from ``update`` (a new Witness)."""
+    out = Witness(**{f: dict(getattr(witness, f)) for f in _FIELDS})
+    for name, mask in which.items():
+        if not mask.any():
+            continue
+        for f in _FIELDS:
+            merged = np.array(getattr(out, f)[name])  # a copy, and an array even for a shared bias's 0-d values
+            merged[mask] = np.asarray(getattr(update, f)[name])[mask]
+            getattr(out, f)[name] = merged
+    return out
+
+
+def complex_step(net: Network, params: Params, x: np.ndarray, y: np.ndarray, eps: float,
+                 masks: Masks | None = None, progress: Callable[[int, int], None] | None = None) -> Witness:
+    """Im E(theta_i + i h_i) / h_i for every entry (or those ``masks`` selects), one forward pass each."""
+    work = {name: np.array(value, dtype=np.complex128) for name, value in params.items()}
+    witness = Witness()
+    chosen = {name: np.ones(p.shape, dtype=bool) if masks is None else masks[name]
+              for name, p in work.items() if masks is None or name in masks}
+    total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
+    for name, mask in chosen.items():
+        flat = work[name].reshape(-1)  # a view: writing flat[i] perturbs the parameter the forward pass reads
+        steps = step_sizes(flat.real, eps)
+        grad = np.full(flat.size, np.nan)
+        for i in np.flatnonzero(mask):
+            old = flat[i]
+            flat[i] = old + 1j * steps[i]
+            grad[i] = forward(net, work, x, y).E.imag / steps[i]
+            flat[i] = old
+            done += 1
+            if progress and done % PROGRESS_EVERY == 0:
+                progress(done, total)
+        g = grad.reshape(mask.shape)
+        witness.gradient[name], witness.left[name], witness.right[name] = g, g, g
+        witness.step[name] = steps.reshape(mask.shape)
+        witness.expected[name] = ROUNDOFF_FACTOR * EPS64 * np.abs(g)
+        witness.kink[name] = np.zeros(mask.shape, dtype=bool)
+        witness.checked[name] = mask.copy()
+    return witness
