@@ -15,8 +15,16 @@ from dataclasses import replace
 import numpy as np
 
 from gradcheck_cli.compare import compare_parameter
-from gradcheck_cli.network import Network, Params, loss_and_kinks
-from gradcheck_cli.numeric import Witness, parameter_scale, quotients, roundoff_error
+from gradcheck_cli.network import Network, Params, forward, loss_and_kinks
+from gradcheck_cli.numeric import (
+    CENTRAL_EPS,
+    EPS64,
+    ROUNDOFF_FACTOR,
+    Witness,
+    parameter_scale,
+    quotients,
+    roundoff_error,
+)
 from gradcheck_cli.results import ParamResult, Rule, Status
 
 
@@ -28,19 +36,18 @@ def directional_results(net: Network, params: Params, x: np.ndarray, y: np.ndarr
     for index, (name, theta) in enumerate(params.items()):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2000, index)))
         d = rng.standard_normal(theta.shape)
-        h = rule.eps * max(parameter_scale(theta), float(np.max(np.abs(theta)))) / float(np.max(np.abs(d)))
-        e_plus, pattern_plus = loss_and_kinks(net, {**params, name: theta + h * d}, x, y)
-        e_minus, pattern_minus = loss_and_kinks(net, {**params, name: theta - h * d}, x, y)
-        central, step, left, right = quotients(e_plus, e_minus, E, 0.0, h, -h)  # along d: t = 0, +h, -h
-        witness = Witness(
-            gradient={name: np.array(central)},
-            step={name: np.array(step)},
-            expected={name: np.array(roundoff_error(E, step))},
-            kink={name: np.array(pattern_plus != pattern or pattern_minus != pattern)},
-            left={name: np.array(left)},
-            right={name: np.array(right)},
-            checked={name: np.array(True)},
-        )
+        scale = max(parameter_scale(theta), float(np.max(np.abs(theta)))) / float(np.max(np.abs(d)))
+        if rule.method == "complex":  # Im E(theta + i h d) / h: no cancellation, no kink crossed
+            h = rule.eps * scale
+            slope = forward(net, {**params, name: theta + 1j * h * d}, x, y).E.imag / h
+            witness = _along(name, slope, h, ROUNDOFF_FACTOR * EPS64 * abs(slope), False, slope, slope)
+        else:  # central differences, at central's step (a Richardson step is too large for them alone)
+            h = (rule.eps if rule.method == "central" else CENTRAL_EPS) * scale
+            e_plus, pattern_plus = loss_and_kinks(net, {**params, name: theta + h * d}, x, y)
+            e_minus, pattern_minus = loss_and_kinks(net, {**params, name: theta - h * d}, x, y)
+            central, step, left, right = quotients(e_plus, e_minus, E, 0.0, h, -h)  # along d: t = 0, +h, -h
+            witness = _along(name, central, step, roundoff_error(E, step),
+                             pattern_plus != pattern or pattern_minus != pattern, left, right)
         along = compare_parameter(name, np.array(float(np.sum(analytic[name] * d))), witness, rule)
         results[name] = replace(
             along, shape=tuple(theta.shape), analytic=np.asarray(analytic[name], dtype=np.float64),
@@ -48,6 +55,13 @@ def directional_results(net: Network, params: Params, x: np.ndarray, y: np.ndarr
             kink=np.zeros(theta.shape, dtype=bool), checked_entries=0, mode="directional", grad_norm=float("nan"),
         )
     return results
+
+
+def _along(name: str, slope: float, step: float, expected: float, kink: bool, left: float, right: float) -> Witness:
+    """A one-entry witness: the slope along the direction, as an entry of the parameter ``name``."""
+    return Witness(gradient={name: np.array(slope)}, step={name: np.array(step)}, expected={name: np.array(expected)},
+                   kink={name: np.array(kink)}, left={name: np.array(left)}, right={name: np.array(right)},
+                   checked={name: np.array(True)})
 
 
 def needs_drill_down(result: ParamResult) -> bool:

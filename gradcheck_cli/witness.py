@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,7 @@ from gradcheck_cli.numeric import (
     Masks,
     Witness,
     central_differences,
+    parameter_scale,
     step_sizes,
 )
 
@@ -141,10 +143,19 @@ def replace_entries(witness: Witness, update: Witness, which: Masks) -> Witness:
     return out
 
 
+def complex_roundoff(E: float, g: Any, scale: float) -> Any:
+    """Expected rounding of a complex-step derivative: eps times the derivative itself, and at least
+    eps |E| / s (s: the parameter's scale), because the imaginary parts of the terms that make up E
+    cancel as the real ones do (for a bias shared by a softmax's inputs the derivative is exactly 0,
+    a sum of terms of size |E|). The same safety factor as the round-off of central differences."""
+    return ROUNDOFF_FACTOR * EPS64 * (np.abs(g) + max(abs(E), 1.0) / scale)
+
+
 def complex_step(net: Network, params: Params, x: np.ndarray, y: np.ndarray, eps: float,
                  masks: Masks | None = None, progress: Callable[[int, int], None] | None = None) -> Witness:
     """Im E(theta_i + i h_i) / h_i for every entry (or those ``masks`` selects), one forward pass each."""
     work = {name: np.array(value, dtype=np.complex128) for name, value in params.items()}
+    E = forward(net, params, x, y).E
     witness = Witness()
     chosen = {name: np.ones(p.shape, dtype=bool) if masks is None else masks[name]
               for name, p in work.items() if masks is None or name in masks}
@@ -164,7 +175,7 @@ def complex_step(net: Network, params: Params, x: np.ndarray, y: np.ndarray, eps
         g = grad.reshape(mask.shape)
         witness.gradient[name], witness.left[name], witness.right[name] = g, g, g
         witness.step[name] = steps.reshape(mask.shape)
-        witness.expected[name] = ROUNDOFF_FACTOR * EPS64 * np.abs(g)
+        witness.expected[name] = complex_roundoff(E, g, parameter_scale(flat.real))
         witness.kink[name] = np.zeros(mask.shape, dtype=bool)
         witness.checked[name] = mask.copy()
     return witness

@@ -1,4 +1,4 @@
-"""The false-alarm corpus: 240 random correct networks, none of which may FAIL.
+"""The false-alarm corpus: 252 random correct networks, none of which may FAIL, with every --method.
 
 Every activation and loss, both layouts, sum and mean, float32 and float64, with weight scales
 from tiny (1e-4) through saturating (3) to huge (30); ReLU-type networks with a sample at the
@@ -19,8 +19,9 @@ from gradcheck_cli.build import build_problem
 from gradcheck_cli.network import forward
 from gradcheck_cli.ops.activations import softmax
 from gradcheck_cli.results import Status
-from gradcheck_cli.runner import check_problem
+from gradcheck_cli.runner import Overrides, check_problem
 from gradcheck_cli.spec_model import parse_spec
+from gradcheck_cli.witness import METHODS
 from gradcheck_cli.yaml_loader import SourceMap
 
 ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax"]
@@ -70,24 +71,27 @@ def build(seed: int, regime: str, loss: str, hidden: str):
 
 
 CASES = corpus()
-outcomes: dict[int, Status] = {}
+outcomes: dict[tuple[str, int], Status] = {}
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[f"{r}-{l}-{h}-{s}" for s, r, l, h in CASES])
-def test_no_false_alarm(index: int) -> None:
+def test_no_false_alarm(index: int, method: str) -> None:
     seed, regime, loss, hidden = CASES[index]
-    result = check_problem(build(seed, regime, loss, hidden), f"corpus-{index}")
-    outcomes[index] = result.status
+    result = check_problem(build(seed, regime, loss, hidden), f"corpus-{index}", Overrides(method=method))
+    outcomes[method, index] = result.status
     failed = [(p.name, p.max_rel_error, p.worst_analytic, p.worst_numeric) for p in result.params
               if p.status is Status.FAIL]
     assert result.status is not Status.FAIL, (CASES[index], result.message, failed)
 
 
 def test_zz_corpus_counts_are_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    if len(outcomes) < len(CASES):
+    if len(outcomes) < len(CASES) * len(METHODS):
         pytest.skip("runs after the corpus (select the whole file)")
-    counts = {status.value: sum(s is status for s in outcomes.values()) for status in Status}
-    with capsys.disabled():
-        print(f"\nfalse-alarm corpus: {len(outcomes)} correct networks: {counts['pass']} pass, "
-              f"{counts['inconclusive']} inconclusive, {counts['warn']} warn, {counts['fail']} fail")
-    assert len(outcomes) >= 200 and counts["fail"] == 0
+    for method in METHODS:
+        statuses = [status for (m, _), status in outcomes.items() if m == method]
+        counts = {status.value: statuses.count(status) for status in Status}
+        with capsys.disabled():
+            print(f"\nfalse-alarm corpus, {method}: {len(statuses)} correct networks: {counts['pass']} pass, "
+                  f"{counts['inconclusive']} inconclusive, {counts['warn']} warn, {counts['fail']} fail")
+        assert len(statuses) >= 200 and counts["fail"] == 0
