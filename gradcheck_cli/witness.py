@@ -22,8 +22,8 @@ Re-checks (central and richardson): entries at a kink are evaluated again with a
 smaller, close to the sqrt(eps) that suits one-sided slopes; where that step no longer crosses the
 kink its central difference is judged as usual, and where it still does its one-sided slopes, whose
 first-order error is 1000 times smaller, make the interval.
-Entries that did not pass outright (a disagreement beyond the expected error, or below the noise
-floor) are evaluated again by Richardson at the same step, whose error estimate includes the
+Entries that are not settled (a disagreement beyond the expected error, or below the noise floor
+of both tiers) are evaluated again by Richardson at the same step, whose error estimate includes the
 truncation, and at steps 10 and 100 times larger, whose round-off is that much smaller; of those
 that cross no kink, the one with the smallest expected error is kept (the choice never looks at the
 analytic gradient).
