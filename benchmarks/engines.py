@@ -6,7 +6,10 @@ For seed 004's first network (1000-100-10 ReLU, no bias, sse, N = 64, 101,000 pa
 784-256-256-10 tanh softmax cross-entropy network (N = 32, 269,322 parameters) it prints the
 median (min-max) of several runs of:
 
-- the fast engine (the default), full per-entry check;
+- the fast engine (the default), full per-entry check: the witness and the verdict as ``check`` runs
+  them, re-checks of unsettled entries included;
+- ``--fast``: the directional check per parameter (with its drill-down, if any), forward and
+  backward passes included;
 - the naive engine, timed on a sample of entries of every parameter and extrapolated to all of them
   (marked "extrap."; a full naive run of the 101k network takes about 100 s);
 - the whole ``gradcheck check`` command, in a fresh process;
@@ -33,10 +36,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gradcheck_cli.fast_numeric import fast_central_differences  # noqa: E402
-from gradcheck_cli.network import loss_and_kinks  # noqa: E402
-from gradcheck_cli.numeric import central_differences  # noqa: E402
-from gradcheck_cli.runner import load_problem  # noqa: E402
+from gradcheck_cli.compare import make_rule  # noqa: E402
+from gradcheck_cli.network import backward, forward, loss_and_kinks  # noqa: E402
+from gradcheck_cli.numeric import CENTRAL_EPS, central_differences  # noqa: E402
+from gradcheck_cli.runner import Overrides, check_problem, judge, load_problem  # noqa: E402
+from gradcheck_cli.witness import WitnessMaker  # noqa: E402
 
 NETWORKS = {
     "seed 004 1000-100-10 relu sse (101,000 params)": ROOT / "specs" / "seed004_relu_no_bias_row.yaml",
@@ -56,10 +60,24 @@ def float64_problem(path: Path):
 
 def time_fast(path: Path, runs: int) -> list[float]:
     net, params, x, y = float64_problem(path)
+    fp = forward(net, params, x, y)
+    analytic = backward(net, params, fp, y)
+    rule = make_rule("float64", fp.E)
+    maker = WitnessMaker(net, params, x, y)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        fast_central_differences(net, params, x, y, 1e-6)
+        judge(maker, maker.make("central", rule.eps), analytic, rule)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def time_directional(path: Path, runs: int) -> list[float]:
+    problem = load_problem(path)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        check_problem(problem, str(path), Overrides(fast=True))
         times.append(time.perf_counter() - started)
     return times
 
@@ -78,7 +96,7 @@ def time_naive_extrapolated(path: Path, sample: int = 300) -> float:
             return loss_and_kinks(net, work, x, y)
 
         started = time.perf_counter()
-        central_differences(loss, {"entries": flat[:n].copy()}, 1e-6)
+        central_differences(loss, {"entries": flat[:n].copy()}, CENTRAL_EPS)
         total += (time.perf_counter() - started) * value.size / n
     return total
 
@@ -159,6 +177,7 @@ def main() -> None:
         print(f"\n{label}")
         fast = time_fast(path, args.runs)
         print(f"  fast engine, numerical part      {median_range(fast)}")
+        print(f"  --fast (directional), check      {median_range(time_directional(path, args.runs))}")
         naive = time_naive_extrapolated(path)
         print(f"  naive engine (extrap.)           {naive:8.1f} s")
         command = time_command(path, args.runs)
