@@ -117,5 +117,6 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, rule: R
         loose_entries=int(loose.sum()),
         loose_resolution=loose_resolution,
         reason=reason,
-        unsettled=beyond | noise_limited,  # resolved to 1e-2 is settled: a re-check would only sharpen it
+        disagreeing=(failed & ~broken) | warned,  # a re-check could change these: see witness.py
+        below_floor=noise_limited,
     )

@@ -90,7 +90,8 @@ class ParamResult:
     loose_entries: int = 0  # entries resolved only at the looser tier (to 1 %, not to rtol)
     loose_resolution: float = 0.0  # the largest relative uncertainty among them: e / max(|a|, |n|)
     reason: str = ""  # why the status is not PASS, in a few words
-    unsettled: np.ndarray | None = None  # entries a better witness could settle (compare.py); None: not kept
+    disagreeing: np.ndarray | None = None  # entries that WARN or FAIL so far, for the re-check (None: not kept)
+    below_floor: np.ndarray | None = None  # entries below the noise floor, for the re-check (None: not kept)
     mode: str = "entries"  # "entries" (each, or a --sample of them), "directional" (--fast, passed as a whole)
     note: str = ""  # e.g. why a float32 disagreement is precision, not a bug
 

@@ -232,10 +232,11 @@ def judge(maker: WitnessMaker, witness: Witness, analytic: Params, rule: Rule) -
     params = [compare_parameter(n, analytic[n], witness, rule) for n in maker.net.parameter_names()
               if n in witness.gradient]
     kinks = {p.name: p.kink for p in params}
-    unsettled = {p.name: p.unsettled for p in params if p.unsettled is not None}
-    if not any(mask.any() for mask in [*kinks.values(), *unsettled.values()]):
+    disagreeing = {p.name: p.disagreeing for p in params if p.disagreeing is not None}
+    below_floor = {p.name: p.below_floor for p in params if p.below_floor is not None}
+    if not any(np.any(mask) for mask in [*kinks.values(), *disagreeing.values(), *below_floor.values()]):
         return witness, params
-    witness = maker.recheck(witness, rule.method, rule.eps, kinks, unsettled)
+    witness = maker.recheck(witness, rule.method, rule.eps, kinks, disagreeing, below_floor)
     return witness, [compare_parameter(p.name, analytic[p.name], witness, rule) for p in params]
 
 

@@ -22,23 +22,23 @@ Re-checks (central and richardson): entries at a kink are evaluated again with a
 smaller, close to the sqrt(eps) that suits one-sided slopes; where that step no longer crosses the
 kink its central difference is judged as usual, and where it still does its one-sided slopes, whose
 first-order error is 1000 times smaller, make the interval.
-Entries that are not settled (a disagreement beyond the expected error, or below the noise floor
-of both tiers) are evaluated again by Richardson at the same step, whose error estimate includes the
-truncation, and at steps 10 and 100 times larger, whose round-off is that much smaller; of those
-that cross no kink, the one with the smallest expected error is kept (the choice never looks at the
-analytic gradient).
+Entries that disagree beyond the expected error (WARN or FAIL so far) are extrapolated by
+Richardson at the same step, reusing D(h), so that their expected error includes the truncation.
+Entries below the noise floor of both tiers are evaluated again by Richardson at steps 10 and 100
+times larger, whose round-off is that much smaller; of those that cross no kink, the one with the
+smallest expected error is kept. No choice looks at the analytic gradient.
 All of it is forward passes only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gradcheck_cli.fast_numeric import fast_central_differences
+from gradcheck_cli.fast_numeric import fast_central_differences_at
 from gradcheck_cli.network import Network, Params, forward, loss_and_kinks
 from gradcheck_cli.numeric import (
     CENTRAL_EPS,
@@ -56,7 +56,7 @@ METHODS = ("central", "richardson", "complex")
 DEFAULT_EPS = {"central": CENTRAL_EPS, "richardson": 1e-4, "complex": 1e-20}
 COMPLEX_ESTIMATE_FROM = 1e-10  # complex steps from here on get a truncation estimate (h^2 terms above 1e-20)
 KINK_STEP_FACTOR = 1e-3  # kink entries are re-checked with a step this much smaller
-COARSE_STEP_FACTORS = (10.0, 100.0)  # unsettled entries are also re-checked by Richardson with these larger steps
+COARSE_STEP_FACTORS = (10.0, 100.0)  # entries below the noise floor are re-checked by Richardson at these larger steps
 _FIELDS = ("gradient", "step", "expected", "kink", "left", "right", "checked")
 
 
@@ -84,43 +84,52 @@ class WitnessMaker:
         return self.central(eps, masks)
 
     def central(self, eps: float, masks: Masks | None = None, progress: bool = True) -> Witness:
+        return self.centrals((eps,), masks, progress)[0]
+
+    def centrals(self, epsilons: Sequence[float], masks: Masks | None = None, progress: bool = True) -> list[Witness]:
+        """Central differences at each step; the fast engine takes all the steps in one pass."""
         report = self.progress if progress else None
         if self.engine == "naive":
-            return central_differences(lambda p: loss_and_kinks(self.net, p, self.x, self.y), self.params, eps,
-                                       report, masks)
-        return fast_central_differences(self.net, self.params, self.x, self.y, eps, report, masks=masks)
+            loss = lambda p: loss_and_kinks(self.net, p, self.x, self.y)  # noqa: E731
+            return [central_differences(loss, self.params, eps, report if k == 0 else None, masks)
+                    for k, eps in enumerate(epsilons)]
+        return fast_central_differences_at(self.net, self.params, self.x, self.y, epsilons, report, masks=masks)
 
     def richardson(self, eps: float, masks: Masks | None = None, progress: bool = True) -> Witness:
-        return richardson(self.central(eps, masks, progress), self.central(2 * eps, masks, progress=False),
-                          self.central(4 * eps, masks, progress=False))
+        fine, double, quadruple = self.centrals((eps, 2 * eps, 4 * eps), masks, progress)
+        return richardson(fine, double, quadruple)
 
-    def recheck(self, witness: Witness, method: str, eps: float, kinks: Masks, unsettled: Masks) -> Witness:
-        """The witness with its kink and unsettled entries evaluated again (see the module's docstring).
-        Silent: the progress bar counts the first pass, which is most of the work."""
+    def recheck(self, witness: Witness, method: str, eps: float, kinks: Masks, disagreeing: Masks,
+                below_floor: Masks) -> Witness:
+        """The witness with its kink, disagreeing and below-the-floor entries evaluated again (see the
+        module's docstring). Silent: the progress bar counts the first pass, which is most of the work."""
         if method == "complex":
             return witness  # no cancellation to reduce and no kink crossed: nothing a re-check could add
-        kinks = {name: mask for name, mask in kinks.items() if mask.any()}
-        if kinks:
-            finer = self.central(eps * KINK_STEP_FACTOR, kinks, progress=False)
-            witness = replace_entries(witness, finer, kinks)
-        unsettled = {name: mask for name, mask in unsettled.items() if mask.any()}
-        if not unsettled:
-            return witness
-        if method == "central":  # first the same step, extrapolated: an estimate of the truncation
-            same = self.richardson(eps, unsettled, progress=False)
-            witness = replace_entries(witness, same, {n: m & ~same.kink[n] for n, m in unsettled.items()})
-        for factor in COARSE_STEP_FACTORS:  # then larger steps, less round-off, where they cross no kink
-            coarse = self.richardson(eps * factor, unsettled, progress=False)
-            witness = replace_entries(witness, coarse, {
-                n: m & ~coarse.kink[n] & (coarse.expected[n] < witness.expected[n]) for n, m in unsettled.items()})
+        if kinks := _selecting(kinks):
+            witness = replace_entries(witness, self.central(eps * KINK_STEP_FACTOR, kinks, progress=False), kinks)
+        if (disagreeing := _selecting(disagreeing)) and method == "central":
+            # the same step, extrapolated: an error estimate that includes the truncation
+            same = richardson(witness, *self.centrals((2 * eps, 4 * eps), disagreeing, progress=False))
+            witness = replace_entries(witness, same, {n: m & ~same.kink[n] for n, m in disagreeing.items()})
+        if below := _selecting(below_floor):  # larger steps, less round-off, where they cross no kink
+            ladder = self.centrals([eps * f * k for f in COARSE_STEP_FACTORS for k in (1, 2, 4)], below, progress=False)
+            for rung in range(len(COARSE_STEP_FACTORS)):
+                coarse = richardson(*ladder[3 * rung:3 * rung + 3])
+                witness = replace_entries(witness, coarse, {
+                    n: m & ~coarse.kink[n] & (coarse.expected[n] < witness.expected[n]) for n, m in below.items()})
         return witness
+
+
+def _selecting(masks: Masks) -> Masks:
+    """The masks that select at least one entry."""
+    return {name: mask for name, mask in masks.items() if np.any(mask)}
 
 
 def richardson(fine: Witness, double: Witness, quadruple: Witness) -> Witness:
     """R(h) = (4 D(h) - D(2h)) / 3 from the central differences at h, 2h and 4h, with its error estimate."""
     out = Witness()
-    for name, d1 in fine.gradient.items():
-        d2, d4 = double.gradient[name], quadruple.gradient[name]
+    for name, d2 in double.gradient.items():  # fine may hold more parameters than were re-evaluated
+        d1, d4 = fine.gradient[name], quadruple.gradient[name]
         r1, r2 = (4 * d1 - d2) / 3, (4 * d2 - d4) / 3
         out.gradient[name] = r1
         out.expected[name] = 1.5 * fine.expected[name] + np.abs(r1 - r2)
