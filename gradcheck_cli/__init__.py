@@ -14,14 +14,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gradcheck_cli.errors import SpecError
-from gradcheck_cli.results import ParamResult, SpecResult, Status
+
+if TYPE_CHECKING:
+    from gradcheck_cli.results import ParamResult, SpecResult, Status
+
+    Report = SpecResult
 
 __version__ = "0.1.0"
 
-Report = SpecResult
+
+def __getattr__(name: str) -> Any:
+    """The result types, imported on first use: importing the package must not load numpy (launcher.py)."""
+    if name in ("ParamResult", "SpecResult", "Status", "Report"):
+        from gradcheck_cli import results
+
+        return results.SpecResult if name == "Report" else getattr(results, name)
+    raise AttributeError(f"module 'gradcheck_cli' has no attribute {name!r}")
 
 
 def check(path_or_spec: str | Path | Mapping[str, Any], *, method: str | None = None, eps: float | None = None,

@@ -96,9 +96,11 @@ def _submit(pool: ThreadPoolExecutor, engine: _Engine, name: str, index: tuple, 
             hs: list[Array]) -> list[Future]:
     """Evaluate a group at every step: as one stack whose entries repeat once per step, or (a shared
     bias, a single number) one stack per step."""
-    if np.ndim(w) == 0:
+    if np.ndim(w) == 0 or len(hs) == 1:
         return [pool.submit(engine.evaluate, name, index, (w + h) - w, (w - h) - w) for h in hs]
-    repeated = tuple(np.tile(i, len(hs)) if isinstance(i, np.ndarray) else i for i in index)
+    every = np.arange(np.size(w))  # what a slice(None) in the index selects: all the group's entries
+    repeated = tuple(np.tile(every if isinstance(i, slice) else i, len(hs)) if not isinstance(i, int) else i
+                     for i in index)
     w_all, h_all = np.tile(w, len(hs)), np.concatenate(hs)
     return [pool.submit(engine.evaluate, name, repeated, (w_all + h_all) - w_all, (w_all - h_all) - w_all)]
 
@@ -142,8 +144,9 @@ class _Engine:
             return [(units, p[units])] if units[0].size else []
         groups = []
         for unit in range(p.shape[0] if self.column else p.shape[1]):  # W^l: a row (column layout) per unit
-            inputs = np.flatnonzero(mask[unit, :] if self.column else mask[:, unit])
-            if inputs.size:
+            selected = mask[unit, :] if self.column else mask[:, unit]
+            inputs: slice | Array = slice(None) if selected.all() else np.flatnonzero(selected)  # a view if all
+            if selected.any():
                 index = (unit, inputs) if self.column else (inputs, unit)
                 groups.append((index, p[index]))
         return groups

@@ -25,6 +25,7 @@ from gradcheck_cli.compare import DEFAULT_TOLERANCES, compare_parameter, make_ru
 from gradcheck_cli.directional import directional_results, needs_drill_down
 from gradcheck_cli.discover import Target
 from gradcheck_cli.errors import InternalError, SpecError
+from gradcheck_cli.launcher import BLAS_THREAD_VARIABLES
 from gradcheck_cli.link_check import LinkRejected, check_backward, check_links
 from gradcheck_cli.network import ForwardPass, Network, Params, backward, forward, loss_value
 from gradcheck_cli.numeric import Masks, Witness
@@ -112,8 +113,8 @@ def _relay_progress(futures: list[Future[SpecResult]], queue: Any, progress: Pro
 @contextmanager
 def _single_threaded_blas() -> Iterator[None]:
     """Environment for spawned workers: read by numpy's BLAS when the worker imports it."""
-    saved = {name: os.environ.get(name) for name in _BLAS_THREAD_VARIABLES}
-    os.environ.update({name: "1" for name in _BLAS_THREAD_VARIABLES})
+    saved = {name: os.environ.get(name) for name in BLAS_THREAD_VARIABLES}
+    os.environ.update({name: "1" for name in BLAS_THREAD_VARIABLES})
     try:
         yield
     finally:
@@ -124,7 +125,6 @@ def _single_threaded_blas() -> Iterator[None]:
                 os.environ[name] = value
 
 
-_BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def validate_targets(targets: list[Target]) -> RunResult:
