@@ -123,12 +123,15 @@ class _Engine:
         self.base_losses = per_sample_losses(net, self.fp.z[-1], self.fp.a[-1], y)  # unperturbed, per sample
         self._local = threading.local()  # per-thread scratch arrays, reused: fresh large arrays cost page faults
 
-    def _scratch(self, slot: str, shape: tuple[int, ...]) -> Array:
-        """A reusable array of ``shape`` for this thread (its contents are overwritten by the caller)."""
+    def _scratch(self, slot: str, shape: tuple[int, ...], perturbations_inner: bool = False) -> Array:
+        """A reusable array of ``shape`` for this thread (its contents are overwritten by the caller);
+        with ``perturbations_inner`` its first axis is the one that varies fastest in memory."""
         buffers: dict[str, Array] = self._local.__dict__.setdefault("buffers", {})
         size = int(np.prod(shape))
         if slot not in buffers or buffers[slot].size < size:
             buffers[slot] = np.empty(size)
+        if perturbations_inner:
+            return np.moveaxis(buffers[slot][:size].reshape(shape[1:] + shape[:1]), -1, 0)
         return buffers[slot][:size].reshape(shape)
 
     # ------------------------------------------------------------------ which entries, in which groups
@@ -227,7 +230,15 @@ class _Engine:
         delta_a = delta_a[:, moved]
         W_next = self.params[f"W{l + 1}"]
         z_next = self._take(fp.z[l], moved)
-        z_new_next = self._scratch("z_next", (len(deltas),) + z_next.shape)
+        # When only the output layer's activation and the loss follow (elementwise work and sums), the
+        # stack is stored with the perturbations innermost: numpy's loops then run over hundreds of
+        # perturbations instead of a handful of output units (2.2 times faster measured on seed
+        # 004's network, whose output has 10 units). Where a product with W follows, it stays in
+        # the order the product wants.
+        inner = l + 1 == len(net.layers)
+        z_new_next = self._scratch("z_next", (len(deltas),) + z_next.shape, perturbations_inner=inner)
+        if inner:
+            delta_a = np.ascontiguousarray(delta_a.T).T  # the same values, perturbations innermost
         if self.column:  # z^(l+1) = W a + b: column `unit` of W meets row `unit` of a
             np.multiply(W_next[:, unit][None, :, None], delta_a[:, None, :], out=z_new_next)
         else:  # z^(l+1) = a W + b: column `unit` of a meets row `unit` of W
