@@ -2,6 +2,9 @@
 
 Exit codes: 0 every check passed (warnings allowed), 1 some gradient check failed,
 2 a spec could not be read or is invalid, or the command line is wrong.
+
+``step``, ``explain`` and ``sweep`` import their modules when they run: ``check``, the command a
+CI job runs over and over, starts without them.
 """
 
 from __future__ import annotations
@@ -23,19 +26,13 @@ from gradcheck_cli import __version__
 from gradcheck_cli.build import Problem
 from gradcheck_cli.discover import DiscoveryError, Target, discover, parse_shard, shard
 from gradcheck_cli.errors import ExitCode, InternalError, SpecError
-from gradcheck_cli.explain import explain
 from gradcheck_cli.ops.activations import ACTIVATIONS
 from gradcheck_cli.ops.losses import LOSSES
 from gradcheck_cli.progress import RunProgress
 from gradcheck_cli.reporters import REPORTERS, ReportOptions
-from gradcheck_cli.reporters.explain import render_explanation
-from gradcheck_cli.reporters.step import render_step_json, render_step_table
-from gradcheck_cli.reporters.sweep import render_sweep
 from gradcheck_cli.results import RunResult, Status
 from gradcheck_cli.runner import Overrides, check_targets, load_problem, validate_targets
 from gradcheck_cli.spec_model import json_schema
-from gradcheck_cli.sweep import sweep
-from gradcheck_cli.train import gradient_descent
 from gradcheck_cli.user_backward import BackwardLoadError, load_backward
 from gradcheck_cli.witness import METHODS
 
@@ -218,6 +215,9 @@ def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: boo
 @color_option
 def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
     """Run gradient descent on SPEC's network and print the updated parameters and the loss."""
+    from gradcheck_cli.reporters.step import render_step_json, render_step_table
+    from gradcheck_cli.train import gradient_descent
+
     problem = load_or_exit(spec, color)
     with internal_errors_reported(spec):
         result = gradient_descent(problem, spec, lr, steps)
@@ -230,6 +230,9 @@ def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
 @color_option
 def explain_command(spec: str, latex: bool, color: str) -> None:
     """Print the backpropagation equations of SPEC's network, with every shape written out."""
+    from gradcheck_cli.explain import explain
+    from gradcheck_cli.reporters.explain import render_explanation
+
     problem = load_or_exit(spec, color)
     m = problem.x.shape[problem.network.layout.sample_axis]
     with internal_errors_reported(spec):
@@ -242,6 +245,9 @@ def explain_command(spec: str, latex: bool, color: str) -> None:
 @color_option
 def sweep_command(spec: str, color: str) -> None:
     """Show, per parameter, the finite-difference error against the step size (the V-shaped curve)."""
+    from gradcheck_cli.reporters.sweep import render_sweep
+    from gradcheck_cli.sweep import sweep
+
     problem = load_or_exit(spec, color)
     with internal_errors_reported(spec):
         result = sweep(problem, spec)

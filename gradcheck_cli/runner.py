@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +76,9 @@ def check_targets(targets: list[Target], overrides: Overrides = Overrides(), job
             if progress:
                 progress(results[-1], 0, 0)
         return RunResult(results)
+    from concurrent.futures import ProcessPoolExecutor  # with multiprocessing, only for runs over several specs
+    from multiprocessing import get_context
+
     with _single_threaded_blas(), ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         if progress is None:
             futures = [pool.submit(check_target, target, overrides) for target in targets]
