@@ -27,6 +27,8 @@ noise do not show meaningless large ratios.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from gradcheck_cli.numeric import CENTRAL_EPS, ROUNDOFF_FACTOR, Witness, roundoff_error
@@ -48,52 +50,80 @@ def make_rule(dtype: str, loss: float, eps: float = CENTRAL_EPS, method: str = "
                 loose_rtol=max(LOOSE_RTOL, warn_rtol))
 
 
+@dataclass(frozen=True)
+class _Entries:
+    """Each entry's class under the rule of the module's docstring (boolean masks of one shape)."""
+
+    failed: np.ndarray
+    warned: np.ndarray
+    strict: np.ndarray  # resolved to rtol
+    loose: np.ndarray  # resolved to loose_rtol only
+    noise_limited: np.ndarray  # below both floors
+    blind: np.ndarray  # the witness is not finite there
+    broken: np.ndarray  # the analytic value is not finite where the witness is
+    judged_at_kink: np.ndarray  # crossed a kink: judged by the one-sided slopes' interval
+    undecided_at_kink: np.ndarray  # of those, outside the interval
+
+
+def _classify(a: np.ndarray, n: np.ndarray, expected: np.ndarray, checked: np.ndarray, witness: Witness,
+              name: str, rule: Rule) -> _Entries:
+    kink = witness.kink[name]
+    diff, magnitude = np.abs(a - n), np.maximum(np.abs(a), np.abs(n))
+    usable = checked & np.isfinite(n)
+    broken = usable & ~np.isfinite(a)
+    plain = usable & ~kink & np.isfinite(a)
+    beyond = plain & (diff > expected)  # more than the witness can err by
+    failed = broken | (beyond & (diff / magnitude > rule.warn_rtol))
+    strict = plain & ~beyond & ((magnitude >= expected / rule.rtol) | (diff == 0))
+    loose = plain & ~beyond & ~strict & (magnitude >= expected / rule.loose_rtol)
+    low = np.minimum(witness.left[name], witness.right[name])
+    high = np.maximum(witness.left[name], witness.right[name])
+    slack = rule.warn_rtol * np.maximum(np.abs(a), 2 * expected / rule.rtol)
+    return _Entries(
+        failed=failed,
+        warned=beyond & (diff / magnitude > rule.rtol) & ~failed,
+        strict=strict,
+        loose=loose,
+        noise_limited=plain & ~beyond & ~strict & ~loose,
+        blind=checked & ~np.isfinite(n),
+        broken=broken,
+        judged_at_kink=kink & usable,
+        undecided_at_kink=kink & usable & ~((a >= low - slack) & (a <= high + slack)),
+    )
+
+
+def _verdict(e: _Entries) -> tuple[Status, str]:
+    """The parameter's status, and why it is not PASS."""
+    if e.failed.any():
+        return Status.FAIL, "analytic not finite" if e.broken.any() else "disagrees"
+    if e.warned.any() or e.undecided_at_kink.any():
+        return Status.WARN, "disagrees slightly" if e.warned.any() else "kink crossed, cannot decide"
+    if not (e.strict | e.loose | e.judged_at_kink).any() and (e.noise_limited | e.blind).any():
+        return Status.INCONCLUSIVE, "below the noise floor" if e.noise_limited.any() else "witness not finite"
+    return Status.PASS, ""
+
+
 def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, rule: Rule) -> ParamResult:
     """Verdict for one parameter from its analytic gradient and the numerical witness."""
     a = np.asarray(analytic, dtype=np.float64)
-    n, kink = witness.gradient[name], witness.kink[name]
+    n = witness.gradient[name]
     checked = witness.checked.get(name, np.ones(a.shape, dtype=bool))
     with np.errstate(all="ignore"):
         usable = checked & np.isfinite(n)
         largest = float(np.max(np.abs(n[usable]))) if usable.any() else 0.0
         expected = witness.expected[name] + DTYPE_NOISE_FACTOR * float(np.finfo(rule.dtype).eps) * largest
+        e = _classify(a, n, expected, checked, witness, name, rule)
         diff = np.where(checked, np.abs(a - n), 0.0)
         magnitude = np.maximum(np.abs(a), np.abs(n))
         rel = np.where(checked, diff / np.maximum(magnitude, expected / rule.rtol), -1.0)
-        ratio = diff / magnitude  # the relative test itself, where it can be made
-
-        blind = checked & ~np.isfinite(n)  # the witness saw no finite E here
-        broken = usable & ~np.isfinite(a)
-        plain = usable & ~kink & np.isfinite(a)
-        beyond = plain & (diff > expected)  # more than the witness can err by
-        failed = broken | (beyond & (ratio > rule.warn_rtol))
-        warned = beyond & (ratio > rule.rtol) & ~failed
-        strict = plain & ~beyond & ((magnitude >= expected / rule.rtol) | (diff == 0))
-        loose = plain & ~beyond & ~strict & (magnitude >= expected / rule.loose_rtol)
-        resolved = strict | loose
-        loose_resolution = float(np.max((expected / magnitude)[loose])) if loose.any() else 0.0
-        noise_limited = plain & ~beyond & ~resolved
-
-        low = np.minimum(witness.left[name], witness.right[name])
-        high = np.maximum(witness.left[name], witness.right[name])
-        slack = rule.warn_rtol * np.maximum(np.abs(a), 2 * expected / rule.rtol)
-        unresolved = kink & usable & ~((a >= low - slack) & (a <= high + slack))
-
-        rel[kink & usable] = 0.0  # judged by the interval, not by the central difference
-        rel[broken] = np.inf
-        rel[blind] = -1.0  # nothing to compare: never the worst entry
+        rel[e.judged_at_kink] = 0.0  # judged by the interval, not by the central difference
+        rel[e.broken] = np.inf
+        rel[e.blind] = -1.0  # nothing to compare: never the worst entry
+        loose_resolution = float(np.max((expected / magnitude)[e.loose])) if e.loose.any() else 0.0
         denominator = np.linalg.norm(a[usable]) + np.linalg.norm(n[usable])
         norm_ratio = float(np.linalg.norm((a - n)[usable]) / denominator) if denominator > 0 else 0.0
     worst = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.size else ()
-    if failed.any():
-        status, reason = Status.FAIL, "analytic not finite" if broken.any() else "disagrees"
-    elif warned.any() or unresolved.any():
-        status, reason = Status.WARN, "disagrees slightly" if warned.any() else "kink crossed, cannot decide"
-    elif not (resolved | (kink & usable)).any() and (noise_limited | blind).any():
-        status = Status.INCONCLUSIVE
-        reason = "below the noise floor" if noise_limited.any() else "witness not finite"
-    else:
-        status, reason = Status.PASS, ""
+    status, reason = _verdict(e)
     return ParamResult(
         name=name,
         shape=tuple(a.shape),
@@ -110,13 +140,13 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, rule: R
         analytic=a,
         numeric=n,
         rel_error=rel,
-        kink=kink & checked,
-        kink_unresolved=int(unresolved.sum()),
+        kink=witness.kink[name] & checked,
+        kink_unresolved=int(e.undecided_at_kink.sum()),
         checked_entries=int(checked.sum()),
-        noise_limited=int((noise_limited | blind).sum()),
-        loose_entries=int(loose.sum()),
+        noise_limited=int((e.noise_limited | e.blind).sum()),
+        loose_entries=int(e.loose.sum()),
         loose_resolution=loose_resolution,
         reason=reason,
-        disagreeing=(failed & ~broken) | warned,  # a re-check could change these: see witness.py
-        below_floor=noise_limited,
+        disagreeing=(e.failed & ~e.broken) | e.warned,  # a re-check could change these: see witness.py
+        below_floor=e.noise_limited,
     )
