@@ -29,7 +29,9 @@ specs = st.fixed_dictionaries(
     {"version": st.sampled_from([1, 1, 1, 2, "1"]), "input": st.integers(-1, 5), "layers": st.lists(layer, max_size=3),
      "loss": st.one_of(scalars, st.fixed_dictionaries({"name": scalars}, optional={"reduction": scalars}))},
     optional={"data": values, "parameters": values, "l2": scalars, "layout": scalars, "dtype": scalars,
-              "check": values, "derivation": st.dictionaries(st.sampled_from(["dz1", "dW1", "g", "db1"]),
+              "check": st.one_of(values, st.fixed_dictionaries({}, optional={
+                  "method": st.sampled_from(["central", "richardson", "complex", "secant"]), "eps": scalars})),
+              "derivation": st.dictionaries(st.sampled_from(["dz1", "dW1", "g", "db1"]),
                                                              st.text(max_size=30), max_size=3),
               "seed": scalars, "expect": scalars, "trainable": values, "init": values, "extra": values},
 )
