@@ -158,3 +158,19 @@ def test_masks_and_several_steps_in_one_pass_give_the_same_witness(spec: str) ->
             close = np.abs(witness.gradient[name] - alone.gradient[name])[mask] <= alone.expected[name][mask]
             assert close.all(), (name, eps)
             np.testing.assert_array_equal(witness.kink[name][mask], alone.kink[name][mask])
+
+
+def test_forked_processes_give_the_same_witness_as_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large checks run their groups in forked processes (Linux), small ones in threads: bit for bit the
+    same numbers either way. The threshold is lowered so that a small spec takes the process path."""
+    import gradcheck_cli.fast_numeric as engine
+
+    problem = load_problem(SPECS / "seed004_spiral_softmax_l2.yaml")
+    params = {k: v.astype(np.float64) for k, v in problem.params.items()}
+    threads = fast_central_differences(problem.network, params, problem.x, problem.y, 1e-6)
+    monkeypatch.setattr(engine, "PROCESS_MIN_EVALUATIONS", 0)
+    forked = fast_central_differences(problem.network, params, problem.x, problem.y, 1e-6)
+    for name in params:
+        np.testing.assert_array_equal(forked.gradient[name], threads.gradient[name])
+        np.testing.assert_array_equal(forked.kink[name], threads.kink[name])
+    assert not engine._FORKED  # the engine handed to the workers is let go
