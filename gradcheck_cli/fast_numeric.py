@@ -50,8 +50,9 @@ def fast_central_differences(net: Network, params: Params, x: Array, y: Array, e
                              masks: Masks | None = None) -> Witness:
     """The same witness as ``numeric.central_differences``, computed by perturbing stacks of networks.
 
-    Groups of entries (one unit of one layer each) are evaluated by ``workers`` threads; every group
-    is computed the same way whichever thread takes it, so the result does not depend on them.
+    Groups of entries (one unit of one layer each) are evaluated by ``workers`` processes or threads
+    (``_executor``); every group is computed the same way whichever worker takes it, so the result
+    does not depend on them.
     ``masks`` limits it to some entries of some parameters (``--sample``, the drill-down of
     ``--fast``, re-checks); the others stay NaN and unchecked."""
     return fast_central_differences_at(net, params, x, y, (eps,), progress, workers, masks)[0]
