@@ -106,7 +106,8 @@ def _executor(engine: _Engine, workers: int, evaluations: int) -> Iterator[Submi
 
     Forked processes inherit the engine's arrays without copying them, and two processes keep two
     cores busy where two threads contend for the GIL between numpy calls: on seed 004's 101k network
-    the witness took 0.31 s with processes against 0.40 s with threads (interleaved, medians of 8).
+    the witness took 0.32-0.34 s with processes against 0.34-0.37 s with threads (two runs,
+    interleaved, medians of 20): a modest gain, but a steady one.
     Only Linux forks safely, and a fork costs a few milliseconds, so small checks and other platforms
     use threads. Either way every group is computed the same way, so the results are identical."""
     if workers > 1 and evaluations >= PROCESS_MIN_EVALUATIONS and sys.platform == "linux":
