@@ -111,3 +111,22 @@ def test_python_api_checks_a_path_or_a_mapping() -> None:
     assert gradcheck_cli.check(wrong, warn_rtol=0.9).status is gradcheck_cli.Status.WARN  # keyword overrides
     with pytest.raises(SpecError, match="unknown activation 'tanhh'"):
         gradcheck_cli.check({**data, "layers": [{"units": 2, "activation": "tanhh"}]})
+
+
+def test_the_console_script_runs_with_one_blas_thread() -> None:
+    """launcher.py sets one BLAS thread before numpy loads, which only works because importing the
+    package loads no numpy; a value the user set is kept."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys, gradcheck_cli; print('numpy' in sys.modules); "
+             "from gradcheck_cli.launcher import main; sys.argv = ['gradcheck', '--version']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "import os; print(os.environ['OPENBLAS_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.splitlines()[0] == "False" and out.splitlines()[-1] == "1 1"
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.splitlines()[-1] == "2 1"
