@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import time
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from gradcheck_cli.results import SpecResult
+
+if TYPE_CHECKING:  # rich.progress is imported when a bar is shown, not on every start-up
+    from rich.progress import Progress, TaskID
 
 DELAY_SECONDS = 1.0
 
@@ -35,6 +38,8 @@ class RunProgress:
         if not self.enabled:
             return
         if self.bar is None and time.monotonic() - self.started > DELAY_SECONDS:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                 TextColumn("{task.fields[rate]}"), TimeRemainingColumn(),
                                 console=self.console, transient=True)
