@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcheck_cli.network import Network, Params, batch_divisor, forward, per_sample_losses, weight_penalty
-from gradcheck_cli.numeric import Masks, Witness, quotients, roundoff_error, step_sizes
+from gradcheck_cli.numeric import Masks, Witness, quotients, roundoff_error, selected, step_sizes
 
 Array = np.ndarray
 CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: measured fastest here)
@@ -66,8 +66,7 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
     params = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
     engine = _Engine(net, params, x, y)
     witnesses = [Witness() for _ in epsilons]
-    chosen = {name: np.ones(p.shape, dtype=bool) if masks is None else masks[name]
-              for name, p in params.items() if masks is None or name in masks}
+    chosen = selected(params, masks)
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
     with _executor(engine, workers, total * len(epsilons)) as submit:
         for name, mask in chosen.items():

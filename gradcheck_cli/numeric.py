@@ -53,6 +53,14 @@ class Witness:
 PROGRESS_EVERY = 2000  # entries between two progress reports
 
 
+def selected(params: Params, masks: Masks | None) -> Masks:
+    """The entries a witness evaluates: every entry of every parameter, or those ``masks`` selects
+    (the parameters ``masks`` leaves out are not evaluated at all)."""
+    if masks is None:
+        return {name: np.ones(np.shape(p), dtype=bool) for name, p in params.items()}
+    return {name: masks[name] for name in params if name in masks}
+
+
 def parameter_scale(theta: np.ndarray) -> float:
     """s = max(1, rms(theta)): the size of a step that means the same to every entry of a parameter,
     so that an entry near 0 in a parameter of scale 1e3 is not probed with a step 1000 times finer."""
@@ -89,8 +97,7 @@ def central_differences(loss: Callable[[Params], tuple[float, bytes]], params: P
     work = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
     e_base, pattern = loss(work)
     witness = Witness()
-    chosen = {name: np.flatnonzero(masks[name]) if masks is not None else np.arange(p.size)
-              for name, p in work.items() if masks is None or name in masks}
+    chosen = {name: np.flatnonzero(mask) for name, mask in selected(work, masks).items()}
     total, done = sum(len(c) for c in chosen.values()), 0
     for name in chosen:
         p = work[name]

@@ -49,6 +49,7 @@ from gradcheck_cli.numeric import (
     Witness,
     central_differences,
     parameter_scale,
+    selected,
     step_sizes,
 )
 
@@ -166,8 +167,7 @@ def complex_step(net: Network, params: Params, x: np.ndarray, y: np.ndarray, eps
     work = {name: np.array(value, dtype=np.complex128) for name, value in params.items()}
     E = forward(net, params, x, y).E
     witness = Witness()
-    chosen = {name: np.ones(p.shape, dtype=bool) if masks is None else masks[name]
-              for name, p in work.items() if masks is None or name in masks}
+    chosen = selected(work, masks)
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
     for name, mask in chosen.items():
         flat = work[name].reshape(-1)  # a view: writing flat[i] perturbs the parameter the forward pass reads
