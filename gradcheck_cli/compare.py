@@ -65,11 +65,10 @@ class _Entries:
     undecided_at_kink: np.ndarray  # of those, outside the interval
 
 
-def _classify(a: np.ndarray, n: np.ndarray, expected: np.ndarray, checked: np.ndarray, witness: Witness,
-              name: str, rule: Rule) -> _Entries:
+def _classify(a: np.ndarray, n: np.ndarray, diff: np.ndarray, magnitude: np.ndarray, expected: np.ndarray,
+              checked: np.ndarray, usable: np.ndarray, witness: Witness, name: str, rule: Rule) -> _Entries:
+    """``diff`` = |a - n| and ``magnitude`` = max(|a|, |n|); ``usable``: checked, with a finite witness."""
     kink = witness.kink[name]
-    diff, magnitude = np.abs(a - n), np.maximum(np.abs(a), np.abs(n))
-    usable = checked & np.isfinite(n)
     broken = usable & ~np.isfinite(a)
     plain = usable & ~kink & np.isfinite(a)
     beyond = plain & (diff > expected)  # more than the witness can err by
@@ -112,9 +111,9 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, rule: R
         usable = checked & np.isfinite(n)
         largest = float(np.max(np.abs(n[usable]))) if usable.any() else 0.0
         expected = witness.expected[name] + DTYPE_NOISE_FACTOR * float(np.finfo(rule.dtype).eps) * largest
-        e = _classify(a, n, expected, checked, witness, name, rule)
-        diff = np.where(checked, np.abs(a - n), 0.0)
+        diff = np.where(checked, np.abs(a - n), 0.0)  # unchecked entries are NaN: 0, and never judged
         magnitude = np.maximum(np.abs(a), np.abs(n))
+        e = _classify(a, n, diff, magnitude, expected, checked, usable, witness, name, rule)
         rel = np.where(checked, diff / np.maximum(magnitude, expected / rule.rtol), -1.0)
         rel[e.judged_at_kink] = 0.0  # judged by the interval, not by the central difference
         rel[e.broken] = np.inf
