@@ -21,7 +21,6 @@ carries an unperturbed copy, so the one-sided slopes at kinks compare values of 
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,10 +30,46 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcheck_cli.network import Network, Params, batch_divisor, forward, per_sample_losses, weight_penalty
-from gradcheck_cli.numeric import Masks, Witness, quotients, roundoff_error, selected, step_sizes
+from gradcheck_cli.numeric import (
+    EPS64,
+    ROUNDOFF_FACTOR,
+    Masks,
+    Witness,
+    quotients,
+    roundoff_error,
+    selected,
+    step_sizes,
+)
 
 Array = np.ndarray
 CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: measured fastest here)
+
+# The fitted loss (``_Engine._unit_fitted``): the 7 Chebyshev points of [-1, 1] and its two ends,
+# where a fit's error is largest; least-squares polynomials of these degrees, lowest first.
+_POINTS = np.concatenate([np.cos((2 * np.arange(7) + 1) * np.pi / 14), [1.0, -1.0]])
+_DEGREES = (2, 3, 4, 6)
+
+
+def _powers(t: Array, degree: int) -> Array:
+    """Rows (1, t, t^2, ..., t^degree) for each t: the values of a polynomial's terms."""
+    return np.vander(t, degree + 1, increasing=True)
+
+
+_FITS = {d: np.linalg.pinv(_powers(_POINTS, d)) for d in _DEGREES}  # coefficients from values at _POINTS
+_RESIDUALS = {d: np.eye(len(_POINTS)) - _powers(_POINTS, d) @ _FITS[d] for d in _DEGREES}  # values - fit
+def _fit(values: Array, tolerance: float) -> Array | None:
+    """Coefficients (degree + 1, samples) of the lowest-degree least-squares polynomials through
+    ``values`` (one column of 9 per sample, at ``_POINTS``) that miss them by at most ``tolerance``
+    (the largest residual of each sample, summed over the samples); None if no degree does."""
+    for degree in _DEGREES:
+        residuals = _RESIDUALS[degree] @ values
+        if np.all(np.isfinite(residuals)) and np.abs(residuals).max(axis=0, initial=0.0).sum() <= tolerance:
+            return _FITS[degree] @ values
+    return None
+
+
+FIT_MIN = 4 * len(_POINTS)  # fewer perturbations of a unit than this: running each is as cheap
+FIT_SHARE = 0.25  # of the round-off a central difference is allowed, that the fit may add
 
 
 @dataclass(frozen=True)
@@ -50,7 +85,7 @@ def fast_central_differences(net: Network, params: Params, x: Array, y: Array, e
                              masks: Masks | None = None) -> Witness:
     """The same witness as ``numeric.central_differences``, computed by perturbing stacks of networks.
 
-    Groups of entries (one unit of one layer each) are evaluated by ``workers`` processes or threads
+    Groups of entries (one unit of one layer each) are evaluated by ``workers`` threads
     (``_executor``); every group is computed the same way whichever worker takes it, so the result
     does not depend on them.
     ``masks`` limits it to some entries of some parameters (``--sample``, the drill-down of
@@ -68,7 +103,7 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
     witnesses = [Witness() for _ in epsilons]
     chosen = selected(params, masks)
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
-    with _executor(engine, workers, total * len(epsilons)) as submit:
+    with _executor(engine, workers) as submit:
         for name, mask in chosen.items():
             p = params[name]
             fields = [{f: np.full(p.shape, np.nan) for f in ("gradient", "step", "left", "right")}
@@ -94,40 +129,20 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
     return witnesses
 
 
-PROCESS_MIN_EVALUATIONS = 20_000  # below this, forking costs more than it saves: threads
-_FORKED: dict[int, _Engine] = {}  # the engines forked workers inherit, by key (see _executor)
 Submit = Callable[[str, tuple, Array, Array], Future]
 
 
 @contextmanager
-def _executor(engine: _Engine, workers: int, evaluations: int) -> Iterator[Submit]:
-    """Where the groups run: processes forked from this one, or threads.
+def _executor(engine: _Engine, workers: int) -> Iterator[Submit]:
+    """Where the groups run: ``workers`` threads (numpy releases the GIL in its array loops).
 
-    Forked processes inherit the engine's arrays without copying them, and two processes keep two
-    cores busy where two threads contend for the GIL between numpy calls: on seed 004's 101k network
-    the witness took 0.32-0.34 s with processes against 0.34-0.37 s with threads (two runs,
-    interleaved, medians of 20): a modest gain, but a steady one.
-    Only Linux forks safely, and a fork costs a few milliseconds, so small checks and other platforms
-    use threads. Either way every group is computed the same way, so the results are identical."""
-    if workers > 1 and evaluations >= PROCESS_MIN_EVALUATIONS and sys.platform == "linux":
-        from concurrent.futures import ProcessPoolExecutor  # with multiprocessing: not loaded for small checks
-        from multiprocessing import get_context
-
-        key = id(engine)
-        _FORKED[key] = engine  # set before the pool forks its workers (all at once, on the first submit)
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-                yield lambda name, index, up, down: pool.submit(_evaluate_forked, key, name, index, up, down)
-        finally:
-            _FORKED.pop(key, None)
-    else:
-        with ThreadPoolExecutor(max_workers=workers) as threads:  # numpy releases the GIL in its array loops
-            yield lambda name, index, up, down: threads.submit(engine.evaluate, name, index, up, down)
-
-
-def _evaluate_forked(key: int, name: str, index: tuple, up: Array, down: Array) -> tuple[Array, Array, float, Array]:
-    """In a forked worker: the inherited engine evaluates one group."""
-    return _FORKED[key].evaluate(name, index, up, down)
+    Forked processes were used while a group took milliseconds of numpy work; since the fitted loss
+    (``_Engine._unit_fitted``) made groups short, threads measure as fast or faster (the 101k
+    witness: 0.14-0.15 s with threads, 0.17-0.22 s with two forked processes, interleaved medians
+    of 5), and they start at once on every platform. Every group is computed the same way whichever
+    thread takes it, so the results do not depend on them."""
+    with ThreadPoolExecutor(max_workers=workers) as threads:
+        yield lambda name, index, up, down: threads.submit(engine.evaluate, name, index, up, down)
 
 
 def _submit(submit: Submit, name: str, index: tuple, w: Array, hs: list[Array]) -> list[Future]:
@@ -158,6 +173,10 @@ class _Engine:
         self.penalty = weight_penalty(net, params)
         self.column = net.layout.name == "column"
         self.base_losses = per_sample_losses(net, self.fp.z[-1], self.fp.a[-1], y)  # unperturbed, per sample
+        # the misfit a fitted loss may show at its points, summed over the samples: a share of the
+        # round-off of E(theta + h) - E(theta - h) that ``roundoff_error`` allows, in units of the summed losses
+        self._tolerance = (FIT_SHARE * 2 * ROUNDOFF_FACTOR * EPS64 * max(abs(self.fp.E), 1.0)
+                           * batch_divisor(net, self.fp.a[0]))
         self._local = threading.local()  # per-thread scratch arrays, reused: fresh large arrays cost page faults
 
     def _scratch(self, slot: str, shape: tuple[int, ...], perturbations_inner: bool = False) -> Array:
@@ -199,7 +218,8 @@ class _Engine:
         if self.params[name].ndim == 0:  # shared bias: every unit moves
             deltas = np.array([up, down, 0.0])
             z = self.fp.z[l - 1]
-            E, crossed = self._run(l, z=z[None] + deltas[:, None, None])
+            losses, crossed = self._losses(l, z=z[None] + deltas[:, None, None])
+            E = self._total(losses.sum(axis=-1), None)
             return E[0], E[1], float(E[2]), crossed[0] | crossed[1]
         if name.startswith("b"):  # per-unit bias: one entry per unit, a stack for each unit
             e_plus, e_minus, crossed = np.empty(up.shape), np.empty(up.shape), np.zeros(up.shape, dtype=bool)
@@ -228,16 +248,31 @@ class _Engine:
         return self.fp.a[0].shape[self.net.layout.sample_axis]
 
     def _unit(self, l: int, unit: int, stack: _Stack, penalty: Array | None = None) -> tuple[Array, Array]:
-        """E for every perturbation of one unit's pre-activation, in chunks that bound memory."""
+        """E for every perturbation of one unit's pre-activation, in chunks that bound memory: large
+        chunks through the fitted loss where it applies (``_unit_fitted``), else chunks of
+        the stack that the rest of the network runs on."""
+        if self._fits(l) and len(stack.deltas) >= FIT_MIN:
+            chunk = max(FIT_MIN, CHUNK_ELEMENTS // self._samples())
+            return self._in_chunks(chunk, stack, penalty, lambda d, v, p: self._unit_fitted(l, unit, d, v, p))
+        return self._unit_exact(l, unit, stack.deltas, stack.vectors, penalty)
+
+    def _unit_exact(self, l: int, unit: int, deltas: Array, vectors: Array,
+                    penalty: Array | None) -> tuple[Array, Array]:
+        """E for perturbations of one unit, each running the rest of the network for real."""
         sizes = [layer.units for layer in self.net.layers]
         full = self.net.layers[l - 1].activation.name == "softmax" or l == len(sizes)
         widest = max(sizes[l - 1:] if full else sizes[l:]) * self._samples()  # what one perturbation makes
         chunk = max(1, CHUNK_ELEMENTS // widest)
+        return self._in_chunks(chunk, _Stack(deltas, vectors), penalty,
+                               lambda d, v, p: self._unit_chunk(l, unit, d, v, p))
+
+    @staticmethod
+    def _in_chunks(chunk: int, stack: _Stack, penalty: Array | None,
+                   evaluate: Callable[[Array, Array, Array | None], tuple[Array, Array]]) -> tuple[Array, Array]:
         E_parts, crossed_parts = [], []
         for start in range(0, len(stack.deltas), chunk):
             part = slice(start, start + chunk)
-            E, crossed = self._unit_chunk(l, unit, stack.deltas[part], stack.vectors[part],
-                                          None if penalty is None else penalty[part])
+            E, crossed = evaluate(stack.deltas[part], stack.vectors[part], None if penalty is None else penalty[part])
             E_parts.append(E)
             crossed_parts.append(crossed)
         return np.concatenate(E_parts), np.concatenate(crossed_parts)
@@ -246,34 +281,91 @@ class _Engine:
                     penalty: Array | None) -> tuple[Array, Array]:
         net, fp = self.net, self.fp
         layer = net.layers[l - 1]
-        z_unit = self._unit_of(fp.z[l - 1], unit)  # (m,)
-        z_new = np.multiply(deltas[:, None], vectors, out=self._scratch("z_new", vectors.shape))
-        z_new += z_unit[None, :]  # (P, m): the unit's pre-activation, perturbed
-        crossed = np.zeros(len(deltas), dtype=bool)
-        if layer.activation.kinked:
-            crossed |= np.any((z_new > 0) != (z_unit > 0)[None, :], axis=1)
-        last = l == len(net.layers)
-        if layer.activation.name == "softmax" or last:  # rebuild z^l in full and run from layer l
+        z_new, crossed = self._perturbed_unit(l, unit, deltas, vectors)
+        if layer.activation.name == "softmax" or l == len(net.layers):  # rebuild z^l in full, run from layer l
             z_full = np.repeat(fp.z[l - 1][None], len(deltas), axis=0)
             self._set_unit(z_full, unit, z_new)
-            E, more = self._run(l, z=z_full, penalty=penalty, skip_kinks_of_first=True)
-            return E, crossed | more
+            losses, more = self._losses(l, z=z_full, skip_kinks_of_first=True)
+            return self._total(losses.sum(axis=-1), penalty), crossed | more
         # elementwise: only unit `unit` of a^l changes; it enters z^(l+1) as an exact rank-1 term
-        a_unit = self._unit_of(fp.a[l], unit)
-        delta_a = layer.activation.forward(z_new, layer.options) - a_unit[None, :]  # (P, m)
+        delta_a = self._activation_change(l, unit, z_new)
         # samples whose a does not move at all (a ReLU unit off on both sides) keep their forward
         # values bit for bit, so only the samples that move are run; the rest add their base losses
         moved = np.flatnonzero(np.any(delta_a != 0, axis=0))
-        delta_a = delta_a[:, moved]
-        W_next = self.params[f"W{l + 1}"]
-        z_next = self._take(fp.z[l], moved)
         # When only the output layer's activation and the loss follow (elementwise work and sums), the
         # stack is stored with the perturbations innermost: numpy's loops then run over hundreds of
         # perturbations instead of a handful of output units (2.2 times faster measured on seed
         # 004's network, whose output has 10 units). Where a product with W follows, it stays in
         # the order the product wants.
         inner = l + 1 == len(net.layers)
-        z_new_next = self._scratch("z_next", (len(deltas),) + z_next.shape, perturbations_inner=inner)
+        z_next = self._into_next_layer(l, unit, delta_a[:, moved], moved, inner)
+        losses, more = self._losses(l + 1, z=z_next, samples=moved)
+        return self._total(self._moved_plus_rest(losses.sum(axis=-1), moved), penalty), crossed | more
+
+    def _unit_fitted(self, l: int, unit: int, deltas: Array, vectors: Array,
+                     penalty: Array | None) -> tuple[Array, Array]:
+        """E for many perturbations of one unit of an elementwise layer with only smooth layers after it.
+
+        Each sample's loss depends on a perturbation of unit j of layer l only through one number, the
+        change Da_j of that sample's activation, which is computed exactly as in ``_unit_chunk``. As a
+        function of that number the sample's loss is smooth, and over the tiny range the steps span
+        (|Da| <= R) a low-degree polynomial reproduces it to round-off. So the rest of the network
+        runs for real at 9 points t R (``_POINTS``: 7 Chebyshev points of [-1, 1] and both ends); a
+        least-squares polynomial p through their loss values, of the lowest degree in ``_DEGREES``
+        whose residuals at all 9 points stay within a share of the round-off this witness already
+        admits (``FIT_SHARE``), gives each perturbation's loss change p(Da / R) - p(0),
+        summed over the samples. No derivative is used: p comes from loss values alone. When no
+        degree fits (huge weights, large steps, a loss near a singularity), the chunk runs
+        ``_unit_exact`` instead, so the result never rests on a poor fit.
+
+        The gain is where the rest of the network is wide: per perturbation, a polynomial in each
+        sample instead of N x (units after layer l) activations and what follows them."""
+        z_new, crossed = self._perturbed_unit(l, unit, deltas, vectors)
+        delta_a = self._activation_change(l, unit, z_new)
+        radius = np.max(np.abs(delta_a), axis=0)  # R per sample
+        moved = np.flatnonzero(radius > 0)
+        points = _POINTS[:, None] * radius[None, moved]  # (9, moved)
+        losses, _ = self._losses(l + 1, z=self._into_next_layer(l, unit, points, moved, inner=False), samples=moved)
+        change = losses - self.base_losses[moved][None, :]  # (9, moved): loss values minus the unperturbed ones
+        coefficients = _fit(change, self._tolerance)  # (degree + 1, moved): p(t) = sum_k c_k t^k per sample
+        if coefficients is None:
+            return self._unit_exact(l, unit, deltas, vectors, penalty)
+        t = delta_a[:, moved] * (1 / radius[moved])[None, :]
+        power, shift = t, t @ coefficients[1]  # p(t) - p(0) = sum_k>0 c_k t^k, summed over the samples
+        for c in coefficients[2:]:
+            power = power * t
+            shift += power @ c
+        return self._total(self.base_losses.sum() + shift, penalty), crossed
+
+    def _fits(self, l: int) -> bool:
+        """Whether ``_unit_fitted`` applies to layer l: elementwise, and smooth everything after."""
+        layers = self.net.layers
+        return (l < len(layers) and layers[l - 1].activation.name != "softmax"
+                and not any(layer.activation.kinked for layer in layers[l:]))
+
+    def _perturbed_unit(self, l: int, unit: int, deltas: Array, vectors: Array) -> tuple[Array, Array]:
+        """z^l of one unit for each perturbation (P, m), and which perturbations cross a kink there."""
+        layer = self.net.layers[l - 1]
+        z_unit = self._unit_of(self.fp.z[l - 1], unit)  # (m,)
+        z_new = np.multiply(deltas[:, None], vectors, out=self._scratch("z_new", vectors.shape))
+        z_new += z_unit[None, :]  # (P, m): the unit's pre-activation, perturbed
+        crossed = np.zeros(len(deltas), dtype=bool)
+        if layer.activation.kinked:
+            crossed |= np.any((z_new > 0) != (z_unit > 0)[None, :], axis=1)
+        return z_new, crossed
+
+    def _activation_change(self, l: int, unit: int, z_new: Array) -> Array:
+        """Da (P, m): how one unit's activation moves when its pre-activation becomes ``z_new``."""
+        layer = self.net.layers[l - 1]
+        a_new = layer.activation.forward(z_new, layer.options)
+        return np.subtract(a_new, self._unit_of(self.fp.a[l], unit)[None, :], out=self._scratch("delta_a", a_new.shape))
+
+    def _into_next_layer(self, l: int, unit: int, delta_a: Array, moved: Array, inner: bool) -> Array:
+        """z^(l+1) of the ``moved`` samples for each change ``delta_a`` (P, moved) of unit ``unit`` of
+        a^l: the unperturbed z^(l+1) plus the exact rank-1 term (``inner``: perturbations innermost)."""
+        W_next = self.params[f"W{l + 1}"]
+        z_next = self._take(self.fp.z[l], moved)
+        z_new_next = self._scratch("z_next", (len(delta_a),) + z_next.shape, perturbations_inner=inner)
         if inner:
             delta_a = np.ascontiguousarray(delta_a.T).T  # the same values, perturbations innermost
         if self.column:  # z^(l+1) = W a + b: column `unit` of W meets row `unit` of a
@@ -281,8 +373,7 @@ class _Engine:
         else:  # z^(l+1) = a W + b: column `unit` of a meets row `unit` of W
             np.multiply(delta_a[:, :, None], W_next[unit, :][None, None, :], out=z_new_next)
         z_new_next += z_next[None]
-        E, more = self._run(l + 1, z=z_new_next, penalty=penalty, samples=moved)
-        return E, crossed | more
+        return z_new_next
 
     def _unit_of(self, array: Array, unit: int) -> Array:
         return array[..., unit, :] if self.column else array[..., unit]
@@ -296,12 +387,11 @@ class _Engine:
     def _take(self, array: Array, samples: Array) -> Array:
         return np.take(array, samples, axis=self.net.layout.sample_axis)
 
-    def _run(self, l: int, z: Array, penalty: Array | None = None, skip_kinks_of_first: bool = False,
-             samples: Array | None = None) -> tuple[Array, Array]:
-        """E for a stack of networks whose z^l is given, running layers l..L and the loss for real.
-
-        With ``samples``, z holds only those samples; the others are unperturbed and contribute
-        their base per-sample losses."""
+    def _losses(self, l: int, z: Array, skip_kinks_of_first: bool = False,
+                samples: Array | None = None) -> tuple[Array, Array]:
+        """Per-sample losses (P, samples) of a stack of networks whose z^l is given, running layers
+        l..L and the loss for real, and which members cross a kink. With ``samples``, z holds only
+        those samples."""
         net = self.net
         crossed = np.zeros(z.shape[0], dtype=bool)
         y = self.y if samples is None else self._take(self.y, samples)
@@ -315,10 +405,16 @@ class _Engine:
                     base = self.fp.z[k - 1] if samples is None else self._take(self.fp.z[k - 1], samples)
                     crossed |= np.any((z > 0) != (base > 0)[None], axis=(1, 2))
                 a = layer.activation.forward(z, layer.options)
-            data = per_sample_losses(net, z, a, y).sum(axis=-1)
-            if samples is not None:
-                rest = np.ones(self.base_losses.shape, dtype=bool)
-                rest[samples] = False
-                data = data + self.base_losses[rest].sum()
-            weights = self.penalty if penalty is None else penalty
-            return data / batch_divisor(net, self.fp.a[0]) + 0.5 * net.l2 * weights, crossed
+            return per_sample_losses(net, z, a, y), crossed
+
+    def _moved_plus_rest(self, data: Array, moved: Array) -> Array:
+        """The summed losses of the ``moved`` samples plus the base losses of all the others."""
+        rest = np.ones(self.base_losses.shape, dtype=bool)
+        rest[moved] = False
+        return data + self.base_losses[rest].sum()
+
+    def _total(self, data: Array, penalty: Array | None) -> Array:
+        """E from the losses summed over all samples: the reduction, and the L2 term of each member."""
+        weights = self.penalty if penalty is None else penalty
+        with np.errstate(all="ignore"):
+            return data / batch_divisor(self.net, self.fp.a[0]) + 0.5 * self.net.l2 * weights

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import SPECS, run_json
+from gradcheck_cli import fast_numeric as engine
 from gradcheck_cli import network
 from gradcheck_cli.fast_numeric import fast_central_differences, fast_central_differences_at
 from gradcheck_cli.network import forward, loss_and_kinks
@@ -27,17 +28,91 @@ def witnesses(path: Path):
     return forward(net, params, x, y).E, naive, fast
 
 
+def assert_same_witness(naive, fast) -> None:
+    for name, g in naive.gradient.items():
+        np.testing.assert_array_equal(fast.checked[name], naive.checked[name])
+        np.testing.assert_array_equal(fast.step[name], naive.step[name])
+        np.testing.assert_array_equal(fast.kink[name], naive.kink[name])
+        checked = naive.checked[name]
+        # within one unit of the round-off the verdict already allows for (8 eps |E| / h)
+        assert np.all(np.abs(fast.gradient[name] - g)[checked] <= naive.expected[name][checked]), name
+        for side in ("left", "right"):
+            one_sided = np.abs(getattr(fast, side)[name] - getattr(naive, side)[name])[checked]
+            assert np.all(one_sided <= 2 * naive.expected[name][checked]), (name, side)
+
+
 @pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.name)
 def test_fast_engine_agrees_with_the_plain_loop_to_round_off(spec: Path) -> None:
     E, naive, fast = witnesses(spec)
-    for name, g in naive.gradient.items():
-        # within one unit of the round-off the verdict already allows for (8 eps |E| / h)
-        assert np.all(np.abs(fast.gradient[name] - g) <= naive.expected[name]), name
-        np.testing.assert_array_equal(fast.kink[name], naive.kink[name])
-        np.testing.assert_array_equal(fast.step[name], naive.step[name])
-        for side in ("left", "right"):
-            one_sided = np.abs(getattr(fast, side)[name] - getattr(naive, side)[name])
-            assert np.all(one_sided <= 2 * naive.expected[name]), (name, side)
+    assert_same_witness(naive, fast)
+
+
+def count_fits(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How often the engine fitted a loss polynomial, and how often none was good enough."""
+    counts = {"fitted": 0, "gave way": 0}
+    original = engine._fit
+
+    def counted(values, tolerance):
+        coefficients = original(values, tolerance)
+        counts["fitted" if coefficients is not None else "gave way"] += 1
+        return coefficients
+
+    monkeypatch.setattr(engine, "_fit", counted)
+    return counts
+
+
+def fitted_layers(net: network.Network) -> list[int]:
+    """The layers whose perturbations a fitted loss may stand for: elementwise, not the last, and
+    nothing kinked after them (said here again, independently of the engine)."""
+    layers = net.layers
+    return [l for l in range(1, len(layers)) if layers[l - 1].activation.name != "softmax"
+            and all(not layer.activation.kinked for layer in layers[l:])]
+
+
+@pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.name)
+def test_the_fitted_loss_agrees_with_the_plain_loop_wherever_it_applies(
+        spec: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The example networks are too small for the fitted loss to pay; with its threshold at one
+    perturbation it stands for every unit it may, and must still be the same witness."""
+    monkeypatch.setattr(engine, "FIT_MIN", 1)
+    counts = count_fits(monkeypatch)
+    E, naive, fast = witnesses(spec)
+    assert_same_witness(naive, fast)
+    if fitted_layers(load_problem(spec).network):
+        assert counts["fitted"] > 0 and counts["gave way"] == 0
+    else:
+        assert counts == {"fitted": 0, "gave way": 0}
+
+
+def test_the_fitted_loss_gives_way_to_the_exact_stack_where_no_polynomial_fits(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a step of 0.2 a tanh unit moves far along its curve: no low-degree polynomial reproduces
+    the loss to round-off, so the exact stack runs, and the witness is still the plain loop's."""
+    monkeypatch.setattr(engine, "FIT_MIN", 1)
+    counts = count_fits(monkeypatch)
+    problem = load_problem(SPECS / "functions" / "activation_tanh.yaml")
+    net, x, y = problem.network, problem.x, problem.y
+    params = {k: v.astype(np.float64) for k, v in problem.params.items()}
+    naive = central_differences(lambda p: loss_and_kinks(net, p, x, y), params, 0.2)
+    fast = fast_central_differences(net, params, x, y, 0.2)
+    assert_same_witness(naive, fast)
+    assert counts["gave way"] > 0
+
+
+def test_the_fitted_loss_on_the_101k_network_agrees_with_the_plain_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seed 004's network, where the fitted loss runs by default: every entry of two units of W1
+    (2,000 entries) and 30 of W2, against the plain loop on the same entries."""
+    problem = load_problem(SPECS / "seed004_relu_no_bias_row.yaml")
+    net, x, y = problem.network, problem.x, problem.y
+    params = {k: v.astype(np.float64) for k, v in problem.params.items()}
+    masks = {name: np.zeros(p.shape, dtype=bool) for name, p in params.items()}
+    masks["W1"][:, [0, 57]] = True  # W1 is inputs x units (row layout): two units, all their inputs
+    masks["W2"].flat[::33] = True
+    naive = central_differences(lambda p: loss_and_kinks(net, p, x, y), params, 1e-6, masks=masks)
+    counts = count_fits(monkeypatch)
+    fast = fast_central_differences(net, params, x, y, 1e-6, masks=masks)
+    assert_same_witness(naive, fast)
+    assert counts["fitted"] > 0 and counts["gave way"] == 0
 
 
 def test_fast_engine_is_forward_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -158,19 +233,3 @@ def test_masks_and_several_steps_in_one_pass_give_the_same_witness(spec: str) ->
             close = np.abs(witness.gradient[name] - alone.gradient[name])[mask] <= alone.expected[name][mask]
             assert close.all(), (name, eps)
             np.testing.assert_array_equal(witness.kink[name][mask], alone.kink[name][mask])
-
-
-def test_forked_processes_give_the_same_witness_as_threads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large checks run their groups in forked processes (Linux), small ones in threads: bit for bit the
-    same numbers either way. The threshold is lowered so that a small spec takes the process path."""
-    import gradcheck_cli.fast_numeric as engine
-
-    problem = load_problem(SPECS / "seed004_spiral_softmax_l2.yaml")
-    params = {k: v.astype(np.float64) for k, v in problem.params.items()}
-    threads = fast_central_differences(problem.network, params, problem.x, problem.y, 1e-6)
-    monkeypatch.setattr(engine, "PROCESS_MIN_EVALUATIONS", 0)
-    forked = fast_central_differences(problem.network, params, problem.x, problem.y, 1e-6)
-    for name in params:
-        np.testing.assert_array_equal(forked.gradient[name], threads.gradient[name])
-        np.testing.assert_array_equal(forked.kink[name], threads.kink[name])
-    assert not engine._FORKED  # the engine handed to the workers is let go
