@@ -12,7 +12,7 @@ median (min-max) of several runs of:
   backward passes included;
 - the naive engine, timed on a sample of entries of every parameter and extrapolated to all of them
   (marked "extrap."; a full naive run of the 101k network takes about 100 s);
-- the whole ``gradcheck check`` command, in a fresh process;
+- the whole ``gradcheck check`` command, in a fresh process, and its peak memory;
 - torch.autograd.gradcheck(fast_mode=False) on the same network, data and float64 parameters,
   when torch is installed (it is not a dependency of gradcheck);
 
@@ -104,14 +104,35 @@ def time_naive_extrapolated(path: Path, sample: int = 300) -> float:
     return total
 
 
-def time_command(path: Path, runs: int) -> list[float]:
-    times = []
+# Runs the command and, as it exits, prints its peak resident memory (VmHWM) to stderr. Read from
+# /proc in the child itself: the kernel's ru_maxrss for a child also counts the parent it was
+# forked from, which here is this benchmark with torch loaded.
+PEAK_WRAPPER = """
+import atexit, sys
+from gradcheck_cli.launcher import main
+
+def peak():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            print("peak-kB", line.split()[1], file=sys.stderr)
+
+atexit.register(peak)
+sys.argv[0] = "gradcheck"
+main()
+"""
+
+
+def time_command(path: Path, runs: int) -> tuple[list[float], float | None]:
+    """Seconds of each run of the whole command in a fresh process, and its peak memory in MB (the
+    largest of the runs; None where /proc does not say)."""
+    times, peaks = [], []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "gradcheck_cli", "check", "--jobs", "1", "--format", "json",
-                        str(path)], check=True, capture_output=True, cwd=ROOT)
+        done = subprocess.run([sys.executable, "-c", PEAK_WRAPPER, "check", "--jobs", "1", "--format", "json",
+                               str(path)], check=True, capture_output=True, text=True, cwd=ROOT)
         times.append(time.perf_counter() - started)
-    return times
+        peaks += [int(line.split()[1]) / 1024 for line in done.stderr.splitlines() if line.startswith("peak-kB")]
+    return times, max(peaks) if peaks else None
 
 
 def time_torch(path: Path, runs: int) -> list[float] | None:
@@ -183,8 +204,9 @@ def main() -> None:
         print(f"  --fast (directional), check      {median_range(time_directional(path, args.runs))}")
         naive = time_naive_extrapolated(path)
         print(f"  naive engine (extrap.)           {naive:8.1f} s")
-        command = time_command(path, args.runs)
+        command, peak = time_command(path, args.runs)
         print(f"  whole `gradcheck check` command  {median_range(command)}")
+        print(f"  peak memory of the command       {peak:8.0f} MB" if peak else "  peak memory: not measured here")
         print(f"  naive / fast                     {naive / statistics.median(fast):8.0f}x")
         skip_torch = args.quick or ("deep" in str(path) and not args.torch_deep)
         torch_times = None if skip_torch else time_torch(path, args.torch_runs)

@@ -12,9 +12,13 @@ changes is how much of the forward pass is recomputed:
   take a leading batch axis), and the loss function is applied unchanged.
 - Where the rank-1 step does not apply (a softmax layer, the last layer, a shared bias), the
   perturbed z^l is rebuilt in full and the stack runs from there.
+- Where nothing after layer l has a kink, each sample's loss is a smooth function of that sample's
+  Da alone: the rest of the network runs at 9 values of Da, and a polynomial fitted to those loss
+  values, checked against all 9 to within a share of the round-off, gives every perturbation's
+  loss (``_Engine._unit_fitted``); a unit no polynomial fits that well runs the stack instead.
 
 No derivative is used anywhere: each entry is (E(theta + h) - E(theta - h)) / 2h with both E
-computed by forward passes, so this engine agrees with the plain loop (``numeric.py``, kept as
+computed from forward passes, so this engine agrees with the plain loop (``numeric.py``, kept as
 ``--engine naive``) up to round-off, which a test checks on every example spec. Each chunk also
 carries an unperturbed copy, so the one-sided slopes at kinks compare values of one computation.
 """
