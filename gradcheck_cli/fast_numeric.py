@@ -61,6 +61,8 @@ def _powers(t: Array, degree: int) -> Array:
 
 _FITS = {d: np.linalg.pinv(_powers(_POINTS, d)) for d in _DEGREES}  # coefficients from values at _POINTS
 _RESIDUALS = {d: np.eye(len(_POINTS)) - _powers(_POINTS, d) @ _FITS[d] for d in _DEGREES}  # values - fit
+
+
 def _fit(values: Array, tolerance: float) -> Array | None:
     """Coefficients (degree + 1, samples) of the lowest-degree least-squares polynomials through
     ``values`` (one column of 9 per sample, at ``_POINTS``) that miss them by at most ``tolerance``
@@ -73,7 +75,7 @@ def _fit(values: Array, tolerance: float) -> Array | None:
 
 
 FIT_MIN = 4 * len(_POINTS)  # fewer perturbations of a unit than this: running each is as cheap
-FIT_SHARE = 0.25  # of the round-off a central difference is allowed, that the fit may add
+FIT_SHARE = 0.25  # the share of a central difference's allowed round-off that a fit's residuals may use
 
 
 @dataclass(frozen=True)
