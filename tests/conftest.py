@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from collections.abc import Callable
@@ -11,7 +12,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from gradcheck_cli import layers, network
 from gradcheck_cli.cli import cli
+from gradcheck_cli.network import Network
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -52,6 +55,25 @@ SMALL_SPEC = """
 def derivation(factor: float) -> str:
     """SMALL_SPEC's output layer as a student derives it, with dW2 times ``factor`` (2 fails, 1.00001 warns)."""
     return f"    derivation:\n      dz2: (a2 - y) * a2 * (1 - a2)\n      dW2: {factor} * dz2 @ a1.T\n"
+
+
+def without_backward(net: Network, monkeypatch: pytest.MonkeyPatch) -> Network:
+    """``net`` with every piece of backward code made to raise: each layer's activation derivative,
+    the loss's gradient and fused deltas, the dense layers' backward and the backprop recursion.
+    The network is rebuilt from its parts, since a built network holds its activation and loss
+    objects itself (patching the registries would not reach it)."""
+
+    def forbidden(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the witness called backward code")
+
+    monkeypatch.setattr(network, "backward", forbidden)
+    monkeypatch.setattr(layers, "column_backward", forbidden)
+    monkeypatch.setattr(layers, "row_backward", forbidden)
+    loss = dataclasses.replace(net.loss, gradient=forbidden,
+                               delta_from_logits={name: forbidden for name in net.loss.delta_from_logits})
+    hidden = tuple(dataclasses.replace(layer, activation=dataclasses.replace(layer.activation, backward=forbidden))
+                   for layer in net.layers)
+    return dataclasses.replace(net, layers=hidden, loss=loss)
 
 
 pytest_plugins = ["pytester"]

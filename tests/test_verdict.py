@@ -7,12 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from conftest import SPECS
-from gradcheck_cli import layers, network
+from conftest import SPECS, without_backward
 from gradcheck_cli.compare import compare_parameter, make_rule
 from gradcheck_cli.network import backward, forward, loss_and_kinks
 from gradcheck_cli.numeric import CENTRAL_EPS, Witness, central_differences, roundoff_error
-from gradcheck_cli.ops import activations, losses
+from gradcheck_cli.ops import activations
 from gradcheck_cli.results import Status
 from gradcheck_cli.runner import check_problem, load_problem
 
@@ -56,18 +55,7 @@ def verdicts(gradients, witness, rule) -> dict[str, Status]:
 def test_witness_never_touches_the_backward_code(monkeypatch: pytest.MonkeyPatch) -> None:
     problem = load_problem(SPECS / "seed000_three_layer_mean.yaml")
     _, _, before, _ = witness_and_gradients(problem)
-
-    def forbidden(*args, **kwargs):
-        raise AssertionError("the numerical witness called backward code")
-
-    monkeypatch.setattr(network, "backward", forbidden)
-    monkeypatch.setattr(layers, "column_backward", forbidden)
-    monkeypatch.setattr(layers, "row_backward", forbidden)
-    for table in (activations.ACTIVATIONS, losses.LOSSES):
-        for name, entry in list(table.items()):
-            field = "backward" if table is activations.ACTIVATIONS else "gradient"
-            monkeypatch.setitem(table, name, dataclasses.replace(entry, **{field: forbidden}))
-    net = problem.network
+    net = without_backward(problem.network, monkeypatch)
     after = central_differences(lambda p: loss_and_kinks(net, p, problem.x, problem.y), problem.params, CENTRAL_EPS)
     for name in before.gradient:
         np.testing.assert_array_equal(before.gradient[name], after.gradient[name])
