@@ -7,7 +7,7 @@ For seed 004's first network (1000-100-10 ReLU, no bias, sse, N = 64, 101,000 pa
 median (min-max) of several runs of:
 
 - the fast engine (the default), full per-entry check: the witness and the verdict as ``check`` runs
-  them, re-checks of unsettled entries included;
+  them, re-checks of unsettled entries included; and the same with ``--engine stack`` (no fitted loss);
 - ``--fast``: the directional check per parameter (with its drill-down, if any), forward and
   backward passes included;
 - the naive engine, timed on a sample of entries of every parameter and extrapolated to all of them
@@ -61,12 +61,12 @@ def float64_problem(path: Path):
     return problem.network, params, problem.x.astype(np.float64), problem.y.astype(np.float64)
 
 
-def time_fast(path: Path, runs: int) -> list[float]:
+def time_fast(path: Path, runs: int, engine: str = "fast") -> list[float]:
     net, params, x, y = float64_problem(path)
     fp = forward(net, params, x, y)
     analytic = backward(net, params, fp, y)
     rule = make_rule("float64", fp.E)
-    maker = WitnessMaker(net, params, x, y)
+    maker = WitnessMaker(net, params, x, y, engine)
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -189,6 +189,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--torch-runs", type=int, default=1, help="torch's full check takes over a minute each")
+    parser.add_argument("--stack-runs", type=int, default=1, help="--engine stack takes about 40 s on the 269k network")
     parser.add_argument("--quick", action="store_true", help="the 101k network only, no torch, no scaling")
     parser.add_argument("--torch-deep", action="store_true",
                         help="also time torch on the 269k network (2 x 269,322 forward passes: many minutes)")
@@ -201,6 +202,8 @@ def main() -> None:
         print(f"\n{label}")
         fast = time_fast(path, args.runs)
         print(f"  fast engine, numerical part      {median_range(fast)}")
+        stack = time_fast(path, args.stack_runs, engine="stack")
+        print(f"  --engine stack (no fitted loss)  {median_range(stack)}")
         print(f"  --fast (directional), check      {median_range(time_directional(path, args.runs))}")
         naive = time_naive_extrapolated(path)
         print(f"  naive engine (extrap.)           {naive:8.1f} s")

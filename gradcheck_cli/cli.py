@@ -143,8 +143,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--backward", metavar="FILE.py[:FUNCTION]",
               help="Check your own numpy backward function (default name: backward) instead of, or besides, "
                    "the spec's derivation. It runs your code: never pass a file you have not read.")
-@click.option("--engine", type=click.Choice(["fast", "naive"]), default="fast", show_default=True,
-              help="fast: the structure-aware witness; naive: the plain per-entry loop it is tested against.")
+@click.option("--engine", type=click.Choice(["fast", "stack", "naive"]), default="fast", show_default=True,
+              help="fast: the structure-aware witness; stack: the same without its fitted loss, every perturbation "
+                   "run through the network; naive: the plain per-entry loop both are tested against.")
 @click.option("--sample", type=click.IntRange(min=1), metavar="K",
               help="Check K random entries of each parameter (seeded; always its largest gradient entry), "
                    "for networks too large to check fully.")

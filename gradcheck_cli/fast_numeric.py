@@ -88,24 +88,25 @@ class _Stack:
 
 def fast_central_differences(net: Network, params: Params, x: Array, y: Array, eps: float,
                              progress: Callable[[int, int], None] | None = None, workers: int = 2,
-                             masks: Masks | None = None) -> Witness:
+                             masks: Masks | None = None, fit: bool = True) -> Witness:
     """The same witness as ``numeric.central_differences``, computed by perturbing stacks of networks.
 
     Groups of entries (one unit of one layer each) are evaluated by ``workers`` threads
     (``_executor``); every group is computed the same way whichever worker takes it, so the result
     does not depend on them.
     ``masks`` limits it to some entries of some parameters (``--sample``, the drill-down of
-    ``--fast``, re-checks); the others stay NaN and unchecked."""
-    return fast_central_differences_at(net, params, x, y, (eps,), progress, workers, masks)[0]
+    ``--fast``, re-checks); the others stay NaN and unchecked. ``fit=False`` (``--engine stack``)
+    runs every perturbation through the rest of the network, never the fitted loss."""
+    return fast_central_differences_at(net, params, x, y, (eps,), progress, workers, masks, fit)[0]
 
 
 def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array, epsilons: Sequence[float],
                                 progress: Callable[[int, int], None] | None = None, workers: int = 2,
-                                masks: Masks | None = None) -> list[Witness]:
+                                masks: Masks | None = None, fit: bool = True) -> list[Witness]:
     """One witness per step in ``epsilons``, all steps of a group in one stack (Richardson's three
     steps, the re-checks' six): one pass over the groups instead of one per step."""
     params = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
-    engine = _Engine(net, params, x, y)
+    engine = _Engine(net, params, x, y, fit)
     witnesses = [Witness() for _ in epsilons]
     chosen = selected(params, masks)
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
@@ -173,8 +174,8 @@ def _per_step(futures: list[Future], steps: int, n: int) -> list[tuple[Array, Ar
 
 
 class _Engine:
-    def __init__(self, net: Network, params: Params, x: Array, y: Array) -> None:
-        self.net, self.params, self.y = net, params, y
+    def __init__(self, net: Network, params: Params, x: Array, y: Array, fit: bool = True) -> None:
+        self.net, self.params, self.y, self.fit = net, params, y, fit
         self.fp = forward(net, params, x, y)
         self.penalty = weight_penalty(net, params)
         self.column = net.layout.name == "column"
@@ -257,7 +258,7 @@ class _Engine:
         """E for every perturbation of one unit's pre-activation, in chunks that bound memory: large
         chunks through the fitted loss where it applies (``_unit_fitted``), else chunks of
         the stack that the rest of the network runs on."""
-        if self._fits(l) and len(stack.deltas) >= FIT_MIN:
+        if self.fit and self._fits(l) and len(stack.deltas) >= FIT_MIN:
             chunk = max(FIT_MIN, CHUNK_ELEMENTS // self._samples())
             return self._in_chunks(chunk, stack, penalty, lambda d, v, p: self._unit_fitted(l, unit, d, v, p))
         return self._unit_exact(l, unit, stack.deltas, stack.vectors, penalty)

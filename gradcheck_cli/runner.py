@@ -44,7 +44,7 @@ class Overrides:
     rtol: float | None = None
     warn_rtol: float | None = None
     backward: str | None = None  # FILE.py[:FUNCTION] of a user's backward pass, from the command line
-    engine: str = "fast"  # "naive": the plain per-entry loop, the reference the fast engine is tested against
+    engine: str = "fast"  # "stack": without the fitted loss; "naive": the plain per-entry loop, the reference
     sample: int | None = None  # check only this many entries per parameter (seeded), plus the largest gradient
     max_bytes: int = DEFAULT_MAX_BYTES  # refuse specs whose arrays would need more memory
     fast: bool = False  # one directional check per parameter, entry by entry only where it fails

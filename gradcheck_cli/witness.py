@@ -69,7 +69,7 @@ class WitnessMaker:
     params: Params
     x: np.ndarray
     y: np.ndarray
-    engine: str = "fast"  # "fast" (fast_numeric.py) or "naive" (the plain loop of numeric.py)
+    engine: str = "fast"  # "fast" or "stack" (fast_numeric.py, with or without its fitted loss), or "naive"
     progress: Callable[[int, int], None] | None = None
 
     def make(self, method: str, eps: float, masks: Masks | None = None) -> Witness:
@@ -94,7 +94,8 @@ class WitnessMaker:
             loss = lambda p: loss_and_kinks(self.net, p, self.x, self.y)  # noqa: E731
             return [central_differences(loss, self.params, eps, report if k == 0 else None, masks)
                     for k, eps in enumerate(epsilons)]
-        return fast_central_differences_at(self.net, self.params, self.x, self.y, epsilons, report, masks=masks)
+        return fast_central_differences_at(self.net, self.params, self.x, self.y, epsilons, report, masks=masks,
+                                           fit=self.engine == "fast")
 
     def richardson(self, eps: float, masks: Masks | None = None, progress: bool = True) -> Witness:
         fine, double, quadruple = self.centrals((eps, 2 * eps, 4 * eps), masks, progress)
