@@ -26,9 +26,8 @@ carries an unperturbed copy, so the one-sided slopes at kinks compare values of 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,8 +91,10 @@ def fast_central_differences(net: Network, params: Params, x: Array, y: Array, e
     """The same witness as ``numeric.central_differences``, computed by perturbing stacks of networks.
 
     Groups of entries (one unit of one layer each) are evaluated by ``workers`` threads
-    (``_executor``); every group is computed the same way whichever worker takes it, so the result
-    does not depend on them.
+    (``_Engine.group``); every group is computed the same way whichever thread takes it, so the
+    result does not depend on them. Threads, not processes: numpy releases the GIL in its array
+    loops, and since the fitted loss made groups short, forked processes no longer paid for their
+    start (the 101k witness: 0.14-0.15 s with threads, 0.17-0.22 s with two forked processes).
     ``masks`` limits it to some entries of some parameters (``--sample``, the drill-down of
     ``--fast``, re-checks); the others stay NaN and unchecked. ``fit=False`` (``--engine stack``)
     runs every perturbation through the rest of the network, never the fitted loss."""
@@ -110,67 +111,41 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
     witnesses = [Witness() for _ in epsilons]
     chosen = selected(params, masks)
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
-    with _executor(engine, workers) as submit:
+    with ThreadPoolExecutor(max_workers=workers) as threads:
         for name, mask in chosen.items():
             p = params[name]
-            fields = [{f: np.full(p.shape, np.nan) for f in ("gradient", "step", "left", "right")}
-                      for _ in epsilons]
-            kinks = [np.zeros(p.shape, dtype=bool) for _ in epsilons]
+            results = [_Results.empty(p.shape) for _ in epsilons]
             steps = [step_sizes(p, eps) for eps in epsilons]
-            jobs = [(index, w, [s[index] for s in steps]) for index, w in engine.entries(name, mask)]
-            futures = [_submit(submit, name, index, w, hs) for index, w, hs in jobs]
-            for (index, w, hs), future in zip(jobs, futures, strict=True):  # in order: deterministic
-                for k, (e_plus, e_minus, e_base, crossed) in enumerate(_per_step(future, len(hs), np.size(w))):
-                    h, f = hs[k], fields[k]
-                    f["gradient"][index], f["step"][index], f["left"][index], f["right"][index] = quotients(
-                        e_plus, e_minus, e_base, w, w + h, w - h)
-                    kinks[k][index] = crossed
+            groups = engine.entries(name, mask)
+            futures = [threads.submit(engine.group, name, index, w, [s[index] for s in steps], results)
+                       for index, w in groups]
+            for (_, w), future in zip(groups, futures, strict=True):
+                future.result()
                 done += np.size(w)
                 if progress:
                     progress(done, total)
-            for witness, f, kink in zip(witnesses, fields, kinks, strict=True):
-                witness.gradient[name], witness.step[name], witness.kink[name] = f["gradient"], f["step"], kink
-                witness.expected[name] = roundoff_error(engine.fp.E, f["step"])
-                witness.left[name], witness.right[name] = f["left"], f["right"]
+            for witness, r in zip(witnesses, results, strict=True):
+                witness.gradient[name], witness.step[name], witness.kink[name] = r.gradient, r.step, r.kink
+                witness.expected[name] = roundoff_error(engine.fp.E, r.step)
+                witness.left[name], witness.right[name] = r.left, r.right
                 witness.checked[name] = mask.copy()
     return witnesses
 
 
-Submit = Callable[[str, tuple, Array, Array], Future]
+@dataclass(frozen=True)
+class _Results:
+    """One parameter's witness at one step, filled in group by group by the worker threads (each
+    group writes its own entries, so they never write to the same place)."""
 
+    gradient: Array
+    step: Array
+    left: Array
+    right: Array
+    kink: Array
 
-@contextmanager
-def _executor(engine: _Engine, workers: int) -> Iterator[Submit]:
-    """Where the groups run: ``workers`` threads (numpy releases the GIL in its array loops).
-
-    Forked processes were used while a group took milliseconds of numpy work; since the fitted loss
-    (``_Engine._unit_fitted``) made groups short, threads measure as fast or faster (the 101k
-    witness: 0.14-0.15 s with threads, 0.17-0.22 s with two forked processes, interleaved medians
-    of 5), and they start at once on every platform. Every group is computed the same way whichever
-    thread takes it, so the results do not depend on them."""
-    with ThreadPoolExecutor(max_workers=workers) as threads:
-        yield lambda name, index, up, down: threads.submit(engine.evaluate, name, index, up, down)
-
-
-def _submit(submit: Submit, name: str, index: tuple, w: Array, hs: list[Array]) -> list[Future]:
-    """Evaluate a group at every step: as one stack whose entries repeat once per step, or (a shared
-    bias, a single number) one stack per step."""
-    if np.ndim(w) == 0 or len(hs) == 1:
-        return [submit(name, index, (w + h) - w, (w - h) - w) for h in hs]
-    every = np.arange(np.size(w))  # what a slice(None) in the index selects: all the group's entries
-    repeated = tuple(np.tile(every if isinstance(i, slice) else i, len(hs)) if not isinstance(i, int) else i
-                     for i in index)
-    w_all, h_all = np.tile(w, len(hs)), np.concatenate(hs)
-    return [submit(name, repeated, (w_all + h_all) - w_all, (w_all - h_all) - w_all)]
-
-
-def _per_step(futures: list[Future], steps: int, n: int) -> list[tuple[Array, Array, float, Array]]:
-    """The results of ``_submit``, split back into one (E+, E-, E, crossed) per step."""
-    if len(futures) == steps:
-        return [future.result() for future in futures]
-    e_plus, e_minus, e_base, crossed = futures[0].result()
-    return [(e_plus[k * n:(k + 1) * n], e_minus[k * n:(k + 1) * n], e_base, crossed[k * n:(k + 1) * n])
-            for k in range(steps)]
+    @classmethod
+    def empty(cls, shape: tuple[int, ...]) -> _Results:
+        return cls(*(np.full(shape, np.nan) for _ in range(4)), np.zeros(shape, dtype=bool))
 
 
 class _Engine:
@@ -218,6 +193,30 @@ class _Engine:
         return groups
 
     # ------------------------------------------------------------------ evaluation
+
+    def group(self, name: str, index: tuple, w: Array, hs: list[Array], results: list[_Results]) -> None:
+        """Evaluate a group at every step and write its quotients into ``results`` (one per step).
+
+        Runs in a worker thread, quotients included: the main thread only waits, so it does not
+        contend with the workers for the GIL between their numpy calls (that cost the 101k witness
+        a third of its time). All steps go in one stack whose entries repeat once per step, except
+        for a shared bias (a single number), which takes one stack per step."""
+        if np.ndim(w) == 0 or len(hs) == 1:
+            evaluated = [self.evaluate(name, index, (w + h) - w, (w - h) - w) for h in hs]
+        else:
+            every = np.arange(np.size(w))  # what a slice(None) in the index selects: all the group's entries
+            repeated = tuple(np.tile(every if isinstance(i, slice) else i, len(hs)) if not isinstance(i, int) else i
+                             for i in index)
+            w_all, h_all = np.tile(w, len(hs)), np.concatenate(hs)
+            e_plus, e_minus, e_base, crossed = self.evaluate(name, repeated, (w_all + h_all) - w_all,
+                                                             (w_all - h_all) - w_all)
+            n = np.size(w)
+            evaluated = [(e_plus[k * n:(k + 1) * n], e_minus[k * n:(k + 1) * n], e_base, crossed[k * n:(k + 1) * n])
+                         for k in range(len(hs))]
+        for (e_plus, e_minus, e_base, crossed), h, r in zip(evaluated, hs, results, strict=True):
+            r.gradient[index], r.step[index], r.left[index], r.right[index] = quotients(
+                e_plus, e_minus, e_base, w, w + h, w - h)
+            r.kink[index] = crossed
 
     def evaluate(self, name: str, index: tuple, up: Array, down: Array) -> tuple[Array, Array, float, Array]:
         """E(theta_k + up_k), E(theta_k + down_k), E(theta), and kink crossings, for a group of entries."""
