@@ -145,7 +145,8 @@ class _Results:
 
     @classmethod
     def empty(cls, shape: tuple[int, ...]) -> _Results:
-        return cls(*(np.full(shape, np.nan) for _ in range(4)), np.zeros(shape, dtype=bool))
+        gradient, step, left, right = (np.full(shape, np.nan) for _ in range(4))
+        return cls(gradient, step, left, right, np.zeros(shape, dtype=bool))
 
 
 class _Engine:
