@@ -115,7 +115,8 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
         for name, mask in chosen.items():
             p = params[name]
             results = [_Results.empty(p.shape) for _ in epsilons]
-            steps = [step_sizes(p, eps) for eps in epsilons]
+            unit_steps = step_sizes(p, 1.0)  # eps * this is step_sizes(p, eps), bit for bit
+            steps = [eps * unit_steps for eps in epsilons]
             groups = engine.entries(name, mask)
             futures = [threads.submit(engine.group, name, index, w, [s[index] for s in steps], results)
                        for index, w in groups]
