@@ -83,6 +83,13 @@ class _Stack:
 
     deltas: Array  # (P,) the step actually applied (w+h rounded, minus w), 0 for the base copy
     vectors: Array  # (P, m) what one unit's pre-activation changes by, per unit of step
+    reach: Array  # (m,) at least the largest |vectors| of each sample: how far a step can move it
+
+    def __getitem__(self, part: slice) -> _Stack:
+        return _Stack(self.deltas[part], self.vectors[part], self.reach)
+
+    def __len__(self) -> int:
+        return len(self.deltas)
 
 
 def fast_central_differences(net: Network, params: Params, x: Array, y: Array, eps: float,
@@ -162,6 +169,10 @@ class _Engine:
         self._tolerance = (FIT_SHARE * 2 * ROUNDOFF_FACTOR * EPS64 * max(abs(self.fp.E), 1.0)
                            * batch_divisor(net, self.fp.a[0]))
         self._local = threading.local()  # per-thread scratch arrays, reused: fresh large arrays cost page faults
+        # a^(l-1) with one row per input unit, contiguous: its rows are what a weight's step scales (in row
+        # layout a^(l-1) is transposed once here, not for every unit: copying a transpose is slow)
+        self._inputs = [np.ascontiguousarray(a if self.column else a.T) for a in self.fp.a[:-1]]
+        self._reach = [np.abs(inputs).max(axis=0, initial=0.0) for inputs in self._inputs]  # per sample
 
     def _scratch(self, slot: str, shape: tuple[int, ...], perturbations_inner: bool = False) -> Array:
         """A reusable array of ``shape`` for this thread (its contents are overwritten by the caller);
@@ -235,21 +246,20 @@ class _Engine:
             ones = np.ones((3, self._samples()))  # a bias moves every sample by the step
             units = index[0] if self.column else index[1]  # b^l is (units, 1) or (1, units)
             for k, unit in enumerate(units):
-                stack = _Stack(np.array([up[k], down[k], 0.0]), ones)
+                stack = _Stack(np.array([up[k], down[k], 0.0]), ones, ones[0])
                 E, c = self._unit(l, int(unit), stack)
                 e_plus[k], e_minus[k], e_base = E[0], E[1], float(E[2])
                 crossed[k] = c[0] | c[1]
             return e_plus, e_minus, e_base, crossed
         unit, selected = index if self.column else index[::-1]
-        previous = self.fp.a[l - 1]  # a^(l-1): rows (column layout) or columns (row layout) are inputs
-        inputs = (previous if self.column else previous.T)[selected]  # (selected inputs, m)
+        inputs = self._inputs[l - 1][selected]  # (selected inputs, m)
         n = np.size(up)
         deltas = np.concatenate([up, down, [0.0]])
         vectors = np.concatenate([inputs, inputs, np.zeros((1, inputs.shape[1]))])
         w = self.params[f"W{l}"][index]
         penalty = np.concatenate([self.penalty - w * w + (w + up) ** 2, self.penalty - w * w + (w + down) ** 2,
                                   [self.penalty]])
-        E, c = self._unit(l, unit, _Stack(deltas, vectors), penalty)
+        E, c = self._unit(l, unit, _Stack(deltas, vectors, self._reach[l - 1]), penalty)
         return E[:n], E[n : 2 * n], float(E[-1]), c[:n] | c[n : 2 * n]
 
     def _samples(self) -> int:
@@ -259,39 +269,36 @@ class _Engine:
         """E for every perturbation of one unit's pre-activation, in chunks that bound memory: large
         chunks through the fitted loss where it applies (``_unit_fitted``), else chunks of
         the stack that the rest of the network runs on."""
-        if self.fit and self._fits(l) and len(stack.deltas) >= FIT_MIN:
+        if self.fit and self._fits(l) and len(stack) >= FIT_MIN:
             chunk = max(FIT_MIN, CHUNK_ELEMENTS // self._samples())
-            return self._in_chunks(chunk, stack, penalty, lambda d, v, p: self._unit_fitted(l, unit, d, v, p))
-        return self._unit_exact(l, unit, stack.deltas, stack.vectors, penalty)
+            return self._in_chunks(chunk, stack, penalty, lambda part, p: self._unit_fitted(l, unit, part, p))
+        return self._unit_exact(l, unit, stack, penalty)
 
-    def _unit_exact(self, l: int, unit: int, deltas: Array, vectors: Array,
-                    penalty: Array | None) -> tuple[Array, Array]:
+    def _unit_exact(self, l: int, unit: int, stack: _Stack, penalty: Array | None) -> tuple[Array, Array]:
         """E for perturbations of one unit, each running the rest of the network for real."""
         sizes = [layer.units for layer in self.net.layers]
         full = self.net.layers[l - 1].activation.name == "softmax" or l == len(sizes)
         widest = max(sizes[l - 1:] if full else sizes[l:]) * self._samples()  # what one perturbation makes
         chunk = max(1, CHUNK_ELEMENTS // widest)
-        return self._in_chunks(chunk, _Stack(deltas, vectors), penalty,
-                               lambda d, v, p: self._unit_chunk(l, unit, d, v, p))
+        return self._in_chunks(chunk, stack, penalty, lambda part, p: self._unit_chunk(l, unit, part, p))
 
     @staticmethod
     def _in_chunks(chunk: int, stack: _Stack, penalty: Array | None,
-                   evaluate: Callable[[Array, Array, Array | None], tuple[Array, Array]]) -> tuple[Array, Array]:
+                   evaluate: Callable[[_Stack, Array | None], tuple[Array, Array]]) -> tuple[Array, Array]:
         E_parts, crossed_parts = [], []
-        for start in range(0, len(stack.deltas), chunk):
+        for start in range(0, len(stack), chunk):
             part = slice(start, start + chunk)
-            E, crossed = evaluate(stack.deltas[part], stack.vectors[part], None if penalty is None else penalty[part])
+            E, crossed = evaluate(stack[part], None if penalty is None else penalty[part])
             E_parts.append(E)
             crossed_parts.append(crossed)
         return np.concatenate(E_parts), np.concatenate(crossed_parts)
 
-    def _unit_chunk(self, l: int, unit: int, deltas: Array, vectors: Array,
-                    penalty: Array | None) -> tuple[Array, Array]:
+    def _unit_chunk(self, l: int, unit: int, stack: _Stack, penalty: Array | None) -> tuple[Array, Array]:
         net, fp = self.net, self.fp
         layer = net.layers[l - 1]
-        z_new, crossed = self._perturbed_unit(l, unit, deltas, vectors)
+        z_new, crossed = self._perturbed_unit(l, unit, stack)
         if layer.activation.name == "softmax" or l == len(net.layers):  # rebuild z^l in full, run from layer l
-            z_full = np.repeat(fp.z[l - 1][None], len(deltas), axis=0)
+            z_full = np.repeat(fp.z[l - 1][None], len(stack), axis=0)
             self._set_unit(z_full, unit, z_new)
             losses, more = self._losses(l, z=z_full, skip_kinks_of_first=True)
             return self._total(losses.sum(axis=-1), penalty), crossed | more
@@ -310,8 +317,7 @@ class _Engine:
         losses, more = self._losses(l + 1, z=z_next, samples=moved)
         return self._total(self._moved_plus_rest(losses.sum(axis=-1), moved), penalty), crossed | more
 
-    def _unit_fitted(self, l: int, unit: int, deltas: Array, vectors: Array,
-                     penalty: Array | None) -> tuple[Array, Array]:
+    def _unit_fitted(self, l: int, unit: int, stack: _Stack, penalty: Array | None) -> tuple[Array, Array]:
         """E for many perturbations of one unit of an elementwise layer with only smooth layers after it.
 
         Each sample's loss depends on a perturbation of unit j of layer l only through one number, the
@@ -328,7 +334,7 @@ class _Engine:
 
         The gain is where the rest of the network is wide: per perturbation, a polynomial in each
         sample instead of N x (units after layer l) activations and what follows them."""
-        z_new, crossed = self._perturbed_unit(l, unit, deltas, vectors)
+        z_new, crossed = self._perturbed_unit(l, unit, stack)
         delta_a = self._activation_change(l, unit, z_new)
         radius = np.max(np.abs(delta_a), axis=0)  # R per sample
         moved = np.flatnonzero(radius > 0)
@@ -337,7 +343,7 @@ class _Engine:
         change = losses - self.base_losses[moved][None, :]  # (9, moved): loss values minus the unperturbed ones
         coefficients = _fit(change, self._tolerance)  # (degree + 1, moved): p(t) = sum_k c_k t^k per sample
         if coefficients is None:
-            return self._unit_exact(l, unit, deltas, vectors, penalty)
+            return self._unit_exact(l, unit, stack, penalty)
         t = delta_a[:, moved] * (1 / radius[moved])[None, :]
         power, shift = t, t @ coefficients[1]  # p(t) - p(0) = sum_k>0 c_k t^k, summed over the samples
         for c in coefficients[2:]:
@@ -351,15 +357,20 @@ class _Engine:
         return (l < len(layers) and layers[l - 1].activation.name != "softmax"
                 and not any(layer.activation.kinked for layer in layers[l:]))
 
-    def _perturbed_unit(self, l: int, unit: int, deltas: Array, vectors: Array) -> tuple[Array, Array]:
-        """z^l of one unit for each perturbation (P, m), and which perturbations cross a kink there."""
+    def _perturbed_unit(self, l: int, unit: int, stack: _Stack) -> tuple[Array, Array]:
+        """z^l of one unit for each perturbation (P, m), and which perturbations cross a kink there.
+
+        Only samples within twice the stack's reach of the kink are looked at: a step moves the
+        others by less than half their distance to it, which no rounding can turn into a crossing."""
         layer = self.net.layers[l - 1]
         z_unit = self._unit_of(self.fp.z[l - 1], unit)  # (m,)
-        z_new = np.multiply(deltas[:, None], vectors, out=self._scratch("z_new", vectors.shape))
+        z_new = np.multiply(stack.deltas[:, None], stack.vectors, out=self._scratch("z_new", stack.vectors.shape))
         z_new += z_unit[None, :]  # (P, m): the unit's pre-activation, perturbed
-        crossed = np.zeros(len(deltas), dtype=bool)
-        if layer.activation.kinked:
-            crossed |= np.any((z_new > 0) != (z_unit > 0)[None, :], axis=1)
+        crossed = np.zeros(len(stack), dtype=bool)
+        if layer.activation.kinked and len(stack):
+            with np.errstate(all="ignore"):
+                near = np.flatnonzero(~(np.abs(z_unit) > 2 * np.max(np.abs(stack.deltas)) * stack.reach))
+            crossed |= np.any((z_new[:, near] > 0) != (z_unit[near] > 0)[None, :], axis=1)
         return z_new, crossed
 
     def _activation_change(self, l: int, unit: int, z_new: Array) -> Array:
