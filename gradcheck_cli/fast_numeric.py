@@ -33,49 +33,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradcheck_cli import loss_fit
 from gradcheck_cli.network import Network, Params, batch_divisor, forward, per_sample_losses, weight_penalty
-from gradcheck_cli.numeric import (
-    EPS64,
-    ROUNDOFF_FACTOR,
-    Masks,
-    Witness,
-    quotients,
-    roundoff_error,
-    selected,
-    step_sizes,
-)
+from gradcheck_cli.numeric import Masks, Witness, quotients, roundoff_error, selected, step_sizes
 
 Array = np.ndarray
 CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: measured fastest here)
-
-# The fitted loss (``_Engine._unit_fitted``): the 7 Chebyshev points of [-1, 1] and its two ends,
-# where a fit's error is largest; least-squares polynomials of these degrees, lowest first.
-_POINTS = np.concatenate([np.cos((2 * np.arange(7) + 1) * np.pi / 14), [1.0, -1.0]])
-_DEGREES = (2, 3, 4, 6)
-
-
-def _powers(t: Array, degree: int) -> Array:
-    """Rows (1, t, t^2, ..., t^degree) for each t: the values of a polynomial's terms."""
-    return np.vander(t, degree + 1, increasing=True)
-
-
-_FITS = {d: np.linalg.pinv(_powers(_POINTS, d)) for d in _DEGREES}  # coefficients from values at _POINTS
-_RESIDUALS = {d: np.eye(len(_POINTS)) - _powers(_POINTS, d) @ _FITS[d] for d in _DEGREES}  # values - fit
-
-
-def _fit(values: Array, tolerance: float) -> Array | None:
-    """Coefficients (degree + 1, samples) of the lowest-degree least-squares polynomials through
-    ``values`` (one column of 9 per sample, at ``_POINTS``) that miss them by at most ``tolerance``
-    (the largest residual of each sample, summed over the samples); None if no degree does."""
-    for degree in _DEGREES:
-        residuals = _RESIDUALS[degree] @ values
-        if np.isfinite(residuals).all() and np.abs(residuals).max(axis=0, initial=0.0).sum() <= tolerance:
-            return _FITS[degree] @ values
-    return None
-
-
-FIT_MIN = 4 * len(_POINTS)  # fewer perturbations of a unit than this: running each is as cheap
-FIT_SHARE = 0.25  # the share of a central difference's allowed round-off that a fit's residuals may use
+FIT_MIN = 4 * len(loss_fit.POINTS)  # fewer perturbations of a unit than this: running each is as cheap
 
 
 @dataclass(frozen=True)
@@ -165,10 +129,7 @@ class _Engine:
         self.penalty = weight_penalty(net, params)
         self.column = net.layout.name == "column"
         self.base_losses = per_sample_losses(net, self.fp.z[-1], self.fp.a[-1], y)  # unperturbed, per sample
-        # the misfit a fitted loss may show at its points, summed over the samples: a share of the
-        # round-off of E(theta + h) - E(theta - h) that ``roundoff_error`` allows, in units of the summed losses
-        self._tolerance = (FIT_SHARE * 2 * ROUNDOFF_FACTOR * EPS64 * max(abs(self.fp.E), 1.0)
-                           * batch_divisor(net, self.fp.a[0]))
+        self._tolerance = loss_fit.tolerance(self.fp.E, batch_divisor(net, self.fp.a[0]))  # of the fitted loss
         self._local = threading.local()  # per-thread scratch arrays, reused: fresh large arrays cost page faults
         # a^(l-1) with one row per input unit, contiguous: its rows are what a weight's step scales (in row
         # layout a^(l-1) is transposed once here, not for every unit: copying a transpose is slow)
@@ -322,35 +283,25 @@ class _Engine:
         """E for many perturbations of one unit of an elementwise layer with only smooth layers after it.
 
         Each sample's loss depends on a perturbation of unit j of layer l only through one number, the
-        change Da_j of that sample's activation, which is computed exactly as in ``_unit_chunk``. As a
-        function of that number the sample's loss is smooth, and over the tiny range the steps span
-        (|Da| <= R) a low-degree polynomial reproduces it to round-off. So the rest of the network
-        runs for real at 9 points t R (``_POINTS``: 7 Chebyshev points of [-1, 1] and both ends); a
-        least-squares polynomial p through their loss values, of the lowest degree in ``_DEGREES``
-        whose residuals at all 9 points stay within a share of the round-off this witness already
-        admits (``FIT_SHARE``), gives each perturbation's loss change p(Da / R) - p(0),
-        summed over the samples. No derivative is used: p comes from loss values alone. When no
-        degree fits (huge weights, large steps, a loss near a singularity), the chunk runs
-        ``_unit_exact`` instead, so the result never rests on a poor fit.
-
-        The gain is where the rest of the network is wide: per perturbation, a polynomial in each
-        sample instead of N x (units after layer l) activations and what follows them."""
+        change Da_j of that sample's activation, computed exactly as in ``_unit_chunk``. The rest of
+        the network runs for real at 9 values of Da_j spanning the range the steps reach (|Da| <= R),
+        and a polynomial fitted to those loss values (``loss_fit``) gives every perturbation's loss.
+        When no polynomial reproduces them to within a share of the round-off (huge weights, large
+        steps, a loss near a singularity), the chunk runs ``_unit_exact`` instead, so the result never
+        rests on a poor fit. The gain is where the rest of the network is wide: per perturbation, a
+        polynomial in each sample instead of N x (units after layer l) activations and more."""
         z_new, crossed = self._perturbed_unit(l, unit, stack)
         delta_a = self._activation_change(l, unit, z_new)
         radius = np.abs(delta_a).max(axis=0)  # R per sample
         moved = np.flatnonzero(radius > 0)
-        points = _POINTS[:, None] * radius[None, moved]  # (9, moved)
+        points = loss_fit.POINTS[:, None] * radius[None, moved]  # (9, moved)
         losses, _ = self._losses(l + 1, z=self._into_next_layer(l, unit, points, moved, inner=False), samples=moved)
         change = losses - self.base_losses[moved][None, :]  # (9, moved): loss values minus the unperturbed ones
-        coefficients = _fit(change, self._tolerance)  # (degree + 1, moved): p(t) = sum_k c_k t^k per sample
+        coefficients = loss_fit.fit(change, self._tolerance)  # (degree + 1, moved)
         if coefficients is None:
             return self._unit_exact(l, unit, stack, penalty)
         t = delta_a[:, moved] * (1 / radius[moved])[None, :]
-        power, shift = t, t @ coefficients[1]  # p(t) - p(0) = sum_k>0 c_k t^k, summed over the samples
-        for c in coefficients[2:]:
-            power = power * t
-            shift += power @ c
-        return self._total(self.base_losses.sum() + shift, penalty), crossed
+        return self._total(self.base_losses.sum() + loss_fit.summed_change(t, coefficients), penalty), crossed
 
     def _fits(self, l: int) -> bool:
         """Whether ``_unit_fitted`` applies to layer l: elementwise, and smooth everything after."""

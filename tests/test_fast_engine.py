@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SPECS, run_json, without_backward
 from gradcheck_cli import fast_numeric as engine
-from gradcheck_cli import network
+from gradcheck_cli import loss_fit, network
 from gradcheck_cli.fast_numeric import fast_central_differences, fast_central_differences_at
 from gradcheck_cli.network import forward, loss_and_kinks
 from gradcheck_cli.numeric import central_differences
@@ -50,14 +50,14 @@ def test_fast_engine_agrees_with_the_plain_loop_to_round_off(spec: Path) -> None
 def count_fits(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """How often the engine fitted a loss polynomial, and how often none was good enough."""
     counts = {"fitted": 0, "gave way": 0}
-    original = engine._fit
+    original = loss_fit.fit
 
     def counted(values, tolerance):
         coefficients = original(values, tolerance)
         counts["fitted" if coefficients is not None else "gave way"] += 1
         return coefficients
 
-    monkeypatch.setattr(engine, "_fit", counted)
+    monkeypatch.setattr(loss_fit, "fit", counted)
     return counts
 
 
