@@ -9,12 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
 from gradcheck_cli import layers, network
 from gradcheck_cli.cli import cli
 from gradcheck_cli.network import Network
+from gradcheck_cli.numeric import Witness
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -74,6 +76,21 @@ def without_backward(net: Network, monkeypatch: pytest.MonkeyPatch) -> Network:
     hidden = tuple(dataclasses.replace(layer, activation=dataclasses.replace(layer.activation, backward=forbidden))
                    for layer in net.layers)
     return dataclasses.replace(net, layers=hidden, loss=loss)
+
+
+def assert_same_witness(naive: Witness, fast: Witness) -> None:
+    """Two witnesses of the same entries agree to round-off: the same entries, steps and kink flags,
+    and gradients and one-sided slopes within the round-off the verdict allows for."""
+    for name, g in naive.gradient.items():
+        np.testing.assert_array_equal(fast.checked[name], naive.checked[name])
+        np.testing.assert_array_equal(fast.step[name], naive.step[name])
+        np.testing.assert_array_equal(fast.kink[name], naive.kink[name])
+        checked = naive.checked[name]
+        # within one unit of the round-off the verdict already allows for (8 eps |E| / h)
+        assert np.all(np.abs(fast.gradient[name] - g)[checked] <= naive.expected[name][checked]), name
+        for side in ("left", "right"):
+            one_sided = np.abs(getattr(fast, side)[name] - getattr(naive, side)[name])[checked]
+            assert np.all(one_sided <= 2 * naive.expected[name][checked]), (name, side)
 
 
 pytest_plugins = ["pytester"]

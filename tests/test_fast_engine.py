@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SPECS, run_json, without_backward
+from conftest import SPECS, assert_same_witness, run_json, without_backward
 from gradcheck_cli import fast_numeric as engine
 from gradcheck_cli import loss_fit, network
 from gradcheck_cli.fast_numeric import fast_central_differences, fast_central_differences_at
@@ -26,19 +26,6 @@ def witnesses(path: Path):
     naive = central_differences(lambda p: loss_and_kinks(net, p, x, y), params, 1e-6)
     fast = fast_central_differences(net, params, x, y, 1e-6)
     return forward(net, params, x, y).E, naive, fast
-
-
-def assert_same_witness(naive, fast) -> None:
-    for name, g in naive.gradient.items():
-        np.testing.assert_array_equal(fast.checked[name], naive.checked[name])
-        np.testing.assert_array_equal(fast.step[name], naive.step[name])
-        np.testing.assert_array_equal(fast.kink[name], naive.kink[name])
-        checked = naive.checked[name]
-        # within one unit of the round-off the verdict already allows for (8 eps |E| / h)
-        assert np.all(np.abs(fast.gradient[name] - g)[checked] <= naive.expected[name][checked]), name
-        for side in ("left", "right"):
-            one_sided = np.abs(getattr(fast, side)[name] - getattr(naive, side)[name])[checked]
-            assert np.all(one_sided <= 2 * naive.expected[name][checked]), (name, side)
 
 
 @pytest.mark.parametrize("spec", EXAMPLES, ids=lambda p: p.name)
