@@ -172,7 +172,8 @@ def complex_step(net: Network, params: Params, x: np.ndarray, y: np.ndarray, eps
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
     for name, mask in chosen.items():
         flat = work[name].reshape(-1)  # a view: writing flat[i] perturbs the parameter the forward pass reads
-        steps = step_sizes(flat.real, eps)
+        scale = parameter_scale(flat.real)
+        steps = step_sizes(flat.real, eps, scale)
         grad = np.full(flat.size, np.nan)
         for i in np.flatnonzero(mask):
             old = flat[i]
@@ -185,7 +186,7 @@ def complex_step(net: Network, params: Params, x: np.ndarray, y: np.ndarray, eps
         g = grad.reshape(mask.shape)
         witness.gradient[name], witness.left[name], witness.right[name] = g, g, g
         witness.step[name] = steps.reshape(mask.shape)
-        witness.expected[name] = complex_roundoff(E, g, parameter_scale(flat.real))
+        witness.expected[name] = complex_roundoff(E, g, scale)
         witness.kink[name] = np.zeros(mask.shape, dtype=bool)
         witness.checked[name] = mask.copy()
     return witness
