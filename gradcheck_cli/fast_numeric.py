@@ -176,21 +176,23 @@ class _Engine:
         contend with the workers for the GIL between their numpy calls (that cost the 101k witness
         a third of its time). All steps go in one stack whose entries repeat once per step, except
         for a shared bias (a single number), which takes one stack per step."""
+        uppers, lowers = [w + h for h in hs], [w - h for h in hs]  # the perturbed values, as stored
         if np.ndim(w) == 0 or len(hs) == 1:
-            evaluated = [self.evaluate(name, index, (w + h) - w, (w - h) - w) for h in hs]
+            evaluated = [self.evaluate(name, index, upper - w, lower - w)
+                         for upper, lower in zip(uppers, lowers, strict=True)]
         else:
             every = np.arange(np.size(w))  # what a slice(None) in the index selects: all the group's entries
             repeated = tuple(np.tile(every if isinstance(i, slice) else i, len(hs)) if not isinstance(i, int) else i
                              for i in index)
-            w_all, h_all = np.tile(w, len(hs)), np.concatenate(hs)
-            e_plus, e_minus, e_base, crossed = self.evaluate(name, repeated, (w_all + h_all) - w_all,
-                                                             (w_all - h_all) - w_all)
+            w_all = np.tile(w, len(hs))
+            e_plus, e_minus, e_base, crossed = self.evaluate(name, repeated, np.concatenate(uppers) - w_all,
+                                                             np.concatenate(lowers) - w_all)
             n = np.size(w)
             evaluated = [(e_plus[k * n:(k + 1) * n], e_minus[k * n:(k + 1) * n], e_base, crossed[k * n:(k + 1) * n])
                          for k in range(len(hs))]
-        for (e_plus, e_minus, e_base, crossed), h, r in zip(evaluated, hs, results, strict=True):
+        for (e_plus, e_minus, e_base, crossed), upper, lower, r in zip(evaluated, uppers, lowers, results, strict=True):
             r.gradient[index], r.step[index], r.left[index], r.right[index] = quotients(
-                e_plus, e_minus, e_base, w, w + h, w - h)
+                e_plus, e_minus, e_base, w, upper, lower)
             r.kink[index] = crossed
 
     def evaluate(self, name: str, index: tuple, up: Array, down: Array) -> tuple[Array, Array, float, Array]:
