@@ -34,7 +34,7 @@ from gradcheck_cli.results import RunResult, Status
 from gradcheck_cli.runner import Overrides, check_targets, load_problem, validate_targets
 from gradcheck_cli.spec_model import json_schema
 from gradcheck_cli.user_backward import BackwardLoadError, load_backward
-from gradcheck_cli.witness import METHODS
+from gradcheck_cli.witness import ENGINES, METHODS
 
 
 def make_console(color: str, stderr: bool = False, file: TextIO | None = None) -> Console:
@@ -143,7 +143,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--backward", metavar="FILE.py[:FUNCTION]",
               help="Check your own numpy backward function (default name: backward) instead of, or besides, "
                    "the spec's derivation. It runs your code: never pass a file you have not read.")
-@click.option("--engine", type=click.Choice(["fast", "stack", "naive"]), default="fast", show_default=True,
+@click.option("--engine", type=click.Choice(ENGINES), default="fast", show_default=True,
               help="fast: the structure-aware witness; stack: the same without its fitted loss, every perturbation "
                    "run through the network; naive: the plain per-entry loop both are tested against.")
 @click.option("--sample", type=click.IntRange(min=1), metavar="K",
