@@ -53,7 +53,7 @@ class Overrides:
 
 def load_problem(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
     """Read, validate and build one spec; raises :class:`SpecError` for anything the user must fix."""
-    data, source = load_yaml_file(path)
+    data, source = load_yaml_file(path, max_bytes)
     return build_problem(parse_spec(data, source), source, max_bytes)
 
 

@@ -4,15 +4,19 @@ PyYAML follows YAML 1.1, where ``1e-6`` is a string, ``NO`` is False and ``010``
 written by people who mean numbers and names, so scalars are resolved with the YAML 1.2 core
 schema instead: ``1e-6`` and ``1e5`` are floats, only true/false are booleans, ``010`` is 10.
 
-Specs arrive in pull requests and are checked in CI, so the loader also refuses what a spec never
-needs and what makes YAML loading dangerous, before building anything: anchors and aliases (alias
-bombs expand on use), explicit tags, more than one document, deep nesting (the C parser crashes
-on very deep input) and absurdly long numbers. A duplicated key is an error naming both lines.
+Specs arrive in pull requests and are checked in CI, so what a spec never needs and what makes
+YAML loading dangerous is refused before any library parses the text (``yaml_preflight``): anchors
+and aliases, explicit tags, more than one document, deep nesting, and more values than the memory
+budget allows for the tree. The composed nodes are held to the same rules exactly (a shared node is
+an alias, a tag outside the core schema was written explicitly), and absurdly long numbers are
+refused. A duplicated key is an error naming both lines.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,11 +29,11 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 from gradcheck_cli.errors import SpecError
+from gradcheck_cli.yaml_preflight import BYTES_PER_NODE, MAX_DEPTH, preflight, refuse_too_deep
 
 MAX_BYTES = 8 * 1024 * 1024
-MAX_EVENTS = 2_000_000
-MAX_DEPTH = 32
 MAX_NUMBER_CHARS = 100
+_CORE_TAGS = {f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "str", "seq", "map")}
 
 KeyPath = tuple[str | int, ...]
 
@@ -58,7 +62,6 @@ if yaml.__with_libyaml__:  # the C parser is much faster on large explicit data
             yaml.cyaml.CParser.__init__(self, text)
             _CoreResolver.__init__(self)
 
-    _EventLoader: type = yaml.CSafeLoader
 else:  # pragma: no cover - depends on how PyYAML was built
 
     class _NodeReader(Reader, Scanner, Parser, Composer, _CoreResolver):  # type: ignore[no-redef]
@@ -68,8 +71,6 @@ else:  # pragma: no cover - depends on how PyYAML was built
             Parser.__init__(self)
             Composer.__init__(self)
             _CoreResolver.__init__(self)
-
-    _EventLoader = yaml.SafeLoader
 
 
 @dataclass
@@ -90,31 +91,46 @@ class SourceMap:
         return SpecError(message, file=self.file, line=self.line(path), hint=hint)
 
 
-def load_yaml_file(path: str | Path) -> tuple[Any, SourceMap]:
-    """Read and parse ``path``; every problem becomes a one-line :class:`SpecError`."""
+def load_yaml_file(path: str | Path, max_bytes: int | None = None) -> tuple[Any, SourceMap]:
+    """Read and parse ``path``; every problem becomes a one-line :class:`SpecError`.
+
+    Only a regular file is read, and only after its size is known: a FIFO would block the run and a
+    link to ``/dev/zero`` would never end. ``max_bytes`` is the memory budget the YAML tree must fit."""
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise SpecError("is a directory, not a spec file", file=name)
+        if not stat.S_ISREG(info.st_mode):
+            raise SpecError("is not a regular file (a pipe, device or socket)", file=name,
+                            hint="name the spec file itself")
+        if info.st_size > MAX_BYTES:
+            raise SpecError(f"file is {info.st_size} bytes; specs are limited to {MAX_BYTES}", file=name)
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
+        if os.path.islink(path):
+            raise SpecError("is a broken link: its target does not exist", file=name, hint="fix or remove it") from None
         raise SpecError("file not found", file=name, hint="check the path") from None
-    except IsADirectoryError:
-        raise SpecError("is a directory, not a spec file", file=name) from None
     except OSError as exc:
         raise SpecError(f"cannot read the file ({exc.strerror})", file=name) from None
-    if len(raw) > MAX_BYTES:
-        raise SpecError(f"file is {len(raw)} bytes; specs are limited to {MAX_BYTES}", file=name)
+    if len(raw) > MAX_BYTES:  # it grew after the size was read
+        raise SpecError(f"file is over {MAX_BYTES} bytes; specs are limited to {MAX_BYTES}", file=name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SpecError(f"not UTF-8 text (byte {exc.start})", file=name, hint="save it as UTF-8") from None
-    return load_yaml_text(text, name)
+    return load_yaml_text(text, name, max_bytes)
 
 
-def load_yaml_text(text: str, name: str = "<spec>") -> tuple[Any, SourceMap]:
+def load_yaml_text(text: str, name: str = "<spec>", max_bytes: int | None = None) -> tuple[Any, SourceMap]:
     """Parse spec text into plain data (dicts, lists, str, int, float, bool, None) and a source map."""
     source = SourceMap(name)
+    nodes = preflight(text, name)
+    if max_bytes is not None and nodes * BYTES_PER_NODE > max_bytes:
+        raise SpecError(f"reading its {nodes} YAML values needs about {_gib(nodes * BYTES_PER_NODE)}; the memory "
+                        f"limit is {_gib(max_bytes)}", file=name, hint="raise it with --max-memory")
     try:
-        _preflight(text, source)
         reader = _NodeReader(text)
         try:
             node = reader.get_single_node()
@@ -135,41 +151,30 @@ def load_yaml_text(text: str, name: str = "<spec>") -> tuple[Any, SourceMap]:
     if node is None:
         raise SpecError("the file is empty", file=name, hint="a spec needs at least version, input, layers and loss")
     source.lines[()] = node.start_mark.line + 1  # where to point for keys missing at the top
-    return _construct(node, (), source), source
+    return _construct(node, (), source, set()), source
 
 
-def _preflight(text: str, source: SourceMap) -> None:
-    """Walk the parser's events once and refuse what specs must not contain, before composing."""
-    depth = events = documents = 0
-    for event in yaml.parse(text, Loader=_EventLoader):
-        events += 1
-        line = event.start_mark.line + 1
-        if events > MAX_EVENTS:
-            raise SpecError(f"the file has more than {MAX_EVENTS} YAML items", file=source.file, line=line)
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise SpecError("only one YAML document per spec file", file=source.file, line=line,
-                                hint="remove the '---' separator and the second document")
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise SpecError("anchors and aliases (&name, *name, <<) are not allowed in specs",
-                            file=source.file, line=line, hint="write the values out")
-        if getattr(event, "tag", None) is not None and not isinstance(event, yaml.DocumentStartEvent):
-            raise SpecError(f"explicit YAML tags ({event.tag}) are not allowed in specs",
-                            file=source.file, line=line, hint="remove the tag")
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise SpecError(f"nesting deeper than {MAX_DEPTH} levels", file=source.file, line=line)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 1024**3:.2f} GiB"
 
 
-def _construct(node: yaml.Node, path: KeyPath, source: SourceMap) -> Any:
+def _construct(node: yaml.Node, path: KeyPath, source: SourceMap, seen: set[int]) -> Any:
+    """Plain data from the composed nodes, held to the preflight's rules exactly: the nesting depth,
+    no node reached twice (an alias), no tag outside the core schema (one written explicitly)."""
+    line = node.start_mark.line + 1
+    if id(node) in seen:
+        raise SpecError("anchors and aliases (&name, *name, <<) are not allowed in specs", file=source.file,
+                        line=line, hint="write the values out")
+    seen.add(id(node))
+    if node.tag not in _CORE_TAGS:
+        raise SpecError("explicit YAML tags are not allowed in specs", file=source.file, line=line,
+                        hint="remove the tag")
     if isinstance(node, yaml.MappingNode):
+        if len(path) >= MAX_DEPTH:
+            raise refuse_too_deep(source.file, line)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _construct(key_node, path, source)
+            key = _construct(key_node, path, source, seen)
             line = key_node.start_mark.line + 1
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 raise SpecError("mapping keys must be plain names", file=source.file, line=line)
@@ -178,13 +183,15 @@ def _construct(node: yaml.Node, path: KeyPath, source: SourceMap) -> Any:
                 raise SpecError(f"duplicate key {key!r} on lines {first} and {line}", file=source.file,
                                 line=line, hint="keep one of them")
             source.lines[path + (key,)] = line
-            out[key] = _construct(value_node, path + (key,), source)
+            out[key] = _construct(value_node, path + (key,), source, seen)
         return out
     if isinstance(node, yaml.SequenceNode):
+        if len(path) >= MAX_DEPTH:
+            raise refuse_too_deep(source.file, line)
         items = []
         for index, item in enumerate(node.value):
             source.lines[path + (index,)] = item.start_mark.line + 1
-            items.append(_construct(item, path + (index,), source))
+            items.append(_construct(item, path + (index,), source, seen))
         return items
     return _scalar(node, source)
 
