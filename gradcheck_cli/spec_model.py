@@ -189,13 +189,15 @@ def _fields_at(loc: KeyPath) -> set[str]:
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+    # generics first: on Python 3.10, list[LayerSpec] passes isinstance(..., type) but not issubclass
     if typing.get_origin(annotation) in (list, Union, types.UnionType, Annotated):
         for arg in typing.get_args(annotation):
             found = _model_in(arg)
             if found is not None:
                 return found
+        return None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
     return None
 
 

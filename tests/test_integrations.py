@@ -36,6 +36,7 @@ INVALID_FOR_BOTH = {
 }
 
 
+@pytest.mark.snapshot
 def test_schema_command_prints_the_committed_schema_file() -> None:
     """docs/spec.schema.json is what editors load; it must never go stale."""
     result = run("schema")

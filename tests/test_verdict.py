@@ -184,7 +184,9 @@ def test_overflow_is_reported_with_its_place(write_spec) -> None:
 def test_saturated_sigmoid_with_binary_cross_entropy_is_no_false_alarm(write_spec) -> None:
     """At z = +-24, 1 - sigmoid(z) is 4e-11 and keeps only 5 digits, so ln(1 - a) turns E into a
     staircase where the targets say 0; the loss is evaluated from the logits instead, and the
-    correct gradient passes."""
+    correct gradient is no false alarm: W1 passes, and b1, whose true gradient is exactly 0 by symmetry,
+    passes where the analytic sum cancels exactly and is below the noise floor where numpy's summation
+    order leaves 1e-16 (numpy 1.x)."""
     problem = load_problem(write_spec("""
         version: 1
         input: 2
@@ -193,7 +195,9 @@ def test_saturated_sigmoid_with_binary_cross_entropy_is_no_false_alarm(write_spe
         data: {x: [[1.0, -1.0], [-1.0, 1.0]], y: [[0, 1], [1, 0]]}  # confidently wrong outputs
         parameters: {W1: [[12.0, -12.0], [-12.0, 12.0]], b1: [0.0, 0.0]}
     """))
-    assert check_problem(problem, "saturated").status is Status.PASS
+    result = check_problem(problem, "saturated")
+    assert result.status in (Status.PASS, Status.INCONCLUSIVE)
+    assert {p.name: p.status for p in result.params}["W1"] is Status.PASS
 
 
 def test_self_test_catches_broken_gradients_on_real_specs() -> None:
