@@ -60,7 +60,11 @@ def diagnose(link: Link, s: Array, comparison: ParamResult, ctx: Context) -> str
         return f"the result is transposed (square, so the shapes could not tell); {_hint_order(ctx)}"
     ratio = _ratio(s, n)
     if ratio is not None:
-        return _describe_factor(ratio, ctx.m)
+        described = _describe_factor(ratio, ctx.m)
+        if link.kind in ("z", "a") and not link.per_sample and abs(ratio - ctx.m) <= 1e-3 * ctx.m:
+            described += ("; if your derivation keeps per-sample deltas (dZ = A - Y, with 1/m only in dW and db, "
+                          "as in Ng's course), declare it with 'deltas: per_sample'")
+        return described
     for candidate, explanation in _candidates(link, ctx):
         if _close(s, candidate) and not _close(candidate, n):
             return explanation

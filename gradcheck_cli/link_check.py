@@ -6,19 +6,27 @@ z^l or a^l itself and runs the rest of the network forward (``network.forward_fr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
 from gradcheck_cli.compare import compare_parameter
-from gradcheck_cli.derivation import Link, accept_shape, classify, environment, expected_shape
+from gradcheck_cli.derivation import (
+    Link,
+    NameRejected,
+    accept_shape,
+    checked_pattern,
+    classify,
+    environment,
+    expected_shape,
+)
 from gradcheck_cli.diagnose import Context, diagnose, diagnose_shape
 from gradcheck_cli.formula import FormulaFailed, FormulaRejected
-from gradcheck_cli.network import Network, Params, forward, forward_from, with_kinks
+from gradcheck_cli.network import Network, Params, batch_divisor, forward, forward_from, with_kinks
 from gradcheck_cli.numeric import CENTRAL_EPS, Witness, central_differences
 from gradcheck_cli.results import LinkResult, Rule, Status
+from gradcheck_cli.user_backward import UserBackward, UserCodeFailed, contained
 
 
 class LinkRejected(Exception):
@@ -46,9 +54,16 @@ class _Checker:
             return witnesses[kind, layer]
 
         self.context = Context(net=net, params=params, env=quantities, witness=witness, rule=rule)
+        m = batch_divisor(net, x)
+
+        def per_sample(kind: str, layer: int) -> Witness:  # of the summed per-sample losses: m E
+            return _scaled(witness(kind, layer), m) if kind in ("z", "a") else witness(kind, layer)
+
+        self.per_sample_context = replace(self.context, witness=per_sample)
 
     def judge(self, link: Link, value: np.ndarray, wrong: set[str]) -> LinkResult:
-        result = _judge(link, value, self.env, self.context, self.rule)
+        context = self.per_sample_context if link.per_sample else self.context
+        result = _judge(link, value, self.env, context, self.rule)
         wrong_inputs = sorted(link.uses & wrong)
         if result.status is Status.FAIL and wrong_inputs:
             which = ", ".join(wrong_inputs)
@@ -88,26 +103,51 @@ def check_links(net: Network, links: list[Link], params: Params, x: np.ndarray, 
     return results
 
 
-def check_backward(net: Network, backward: Callable[[dict[str, np.ndarray]], Any], label: str, params: Params,
-                   x: np.ndarray, y: np.ndarray, parameter_witness: Witness, rule: Rule) -> list[LinkResult]:
-    """Run a user's backward function on the forward quantities and judge every value it returns."""
+class BackwardRejected(Exception):
+    """A ``--backward`` function whose result cannot be judged as a whole: a user error (exit 2)."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def check_backward(net: Network, backward: UserBackward, params: Params, x: np.ndarray, y: np.ndarray,
+                   parameter_witness: Witness, rule: Rule) -> list[LinkResult]:
+    """Run a user's backward function on the forward quantities and judge every value it returns.
+
+    What its code raises, and values that cannot be read as arrays, are FAILs naming the user's line.
+    A returned name that looks like a checked one but is none, or a result that compares nothing, is
+    :class:`BackwardRejected`."""
     checker = _Checker(net, params, x, y, parameter_witness, rule)
+    label = backward.label
     try:
-        returned = backward({name: np.array(value) for name, value in checker.env.items()})
-    except Exception as exc:  # noqa: BLE001 - the user's code failing is a finding, reported as such
+        with contained(backward.path):  # reading the result runs user code too (a Mapping of its own)
+            returned = backward.function({name: np.array(value) for name, value in checker.env.items()})
+            items = [(str(name), raw) for name, raw in returned.items()] if isinstance(returned, Mapping) else None
+    except UserCodeFailed as exc:
+        held = ", ".join(sorted(checker.env))
         return [LinkResult(name="backward", formula=label, target="", status=Status.FAIL,
-                           message=f"{label} raised {type(exc).__name__}: {exc}")]
-    if not isinstance(returned, Mapping):
+                           message=f"{label} raised {exc}; q holds {held}")]
+    if items is None:
         return [LinkResult(name="backward", formula=label, target="", status=Status.FAIL,
                            message=f"{label} returned {type(returned).__name__}, not a dict of name -> array")]
+    links = []
+    for name, _ in items:
+        try:
+            kind, layer = classify(name, net)
+        except NameRejected as exc:
+            raise BackwardRejected(f"{label} returned {exc.message}", exc.hint) from None
+        links.append(Link(name, None, kind, layer, None, f"returned by {label}"))
+    if not any(link.kind for link in links):
+        raise BackwardRejected(f"{label} returned no gradient that gradcheck compares, so it would check nothing",
+                               f"return a dict with keys such as {checked_pattern()}")
     results = []
     wrong: set[str] = set()
-    for name, raw in returned.items():
-        kind, layer = classify(str(name), net)
-        link = Link(str(name), None, kind, layer, None, f"returned by {label}")
+    for link, (_, raw) in zip(links, items, strict=True):
         try:
-            value = np.asarray(raw, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+            with contained(backward.path):
+                value = np.asarray(raw, dtype=np.float64)
+        except UserCodeFailed as exc:
             results.append(_result(link, Status.FAIL, message=f"not an array of numbers: {exc}"))
             continue
         results.append(checker.judge(link, value, wrong))
@@ -146,10 +186,20 @@ def _witness(net: Network, params: Params, env: dict[str, np.ndarray], y: np.nda
     return central_differences(loss, {name: env[name]}, rule.eps if rule.method == "central" else CENTRAL_EPS)
 
 
+def _scaled(witness: Witness, factor: float) -> Witness:
+    """The witness of ``factor`` times the loss: slopes and their expected errors scale, steps do not."""
+    if factor == 1:
+        return witness
+    times = lambda arrays: {name: value * factor for name, value in arrays.items()}  # noqa: E731
+    return replace(witness, gradient=times(witness.gradient), expected=times(witness.expected),
+                   left=times(witness.left), right=times(witness.right))
+
+
 def _result(link: Link, status: Status | None, **fields: object) -> LinkResult:
     expected = fields.pop("expected", None)
     return LinkResult(name=link.name, formula=link.text, target=link.target, status=status,
-                      expected_shape=expected, line=link.line, **fields)  # type: ignore[arg-type]
+                      expected_shape=expected, line=link.line, quantity=f"{link.kind}{link.layer}" if link.kind else "",
+                      **fields)  # type: ignore[arg-type]
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -114,6 +114,7 @@ class LinkResult:
     message: str = ""  # why it could not be compared (evaluation failure, wrong shape)
     diagnosis: str = ""  # what is probably wrong, in plain words
     line: int | None = None
+    quantity: str = ""  # what it is a gradient of: "W1", "b2", "z1", "a0"; "" for a helper
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,15 @@ class SpecResult:
     lines: dict[str, int] = field(default_factory=dict)  # parameter -> line of its layer in the spec
     links: list[LinkResult] = field(default_factory=list)  # the derivation's formulas, in order
     self_test: dict[str, bool] = field(default_factory=dict)  # --self-test: broken gradient -> caught?
+    not_covered: list[str] = field(default_factory=list)  # parameters a derivation or --backward left out
+
+    @property
+    def coverage_note(self) -> str:
+        """What a partial derivation did not check, in words ('' when it covers every parameter)."""
+        if not self.not_covered:
+            return ""
+        return (f"not covered by the derivation: {', '.join(self.not_covered)} (only gradcheck's own backprop "
+                f"was checked for them)")
 
     @property
     def first_broken_link(self) -> LinkResult | None:

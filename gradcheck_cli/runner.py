@@ -25,10 +25,10 @@ from gradcheck_cli.directional import directional_results, needs_drill_down
 from gradcheck_cli.discover import Target
 from gradcheck_cli.errors import InternalError, SpecError
 from gradcheck_cli.launcher import BLAS_THREAD_VARIABLES
-from gradcheck_cli.link_check import LinkRejected, check_backward, check_links
+from gradcheck_cli.link_check import BackwardRejected, LinkRejected, check_backward, check_links
 from gradcheck_cli.network import ForwardPass, Network, Params, backward, forward, loss_value
 from gradcheck_cli.numeric import Masks, Witness
-from gradcheck_cli.results import ParamResult, Rule, RunResult, SpecResult, Status
+from gradcheck_cli.results import LinkResult, ParamResult, Rule, RunResult, SpecResult, Status
 from gradcheck_cli.spec_model import NotASpecError, parse_spec
 from gradcheck_cli.user_backward import load_backward
 from gradcheck_cli.witness import DEFAULT_EPS, WitnessMaker
@@ -208,8 +208,12 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
     try:
         links = check_links(net, problem.derivation, params64, x64, y64, witness, rule) if problem.derivation else []
         if overrides.backward:
-            function, label = load_backward(overrides.backward)
-            links += check_backward(net, function, label, params64, x64, y64, witness, rule)
+            user = load_backward(overrides.backward)
+            try:
+                links += check_backward(net, user, params64, x64, y64, witness, rule)
+            except BackwardRejected as exc:
+                error = SpecError(exc.message, file=str(user.path), line=user.line, hint=exc.hint)
+                return SpecResult(path=path, status=Status.ERROR, message=f"{error} (checking {path})")
     except LinkRejected as exc:
         error = SpecError(f"formula {exc.link.name} is not allowed: {exc.reason}", file=path, line=exc.link.line)
         return SpecResult(path=path, status=Status.ERROR, message=str(error), line=exc.link.line)
@@ -225,7 +229,16 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
         lines=problem.lines,
         links=links,
         self_test=controls,
+        not_covered=_not_covered(net, links),
     )
+
+
+def _not_covered(net: Network, links: list[LinkResult]) -> list[str]:
+    """The parameters no dW<l>/db<l> link compared, when there is a derivation or --backward at all."""
+    if not links:
+        return []
+    covered = {link.quantity for link in links}
+    return [name for name in net.parameter_names() if name not in covered]
 
 
 def judge(maker: WitnessMaker, witness: Witness, analytic: Params, rule: Rule) -> tuple[Witness, list[ParamResult]]:

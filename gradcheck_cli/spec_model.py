@@ -86,6 +86,9 @@ class Spec(_Model):
     check: CheckSpec = CheckSpec()
     expect: Literal["pass", "fail"] = "pass"  # fail: a failure demonstrated on purpose (strict xfail)
     derivation: dict[str, str] = {}  # a student's formulas, in order: name -> expression
+    # what the derivation's dz<l>/da<l> are gradients of: E itself, or the sum of the per-sample losses
+    # (m dE/dz for reduction: mean; 1/m only in dW and db), as Ng's course and seed 000 write them
+    deltas: Literal["of_E", "per_sample"] = "of_E"
     trainable: dict[str, bool] = {}  # `gradcheck step` leaves parameters set to false here unchanged
 
 

@@ -1,15 +1,24 @@
-"""Load a student's own backward function from a Python file (``--backward FILE.py[:FUNCTION]``).
+"""Load and call a student's own backward function from a Python file (``--backward FILE.py[:FUNCTION]``).
 
 This runs the user's code, by design, so it is reachable only from the command line and never
 from a spec: specs arrive in pull requests, command lines do not. The function receives the
 forward quantities (x, y, m, W1.., b1.., z1.., a0.., E, l2: float64 arrays in the spec's layout)
 and returns a dict of gradients named like a derivation's formulas (dW1, db1, dz1, da1, ...).
+
+The user's code is contained, so that it cannot end the run without a report: ``sys.exit`` and any
+other exception it raises become a finding that names its file and line (only a real Ctrl-C,
+KeyboardInterrupt, still ends the run), and what it prints goes to stderr, since stdout carries the
+report (JSON, say).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-from collections.abc import Callable
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +27,51 @@ class BackwardLoadError(ValueError):
     """The file or the function cannot be loaded."""
 
 
-def load_backward(reference: str) -> tuple[Callable[[dict[str, Any]], Any], str]:
-    """The function named by ``FILE.py[:FUNCTION]`` (default ``backward``), and a label for reports."""
+class UserCodeFailed(Exception):
+    """The user's code raised (or exited); ``where`` is its file and line, ``what`` the exception."""
+
+    def __init__(self, what: str, where: str) -> None:
+        super().__init__(f"{what} ({where})" if where else what)
+        self.what, self.where = what, where
+
+
+@dataclass(frozen=True)
+class UserBackward:
+    """A loaded backward function, with where it is defined."""
+
+    function: Callable[[dict[str, Any]], Any]
+    label: str  # FILE.py:FUNCTION, for reports
+    path: Path
+    line: int  # where the function is defined
+
+
+@contextlib.contextmanager
+def contained(path: Path) -> Iterator[None]:
+    """Run user code: its prints go to stderr, and any exception it raises (SystemExit included)
+    becomes :class:`UserCodeFailed` naming the deepest line of ``path`` on the way."""
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and the like from user code are findings too
+        raise UserCodeFailed(describe(exc), _user_line(exc, path)) from None
+
+
+def describe(exc: BaseException) -> str:
+    """The exception in one line of bounded length."""
+    text = f"sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else " ".join(str(exc).split())
+    return type(exc).__name__ + (f": {text[:200]}" if text else "")
+
+
+def _user_line(exc: BaseException, path: Path) -> str:
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
+              if Path(frame.filename).resolve() == path.resolve()]
+    return f"{path.name}, line {frames[-1].lineno}" if frames else ""
+
+
+def load_backward(reference: str) -> UserBackward:
+    """The function named by ``FILE.py[:FUNCTION]`` (default ``backward``)."""
     path_text, _, function = reference.partition(":")
     function = function or "backward"
     path = Path(path_text)
@@ -30,10 +82,12 @@ def load_backward(reference: str) -> tuple[Callable[[dict[str, Any]], Any], str]
         raise BackwardLoadError(f"--backward: {path_text}: not a Python file")
     module = importlib.util.module_from_spec(module_spec)
     try:
-        module_spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - any failure of the user's module is reported, not raised
-        raise BackwardLoadError(f"--backward: {path_text} failed to load: {type(exc).__name__}: {exc}") from None
+        with contained(path):
+            module_spec.loader.exec_module(module)
+    except UserCodeFailed as exc:
+        raise BackwardLoadError(f"--backward: {path_text} failed to load: {exc}") from None
     found = getattr(module, function, None)
     if not callable(found):
         raise BackwardLoadError(f"--backward: {path_text} has no function {function!r}")
-    return found, f"{path.name}:{function}"
+    code = getattr(found, "__code__", None)
+    return UserBackward(found, f"{path.name}:{function}", path, code.co_firstlineno if code else 1)

@@ -45,6 +45,8 @@ def _annotations(spec: SpecResult, options: ReportOptions) -> list[str]:
             verdict = "is wrong" if link.status is Status.FAIL else link.status.value.upper()
             out.append(command(level, spec.path, link.line, f"gradcheck: formula {link.name} {verdict}",
                                link_summary(link)))
+    if spec.coverage_note:
+        out.append(command("notice", spec.path, None, "gradcheck: derivation incomplete", spec.coverage_note))
     return out
 
 

@@ -47,6 +47,7 @@ def spec_record(spec: SpecResult, options: ReportOptions = DEFAULT_OPTIONS) -> d
         },
         "parameters": [param_record(p, values=options.values) for p in spec.params],
         "derivation": [link_record(link) for link in spec.links],
+        "not_covered": spec.not_covered,
         "self_test": spec.self_test or None,
     }
 

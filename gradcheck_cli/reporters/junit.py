@@ -50,6 +50,8 @@ def _suite(spec: SpecResult, options: ReportOptions) -> ET.Element:
         for link in spec.links:
             if link.status is not None:
                 _case(suite, spec, f"derivation {link.name}", *_link_outcome(spec, link))
+        if spec.coverage_note:
+            _case(suite, spec, "derivation coverage", "warning", spec.coverage_note)
         if gate is Gate.XPASS:
             _case(suite, spec, "expect: fail", "failure", "expected to fail (expect: fail), but every check passed")
     cases = suite.findall("testcase")

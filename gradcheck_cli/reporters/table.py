@@ -116,6 +116,8 @@ def _render_links(spec: SpecResult, console: Console) -> None:
         error = f"{link.comparison.max_rel_error:.2e}" if link.comparison else "-"
         table.add_row(formula, Text(link.target or "(helper)"), shape, error, status)
     console.print(table)
+    if spec.coverage_note:
+        console.print(Text(f"  {spec.coverage_note}", style="yellow"))
     for link in spec.links:
         if link.status in (Status.FAIL, Status.WARN, Status.INCONCLUSIVE):
             text = Text(f"  {link.name}: ", style="bold")
