@@ -17,6 +17,7 @@ import numpy as np
 
 from gradcheck_cli.derivation import Link, parse_derivation
 from gradcheck_cli.layers import LAYOUTS, Layout
+from gradcheck_cli.limits import settings_problem
 from gradcheck_cli.network import Layer, Network, Params
 from gradcheck_cli.ops.activations import ACTIVATIONS, Options
 from gradcheck_cli.ops.losses import LOSSES
@@ -45,6 +46,10 @@ DEFAULT_MAX_BYTES = 4 * 1024**3
 
 
 def build_problem(spec: Spec, source: SourceMap, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
+    key, problem = settings_problem(spec.check.method, spec.check.eps, spec.check.rtol, spec.check.warn_rtol)
+    if problem:
+        raise source.error(("check", key), f"check.{problem}", "a spec's check: settings may tighten its gate, "
+                           "not switch it off")
     layout = LAYOUTS[spec.layout]
     network = _network(spec, layout, source)
     check_memory(spec, network, source, max_bytes)  # before any array is allocated

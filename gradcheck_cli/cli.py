@@ -10,9 +10,10 @@ CI job runs over and over, starts without them.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -26,6 +27,7 @@ from gradcheck_cli import __version__
 from gradcheck_cli.build import Problem
 from gradcheck_cli.discover import DiscoveryError, Target, discover, parse_shard, shard
 from gradcheck_cli.errors import ExitCode, InternalError, SpecError
+from gradcheck_cli.limits import EPS_ANY_METHOD, MAX_MEMORY_GIB, RTOL, WARN_RTOL, settings_problem
 from gradcheck_cli.ops.activations import ACTIVATIONS
 from gradcheck_cli.ops.losses import LOSSES
 from gradcheck_cli.progress import RunProgress
@@ -101,6 +103,20 @@ def report_problems(run: RunResult, color: str) -> None:
             err.print(Text(spec.message, style="dim"), soft_wrap=True)
 
 
+def within(low: float, high: float, low_open: bool = False) -> Callable[[click.Context, click.Parameter, float | None],
+                                                                        float | None]:
+    """A callback that lets only finite numbers of the range through (click's FloatRange lets NaN pass)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+        inside = value is None or (math.isfinite(value) and low <= value <= high and not (low_open and value == low))
+        if not inside:
+            raise click.BadParameter(f"must be a finite number {'above' if low_open else 'from'} {low:g} "
+                                     f"{'and at most' if low_open else 'to'} {high:g}, not {value!r}")
+        return value
+
+    return check
+
+
 color_option = click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
                             show_default=True, help="Color the output (auto honours NO_COLOR and FORCE_COLOR).")
 shard_option = click.option("--shard", "shard_text", metavar="I/N",
@@ -133,11 +149,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--method", type=click.Choice(METHODS),
               help="How the witness differentiates (default: the spec's check.method, else central): "
                    "central differences, Richardson extrapolation, or the complex step.")
-@click.option("--eps", type=click.FloatRange(min=0, min_open=True),
+@click.option("--eps", type=float, callback=within(*EPS_ANY_METHOD),
               help="Relative step of the witness (default per method: central 6.1e-6, richardson 1e-4, "
                    "complex 1e-20), times max(|entry|, the parameter's rms, 1).")
-@click.option("--rtol", type=click.FloatRange(min=0, min_open=True), help="Largest relative error that passes.")
-@click.option("--warn-rtol", type=click.FloatRange(min=0, min_open=True), help="Largest relative error that warns.")
+@click.option("--rtol", type=float, callback=within(*RTOL), help=f"Largest relative error that passes ({RTOL[0]:g} to "
+              f"{RTOL[1]:g}).")
+@click.option("--warn-rtol", type=float, callback=within(*WARN_RTOL),
+              help=f"Largest relative error that warns ({WARN_RTOL[0]:g} to {WARN_RTOL[1]:g}, at least --rtol).")
 @click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
               help="What makes the exit code 1.")
 @click.option("--backward", metavar="FILE.py[:FUNCTION]",
@@ -149,7 +167,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--sample", type=click.IntRange(min=1), metavar="K",
               help="Check K random entries of each parameter (seeded; always its largest gradient entry), "
                    "for networks too large to check fully.")
-@click.option("--max-memory", type=click.FloatRange(min=0, min_open=True), default=4.0, show_default=True,
+@click.option("--max-memory", type=float, callback=within(*MAX_MEMORY_GIB, low_open=True), default=4.0,
+              show_default=True,
               metavar="GIB", help="Refuse specs whose arrays would need more memory than this (GiB).")
 @click.option("--self-test", is_flag=True,
               help="Negative control: also judge broken gradients (zeros; the right one x 1.001) and fail if "
@@ -167,6 +186,9 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
           sample: int | None, max_memory: float, self_test: bool, fast: bool, jobs: int, shard_text: str | None,
           skip_non_specs: bool, color: str) -> None:
     """Check the gradients of every SPEC: files, folders (searched for *.yaml, *.yml) or globs."""
+    _, problem = settings_problem("complex", None, rtol, warn_rtol)  # the pair; each step is checked per method
+    if problem:
+        raise click.UsageError(problem.replace("rtol (", "--rtol (", 1).replace("warn_rtol", "--warn-rtol"))
     targets = targets_from(specs, shard_text, skip_non_specs)
     if backward:
         try:

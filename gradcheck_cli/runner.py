@@ -25,6 +25,7 @@ from gradcheck_cli.directional import directional_results, needs_drill_down
 from gradcheck_cli.discover import Target
 from gradcheck_cli.errors import InternalError, SpecError
 from gradcheck_cli.launcher import BLAS_THREAD_VARIABLES
+from gradcheck_cli.limits import settings_problem
 from gradcheck_cli.link_check import BackwardRejected, LinkRejected, check_backward, check_links
 from gradcheck_cli.network import ForwardPass, Network, Params, backward, forward, loss_value
 from gradcheck_cli.numeric import Masks, Witness
@@ -151,6 +152,8 @@ def check_target(target: Target, overrides: Overrides = Overrides(),
         if isinstance(problem, SpecResult):
             return problem
         return check_problem(problem, str(target.path), overrides, progress)
+    except SpecError as exc:
+        return SpecResult(path=str(target.path), status=Status.ERROR, message=str(exc), line=exc.line)
     except Exception as exc:  # noqa: BLE001 - not a user error: a bug, reported as such with the spec's name
         raise InternalError.capture(str(target.path), exc) from None
 
@@ -174,6 +177,8 @@ def _load_target(target: Target, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem 
 
 def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(),
                   progress: Callable[[int, int], None] | None = None) -> SpecResult:
+    """Check one built spec; raises :class:`SpecError` when the overrides and the spec's check: settings
+    together leave the documented ranges (limits.py)."""
     started = time.perf_counter()
     net, spec = problem.network, problem.spec
     fp = forward(net, problem.params, problem.x, problem.y)
@@ -190,9 +195,14 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
     method = overrides.method or spec.check.method
     # the spec's eps was chosen for the spec's method: --method richardson on a spec tuned for central
     # differences starts from richardson's default step instead
-    eps = overrides.eps or (spec.check.eps if method == spec.check.method else None) or DEFAULT_EPS[method]
-    rule = make_rule(spec.dtype, E64, eps, method, rtol=overrides.rtol or spec.check.rtol,
-                     warn_rtol=overrides.warn_rtol or spec.check.warn_rtol)
+    chosen_eps = overrides.eps or (spec.check.eps if method == spec.check.method else None)
+    rtol, warn_rtol = overrides.rtol or spec.check.rtol, overrides.warn_rtol or spec.check.warn_rtol
+    _, conflict = settings_problem(method, chosen_eps, rtol, warn_rtol)
+    if conflict:  # each source was in range; together (the command line over the spec's check:) they are not
+        raise SpecError(conflict, file=path, hint="the command line's --method, --eps, --rtol and --warn-rtol "
+                        "override the spec's check: settings")
+    eps = chosen_eps or DEFAULT_EPS[method]
+    rule = make_rule(spec.dtype, E64, eps, method, rtol=rtol, warn_rtol=warn_rtol)
     maker = WitnessMaker(net, params64, x64, y64, overrides.engine, progress)
     needs_every_entry = bool(problem.derivation or overrides.backward or overrides.self_test)
     if overrides.fast and not needs_every_entry:  # links and negative controls are judged entry by entry

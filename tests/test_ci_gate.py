@@ -197,7 +197,10 @@ def test_cli_tolerances_win_over_the_spec(mixed: Path) -> None:
     assert run("check", "--fail-on", "warn", *warning).exit_code == 1
     assert run("check", "--fail-on", "warn", "--rtol", "1e-4", *warning).exit_code == 0
     assert run("check", *only(mixed, "b_fail.yaml")).exit_code == 1
-    assert run("check", "--warn-rtol", "0.9", *only(mixed, "b_fail.yaml")).exit_code == 0  # a factor 2 is 0.5
+    assert run("check", "--warn-rtol", "0.9", *only(mixed, "b_fail.yaml")).exit_code == 2  # past the range
+    slightly = write(mixed, "k_slightly.yaml", SMALL_SPEC + derivation(1.05))  # a relative error of 0.024
+    assert run("check", slightly).exit_code == 1
+    assert run("check", "--warn-rtol", "0.1", slightly).exit_code == 0
 
 
 # ----------------------------------------------------------------------------------- parallel

@@ -109,7 +109,11 @@ def test_python_api_checks_a_path_or_a_mapping() -> None:
     assert gradcheck_cli.check(data).status is gradcheck_cli.Status.PASS
     wrong, _ = load_yaml_text(textwrap.dedent(SMALL_SPEC + derivation(2)))
     assert gradcheck_cli.check(wrong).status is gradcheck_cli.Status.FAIL
-    assert gradcheck_cli.check(wrong, warn_rtol=0.9).status is gradcheck_cli.Status.WARN  # keyword overrides
+    slightly, _ = load_yaml_text(textwrap.dedent(SMALL_SPEC + derivation(1.05)))
+    assert gradcheck_cli.check(slightly).status is gradcheck_cli.Status.FAIL
+    assert gradcheck_cli.check(slightly, warn_rtol=0.1).status is gradcheck_cli.Status.WARN  # keyword overrides
+    with pytest.raises(SpecError, match="warn_rtol must be a finite number from 1e-12 to 0.1"):
+        gradcheck_cli.check(wrong, warn_rtol=0.9)  # but not past the range
     with pytest.raises(SpecError, match="unknown activation 'tanhh'"):
         gradcheck_cli.check({**data, "layers": [{"units": 2, "activation": "tanhh"}]})
 

@@ -35,7 +35,13 @@ def render_table(run: RunResult, console: Console, options: ReportOptions) -> No
         summary.append(f" ({expected} expected to fail)")
     code = run.exit_code(options.fail_on)
     summary.append(" -> ")
-    summary.append(["PASS", "FAIL", "ERROR"][code], style=["green", "red", "bold red"][code])
+    unresolved = counts[Status.INCONCLUSIVE]
+    if code == 0 and unresolved:  # nothing failed, but not everything was resolved: no PASS for that
+        summary.append("INCONCLUSIVE", style=STYLES[Status.INCONCLUSIVE])
+        summary.append(f" ({unresolved} below the noise floor: nothing failed, nothing there passed; "
+                       f"--fail-on warn fails them)")
+    else:
+        summary.append(["PASS", "FAIL", "ERROR"][code], style=["green", "red", "bold red"][code])
     console.print(summary)
 
 
