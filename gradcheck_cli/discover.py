@@ -2,13 +2,15 @@
 
 The result is sorted by path and free of duplicates whatever the order of the arguments, so
 reports are stable; ``--shard i/n`` then keeps every n-th of that list, deterministically.
-A file found by searching a folder or a glob may turn out not to be a spec (no ``version:`` key:
-a CI config, say); it is skipped with a note. A file named explicitly must be a spec.
+A file found by searching a folder or a glob may turn out not to be a spec (a CI config, say); it is
+skipped with a note (``spec_model.NotASpecError`` says how a spec is recognised). A file named
+explicitly must be a spec. A folder or glob none of whose files is a spec is an error: a gate pointed
+at the wrong place must not pass.
 """
 
 from __future__ import annotations
 
-import glob
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ GLOB_CHARS = set("*?[")
 class Target:
     path: Path
     explicit: bool  # named on the command line, not found by searching
+    origin: str = ""  # the folder or glob that found it ("" when named explicitly)
 
 
 class DiscoveryError(ValueError):
@@ -27,23 +30,51 @@ class DiscoveryError(ValueError):
 
 
 def discover(arguments: list[str]) -> list[Target]:
-    found: dict[Path, bool] = {}
+    """The targets the arguments name, each real file once.
+
+    A path that exists is that file or folder, whatever characters its name holds (pre-commit passes
+    ``a[1].yaml`` as it is); otherwise an argument with ``*?[`` is a glob. Folders and ``**`` are
+    searched without following links to folders (a link cycle cannot loop), and a file reached by two
+    paths (a link beside its target) is checked once. Special files and broken links that match are
+    kept, so that they become error entries naming them instead of vanishing.
+    """
+    found: dict[Path, Target] = {}
+    seen: dict[str, Path] = {}  # real path -> the path first found for it
     for raw in arguments:
-        if GLOB_CHARS & set(raw):
-            matches = sorted(Path(p) for p in glob.glob(raw, recursive=True) if Path(p).is_file())
+        path = Path(raw)
+        if path.is_dir():
+            matches = sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and not p.is_dir())
+            if not matches:
+                raise DiscoveryError(f"{raw}: no *.yaml or *.yml spec files in this folder")
+        elif GLOB_CHARS & set(raw) and not (path.exists() or path.is_symlink()):
+            matches = sorted(p for p in _expand(raw) if not p.is_dir())
             if not matches:
                 raise DiscoveryError(f"{raw}: the pattern matches no file")
-            for match in matches:
-                found.setdefault(match, False)
-        elif Path(raw).is_dir():
-            specs = [p for p in Path(raw).rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file()]
-            if not specs:
-                raise DiscoveryError(f"{raw}: no *.yaml or *.yml spec files in this folder")
-            for spec in specs:
-                found.setdefault(spec, False)
         else:
-            found[Path(raw)] = True  # named explicitly wins over found by a search
-    return sorted(Target(path, explicit) for path, explicit in found.items())
+            found[path] = Target(path, explicit=True)  # named explicitly wins over found by a search
+            continue
+        for match in matches:
+            first = seen.setdefault(os.path.realpath(match), match)
+            if first == match and match not in found:
+                found[match] = Target(match, explicit=False, origin=raw)
+    return sorted(found.values())
+
+
+def _expand(pattern: str) -> list[Path]:
+    """A glob by pathlib, from the longest folder prefix without wildcards (no links to folders followed)."""
+    parts = Path(pattern).parts
+    fixed = next(i for i, part in enumerate(parts) if GLOB_CHARS & set(part))
+    base = Path(*parts[:fixed]) if fixed else Path(".")
+    return list(base.glob(str(Path(*parts[fixed:]))))
+
+
+def searches_without_specs(targets: list[Target], skipped: set[Path]) -> dict[str, int]:
+    """The folders and globs all of whose files turned out not to be specs, with how many they found."""
+    by_origin: dict[str, list[Path]] = {}
+    for target in targets:
+        if target.origin:
+            by_origin.setdefault(target.origin, []).append(target.path)
+    return {origin: len(paths) for origin, paths in by_origin.items() if all(p in skipped for p in paths)}
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -22,7 +22,7 @@ import numpy as np
 from gradcheck_cli.build import DEFAULT_MAX_BYTES, Problem, build_problem
 from gradcheck_cli.compare import DEFAULT_TOLERANCES, compare_parameter, make_rule
 from gradcheck_cli.directional import directional_results, needs_drill_down
-from gradcheck_cli.discover import Target
+from gradcheck_cli.discover import Target, searches_without_specs
 from gradcheck_cli.errors import InternalError, SpecError
 from gradcheck_cli.launcher import BLAS_THREAD_VARIABLES
 from gradcheck_cli.limits import settings_problem
@@ -33,7 +33,7 @@ from gradcheck_cli.results import LinkResult, ParamResult, Rule, RunResult, Spec
 from gradcheck_cli.spec_model import NotASpecError, parse_spec
 from gradcheck_cli.user_backward import load_backward
 from gradcheck_cli.witness import DEFAULT_EPS, WitnessMaker
-from gradcheck_cli.yaml_loader import load_yaml_file
+from gradcheck_cli.yaml_loader import UnreadableYaml, load_yaml_file
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,21 @@ ProgressCallback = Callable[[SpecResult | None, int, int], None]  # (spec just f
 
 def check_targets(targets: list[Target], overrides: Overrides = Overrides(), jobs: int = 1,
                   progress: ProgressCallback | None = None) -> RunResult:
+    """Check every target (see ``_check_all``); a folder or glob that found no spec is an error entry."""
+    return _with_searches_without_specs(targets, _check_all(targets, overrides, jobs, progress))
+
+
+def _with_searches_without_specs(targets: list[Target], run: RunResult) -> RunResult:
+    skipped = {Path(spec.path) for spec in run.specs if spec.status is Status.SKIP}
+    errors = [SpecResult(path=origin, status=Status.ERROR,
+                         message=f"{origin}: error: none of the {count} YAML files it finds is a gradcheck spec, so "
+                                 f"nothing would be checked; point the run at the folder that holds the specs")
+              for origin, count in searches_without_specs(targets, skipped).items()]
+    return RunResult(run.specs + errors)
+
+
+def _check_all(targets: list[Target], overrides: Overrides, jobs: int,
+               progress: ProgressCallback | None) -> RunResult:
     """Check every target, in parallel processes when ``jobs`` > 1; results keep the targets' order.
 
     Workers run with one BLAS thread each, so that N workers use N cores. The numbers do not
@@ -131,7 +146,7 @@ def _single_threaded_blas() -> Iterator[None]:
 
 
 def validate_targets(targets: list[Target]) -> RunResult:
-    return RunResult([validate_target(target) for target in targets])
+    return _with_searches_without_specs(targets, RunResult([validate_target(target) for target in targets]))
 
 
 def validate_target(target: Target) -> SpecResult:
@@ -167,10 +182,11 @@ def _load_target(target: Target, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem 
     path = str(target.path)
     try:
         return load_problem(target.path, max_bytes)
-    except NotASpecError as exc:
-        if target.explicit:
+    except (NotASpecError, UnreadableYaml) as exc:
+        if target.explicit or getattr(exc, "claims_spec", False):
             return SpecResult(path=path, status=Status.ERROR, message=str(exc), line=exc.line)
-        return SpecResult(path=path, status=Status.SKIP, message=f"skipped {path}: {exc.message}")
+        reason = exc.message if isinstance(exc, NotASpecError) else f"not a gradcheck spec: {exc.message}"
+        return SpecResult(path=path, status=Status.SKIP, message=f"skipped {path}: {reason}")
     except SpecError as exc:
         return SpecResult(path=path, status=Status.ERROR, message=str(exc), line=exc.line)
 

@@ -93,7 +93,11 @@ class Spec(_Model):
 
 
 class NotASpecError(SpecError):
-    """YAML that is not a gradcheck spec at all; skipped when found by searching a folder."""
+    """YAML that is not a gradcheck spec at all; skipped when found by searching a folder.
+
+    A spec is recognised by ``version: 1``, the integer: a compose file's ``version: "3.8"``,
+    dependabot's ``version: 2``, or ``version: true`` and ``1.0`` (which Python would call equal to 1)
+    are not specs."""
 
 
 def parse_spec(data: Any, source: SourceMap) -> Spec:
@@ -102,6 +106,10 @@ def parse_spec(data: Any, source: SourceMap) -> Spec:
         what = "no 'version' key" if isinstance(data, dict) else "not a mapping of keys to values"
         raise NotASpecError(f"not a gradcheck spec: {what}", file=source.file, line=source.line(()),
                             hint="a spec starts with 'version: 1'")
+    version = data["version"]
+    if type(version) is not int or version != 1:
+        raise NotASpecError(f"not a gradcheck spec: version is {_describe(version)}, not 1", file=source.file,
+                            line=source.line(("version",)), hint="a spec starts with 'version: 1'")
     try:
         return Spec.model_validate(data)
     except ValidationError as exc:

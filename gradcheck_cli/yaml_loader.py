@@ -33,6 +33,7 @@ from gradcheck_cli.yaml_preflight import BYTES_PER_NODE, MAX_DEPTH, preflight, r
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_NUMBER_CHARS = 100
+_CLAIMS_SPEC = re.compile(r"^version:[ \t]*1[ \t]*(?:#.*)?$", re.MULTILINE)  # a top-level `version: 1` line
 _CORE_TAGS = {f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "str", "seq", "map")}
 
 KeyPath = tuple[str | int, ...]
@@ -71,6 +72,15 @@ else:  # pragma: no cover - depends on how PyYAML was built
             Parser.__init__(self)
             Composer.__init__(self)
             _CoreResolver.__init__(self)
+
+
+class UnreadableYaml(SpecError):
+    """The file was read, but its text is not YAML a spec could be (invalid, hostile, or not UTF-8).
+    ``claims_spec``: it has a top-level ``version: 1`` line, so it was meant to be a spec."""
+
+    def __init__(self, error: SpecError, claims_spec: bool) -> None:
+        super().__init__(error.message, file=error.file, line=error.line, hint=error.hint)
+        self.claims_spec = claims_spec
 
 
 @dataclass
@@ -119,8 +129,12 @@ def load_yaml_file(path: str | Path, max_bytes: int | None = None) -> tuple[Any,
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SpecError(f"not UTF-8 text (byte {exc.start})", file=name, hint="save it as UTF-8") from None
-    return load_yaml_text(text, name, max_bytes)
+        error = SpecError(f"not UTF-8 text (byte {exc.start})", file=name, hint="save it as UTF-8")
+        raise UnreadableYaml(error, claims_spec=False) from None
+    try:
+        return load_yaml_text(text, name, max_bytes)
+    except SpecError as exc:
+        raise UnreadableYaml(exc, claims_spec=bool(_CLAIMS_SPEC.search(text))) from None
 
 
 def load_yaml_text(text: str, name: str = "<spec>", max_bytes: int | None = None) -> tuple[Any, SourceMap]:
