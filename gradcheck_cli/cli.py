@@ -13,6 +13,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,8 @@ from gradcheck_cli.limits import EPS_ANY_METHOD, MAX_MEMORY_GIB, RTOL, WARN_RTOL
 from gradcheck_cli.ops.activations import ACTIVATIONS
 from gradcheck_cli.ops.losses import LOSSES
 from gradcheck_cli.progress import RunProgress
-from gradcheck_cli.reporters import REPORTERS, ReportOptions
+from gradcheck_cli.reporters import PRINTS_TEXT, REPORTERS, ReportOptions
+from gradcheck_cli.reporters.printable import printable, printable_run
 from gradcheck_cli.results import RunResult, Status
 from gradcheck_cli.runner import Overrides, check_targets, load_problem, validate_targets
 from gradcheck_cli.spec_model import json_schema
@@ -77,7 +79,7 @@ def load_or_exit(spec: str, color: str) -> Problem:
     try:
         return load_problem(spec)
     except SpecError as exc:
-        make_console(color, stderr=True).print(Text(str(exc), style="red"), soft_wrap=True)
+        make_console(color, stderr=True).print(Text(printable(str(exc)), style="red"), soft_wrap=True)
         sys.exit(int(ExitCode.USER_ERROR))
 
 
@@ -186,6 +188,7 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
           sample: int | None, max_memory: float, self_test: bool, fast: bool, jobs: int, shard_text: str | None,
           skip_non_specs: bool, color: str) -> None:
     """Check the gradients of every SPEC: files, folders (searched for *.yaml, *.yml) or globs."""
+    writable_output(output)
     _, problem = settings_problem("complex", None, rtol, warn_rtol)  # the pair; each step is checked per method
     if problem:
         raise click.UsageError(problem.replace("rtol (", "--rtol (", 1).replace("warn_rtol", "--warn-rtol"))
@@ -202,14 +205,44 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
                               sample=sample, fast=fast, max_bytes=int(max_memory * 1024**3), self_test=self_test)
         with internal_errors_reported(", ".join(specs)):
             run = check_targets(targets, overrides, jobs, progress)
-    report_problems(run, color)
+    printed = printable_run(run)  # what prints as text shows a spec's control characters escaped
+    report_problems(printed, color)
+    formatted = printed if fmt in PRINTS_TEXT else run
     if output is not None:
-        with output.open("w", encoding="utf-8") as handle:
-            REPORTERS[fmt](run, make_console(color, file=handle), options)
-        REPORTERS["table"](run, make_console(color), options)
+        write_atomically(output, lambda handle: REPORTERS[fmt](formatted, make_console(color, file=handle), options))
+        REPORTERS["table"](printed, make_console(color), options)
     else:
-        REPORTERS[fmt](run, make_console(color), options)
+        REPORTERS[fmt](formatted, make_console(color), options)
     sys.exit(int(run.exit_code(fail_on)))
+
+
+def writable_output(output: Path | None) -> None:
+    """Refuse an --output the report could not be written to, before any work starts."""
+    if output is None:
+        return
+    if str(output) in ("", ".") or output.is_dir():
+        raise click.UsageError(f"--output {str(output)!r}: name a file, not a folder")
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise click.UsageError(f"--output {output}: the folder {folder} does not exist")
+    if output.exists() and not output.is_file():
+        raise click.UsageError(f"--output {output}: not a regular file")
+    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
+        raise click.UsageError(f"--output {output}: not writable")
+
+
+def write_atomically(output: Path, write: Callable[[TextIO], None]) -> None:
+    """Write a report beside ``output`` and rename it into place: an existing report is never left
+    half-written, by a full disk or an interrupted run."""
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=output.parent if str(output.parent) else ".",
+                                         prefix=f".{output.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            write(handle)
+        os.replace(handle.name, output)
+    except BaseException:
+        os.unlink(handle.name)
+        raise
 
 
 @cli.command()
@@ -221,9 +254,10 @@ def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: boo
     """Check that every SPEC is valid, without computing gradients."""
     with internal_errors_reported(", ".join(specs)):
         run = validate_targets(targets_from(specs, shard_text, skip_non_specs))
-    report_problems(run, color)
+    printed = printable_run(run)
+    report_problems(printed, color)
     console = make_console(color)
-    for spec in run.specs:
+    for spec in printed.specs:
         if spec.status is Status.PASS:
             console.print(Text(f"{spec.path}: valid ({spec.name})"))
     sys.exit(int(run.exit_code()))

@@ -11,5 +11,7 @@ from gradcheck_cli.reporters.options import ReportOptions
 from gradcheck_cli.reporters.table import render_table
 
 REPORTERS = {"table": render_table, "json": render_json, "junit": render_junit, "github": render_github}
+# the formats that print text as it is; JSON escapes through its encoder (reporters/printable.py)
+PRINTS_TEXT = {"table", "junit", "github"}
 
-__all__ = ["REPORTERS", "ReportOptions"]
+__all__ = ["PRINTS_TEXT", "REPORTERS", "ReportOptions"]
