@@ -92,18 +92,45 @@ def _check_all(targets: list[Target], overrides: Overrides, jobs: int,
             if progress:
                 progress(results[-1], 0, 0)
         return RunResult(results)
+    with _single_threaded_blas():
+        results = _in_workers(targets, overrides, jobs, progress)
+        # a worker that dies (killed, or out of memory outside numpy's reach) breaks the whole pool: the specs
+        # it left unfinished run again, each alone, so that only the one that kills its worker again is lost
+        for target in [t for t in targets if t not in results]:
+            results.update(_in_workers([target], overrides, 1, progress))
+            results.setdefault(target, SpecResult(
+                path=str(target.path), status=Status.ERROR,
+                message=f"{target.path}: error: the process checking this spec died (killed by a signal, or out of "
+                        f"memory); the other specs were checked"))
+    return RunResult([results[target] for target in targets])
+
+
+def _in_workers(targets: list[Target], overrides: Overrides, jobs: int,
+                progress: ProgressCallback | None) -> dict[Target, SpecResult]:
+    """Check the targets in worker processes; a target whose worker died is missing from the result."""
     from concurrent.futures import ProcessPoolExecutor  # with multiprocessing, only for runs over several specs
     from multiprocessing import get_context
 
-    with _single_threaded_blas(), ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
         if progress is None:
-            futures = [pool.submit(check_target, target, overrides) for target in targets]
-            return RunResult([future.result() for future in futures])
-        with get_context("spawn").Manager() as manager:
+            futures = {pool.submit(check_target, target, overrides): target for target in targets}
+        else:
+            manager = get_context("spawn").Manager()
             queue = manager.Queue()
-            futures = [pool.submit(_check_reporting, target, overrides, queue) for target in targets]
-            _relay_progress(futures, queue, progress)
-            return RunResult([future.result() for future in futures])
+            futures = {pool.submit(_check_reporting, target, overrides, queue): target for target in targets}
+            with manager:
+                _relay_progress(list(futures), queue, progress)
+        return {target: result for future, target in futures.items() if (result := _result_of(future))}
+
+
+def _result_of(future: Future[SpecResult]) -> SpecResult | None:
+    """The future's result; None if its worker died (or another's death broke the pool first)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return None
 
 
 def _check_reporting(target: Target, overrides: Overrides, queue: Any) -> SpecResult:
@@ -123,9 +150,10 @@ def _relay_progress(futures: list[Future[SpecResult]], queue: Any, progress: Pro
         if running:
             progress(None, sum(d for d, _ in running.values()), sum(t for _, t in running.values()))
         for future in finished:
-            result = future.result()
-            running.pop(result.path, None)
-            progress(result, 0, 0)
+            result = _result_of(future)
+            if result is not None:
+                running.pop(result.path, None)
+                progress(result, 0, 0)
 
 
 @contextmanager
@@ -169,6 +197,11 @@ def check_target(target: Target, overrides: Overrides = Overrides(),
         return check_problem(problem, str(target.path), overrides, progress)
     except SpecError as exc:
         return SpecResult(path=str(target.path), status=Status.ERROR, message=str(exc), line=exc.line)
+    except (MemoryError, RecursionError) as exc:  # this spec's size, not a bug: the other specs go on
+        what = "ran out of memory" if isinstance(exc, MemoryError) else "nested too deeply for Python's stack"
+        error = SpecError(f"checking it {what} ({type(exc).__name__})", file=str(target.path),
+                          hint="lower its sizes, or raise --max-memory if the machine has the memory")
+        return SpecResult(path=str(target.path), status=Status.ERROR, message=str(error))
     except Exception as exc:  # noqa: BLE001 - not a user error: a bug, reported as such with the spec's name
         raise InternalError.capture(str(target.path), exc) from None
 
