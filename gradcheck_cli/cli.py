@@ -35,7 +35,7 @@ from gradcheck_cli.progress import RunProgress
 from gradcheck_cli.reporters import PRINTS_TEXT, REPORTERS, ReportOptions
 from gradcheck_cli.reporters.printable import printable, printable_run
 from gradcheck_cli.results import RunResult, Status
-from gradcheck_cli.runner import Overrides, check_targets, load_problem, validate_targets
+from gradcheck_cli.runner import DEFAULT_TIMEOUT, Overrides, check_targets, load_problem, validate_targets
 from gradcheck_cli.spec_model import json_schema
 from gradcheck_cli.user_backward import BackwardLoadError, load_backward
 from gradcheck_cli.witness import ENGINES, METHODS
@@ -177,6 +177,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
                    "either passes, to prove the gate can fail.")
 @click.option("--fast", is_flag=True,
               help="One directional check per parameter; parameters that do not pass are checked entry by entry.")
+@click.option("--timeout", type=float, callback=within(0.0, 1e6, low_open=True), default=DEFAULT_TIMEOUT,
+              show_default=True, metavar="SECONDS",
+              help="Time budget of one spec; a spec that takes longer is an error entry, the others go on.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
               help="Check specs in this many parallel processes.")
 @shard_option
@@ -185,7 +188,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, verbose: int, method: str | None,
           eps: float | None,
           rtol: float | None, warn_rtol: float | None, fail_on: str, backward: str | None, engine: str,
-          sample: int | None, max_memory: float, self_test: bool, fast: bool, jobs: int, shard_text: str | None,
+          sample: int | None, max_memory: float, self_test: bool, fast: bool, timeout: float, jobs: int,
+          shard_text: str | None,
           skip_non_specs: bool, color: str) -> None:
     """Check the gradients of every SPEC: files, folders (searched for *.yaml, *.yml) or globs."""
     writable_output(output)
@@ -202,7 +206,8 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
     machine_on_stdout = fmt != "table" and output is None
     with RunProgress(make_console(color, stderr=True), len(targets), enabled=not machine_on_stdout) as progress:
         overrides = Overrides(method=method, eps=eps, rtol=rtol, warn_rtol=warn_rtol, backward=backward, engine=engine,
-                              sample=sample, fast=fast, max_bytes=int(max_memory * 1024**3), self_test=self_test)
+                              sample=sample, fast=fast, max_bytes=int(max_memory * 1024**3), self_test=self_test,
+                              timeout=timeout)
         with internal_errors_reported(", ".join(specs)):
             run = check_targets(targets, overrides, jobs, progress)
     printed = printable_run(run)  # what prints as text shows a spec's control characters escaped

@@ -34,6 +34,15 @@ class InternalError(Exception):
         return cls(path, f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
+class TimeBudgetExceeded(BaseException):
+    """A spec's check ran past its time budget (``--timeout``). A BaseException, so that no handler of
+    ordinary errors on the way (the containment of a user's code, say) can swallow it."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"time budget of {seconds:g} s exceeded")
+        self.seconds = seconds
+
+
 class SpecError(Exception):
     """A problem in a spec file that the user can fix."""
 

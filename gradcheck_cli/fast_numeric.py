@@ -84,24 +84,28 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
     chosen = selected(params, masks)
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
     with ThreadPoolExecutor(max_workers=workers) as threads:
-        for name, mask in chosen.items():
-            p = params[name]
-            results = [_Results.empty(p.shape) for _ in epsilons]
-            unit_steps = step_sizes(p, 1.0)  # eps * this is step_sizes(p, eps), bit for bit
-            steps = [eps * unit_steps for eps in epsilons]
-            groups = engine.entries(name, mask)
-            futures = [threads.submit(engine.group, name, index, w, [s[index] for s in steps], results)
-                       for index, w in groups]
-            for (_, w), future in zip(groups, futures, strict=True):
-                future.result()
-                done += np.size(w)
-                if progress:
-                    progress(done, total)
-            for witness, r in zip(witnesses, results, strict=True):
-                witness.gradient[name], witness.step[name], witness.kink[name] = r.gradient, r.step, r.kink
-                witness.expected[name] = roundoff_error(engine.fp.E, r.step)
-                witness.left[name], witness.right[name] = r.left, r.right
-                witness.checked[name] = mask.copy()
+        try:
+            for name, mask in chosen.items():
+                p = params[name]
+                results = [_Results.empty(p.shape) for _ in epsilons]
+                unit_steps = step_sizes(p, 1.0)  # eps * this is step_sizes(p, eps), bit for bit
+                steps = [eps * unit_steps for eps in epsilons]
+                groups = engine.entries(name, mask)
+                futures = [threads.submit(engine.group, name, index, w, [s[index] for s in steps], results)
+                           for index, w in groups]
+                for (_, w), future in zip(groups, futures, strict=True):
+                    future.result()
+                    done += np.size(w)
+                    if progress:
+                        progress(done, total)
+                for witness, r in zip(witnesses, results, strict=True):
+                    witness.gradient[name], witness.step[name], witness.kink[name] = r.gradient, r.step, r.kink
+                    witness.expected[name] = roundoff_error(engine.fp.E, r.step)
+                    witness.left[name], witness.right[name] = r.left, r.right
+                    witness.checked[name] = mask.copy()
+        except BaseException:  # a time budget or Ctrl-C: drop the queued groups; the running ones end in ms
+            threads.shutdown(wait=False, cancel_futures=True)
+            raise
     return witnesses
 
 

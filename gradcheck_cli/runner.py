@@ -9,6 +9,8 @@ absorb the rounding of the analytic pass.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -23,7 +25,7 @@ from gradcheck_cli.build import DEFAULT_MAX_BYTES, Problem, build_problem
 from gradcheck_cli.compare import DEFAULT_TOLERANCES, compare_parameter, make_rule
 from gradcheck_cli.directional import directional_results, needs_drill_down
 from gradcheck_cli.discover import Target, searches_without_specs
-from gradcheck_cli.errors import InternalError, SpecError
+from gradcheck_cli.errors import InternalError, SpecError, TimeBudgetExceeded
 from gradcheck_cli.launcher import BLAS_THREAD_VARIABLES
 from gradcheck_cli.limits import settings_problem
 from gradcheck_cli.link_check import BackwardRejected, LinkRejected, check_backward, check_links
@@ -34,6 +36,8 @@ from gradcheck_cli.spec_model import NotASpecError, parse_spec
 from gradcheck_cli.user_backward import load_backward
 from gradcheck_cli.witness import DEFAULT_EPS, WitnessMaker
 from gradcheck_cli.yaml_loader import UnreadableYaml, load_yaml_file
+
+DEFAULT_TIMEOUT = 600.0  # per spec: minutes for the largest bundled spec's seconds, well inside a CI job
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Overrides:
     max_bytes: int = DEFAULT_MAX_BYTES  # refuse specs whose arrays would need more memory
     fast: bool = False  # one directional check per parameter, entry by entry only where it fails
     self_test: bool = False  # also judge deliberately broken gradients, which must fail
+    timeout: float | None = DEFAULT_TIMEOUT  # seconds one spec may take; then it is an error entry
 
 
 def load_problem(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem:
@@ -191,10 +196,15 @@ def validate_target(target: Target) -> SpecResult:
 def check_target(target: Target, overrides: Overrides = Overrides(),
                  progress: Callable[[int, int], None] | None = None) -> SpecResult:
     try:
-        problem = _load_target(target, overrides.max_bytes)
-        if isinstance(problem, SpecResult):
-            return problem
-        return check_problem(problem, str(target.path), overrides, progress)
+        with time_budget(overrides.timeout):
+            problem = _load_target(target, overrides.max_bytes)
+            if isinstance(problem, SpecResult):
+                return problem
+            return check_problem(problem, str(target.path), overrides, progress)
+    except TimeBudgetExceeded as exc:
+        error = SpecError(f"the check took longer than its time budget of {exc.seconds:g} s", file=str(target.path),
+                          hint="raise it with --timeout, or check fewer entries with --sample or --fast")
+        return SpecResult(path=str(target.path), status=Status.ERROR, message=str(error))
     except SpecError as exc:
         return SpecResult(path=str(target.path), status=Status.ERROR, message=str(exc), line=exc.line)
     except (MemoryError, RecursionError) as exc:  # this spec's size, not a bug: the other specs go on
@@ -204,6 +214,31 @@ def check_target(target: Target, overrides: Overrides = Overrides(),
         return SpecResult(path=str(target.path), status=Status.ERROR, message=str(error))
     except Exception as exc:  # noqa: BLE001 - not a user error: a bug, reported as such with the spec's name
         raise InternalError.capture(str(target.path), exc) from None
+
+
+@contextmanager
+def time_budget(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`TimeBudgetExceeded` in this thread after ``seconds`` of wall time.
+
+    A timer signal, so it needs the main thread of a POSIX process (the CLI's, or a worker's; elsewhere
+    the budget does not apply). Python handles the signal between operations: a single numpy call
+    finishes first, and the checks are loops of short ones."""
+    usable = (seconds is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeBudgetExceeded(float(seconds))  # type: ignore[arg-type]
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def check_file(path: str | Path, overrides: Overrides = Overrides()) -> SpecResult:
