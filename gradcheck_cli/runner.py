@@ -107,7 +107,18 @@ def _check_all(targets: list[Target], overrides: Overrides, jobs: int,
                 path=str(target.path), status=Status.ERROR,
                 message=f"{target.path}: error: the process checking this spec died (killed by a signal, or out of "
                         f"memory); the other specs were checked"))
+    _stop_resource_tracker()
     return RunResult([results[target] for target in targets])
+
+
+def _stop_resource_tracker() -> None:
+    """End multiprocessing's resource tracker now and wait for it. Left alone, it outlives this process
+    by a moment, as an orphan of PID 1; its (private) stop method closes its pipe and reaps it."""
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        stop()
 
 
 def _in_workers(targets: list[Target], overrides: Overrides, jobs: int,
