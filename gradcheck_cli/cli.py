@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -27,7 +28,7 @@ from rich.text import Text
 from gradcheck_cli import __version__
 from gradcheck_cli.build import Problem
 from gradcheck_cli.discover import DiscoveryError, Target, discover, parse_shard, shard
-from gradcheck_cli.errors import ExitCode, InternalError, SpecError
+from gradcheck_cli.errors import ExitCode, InternalError, Interrupted, SpecError
 from gradcheck_cli.limits import EPS_ANY_METHOD, MAX_MEMORY_GIB, RTOL, WARN_RTOL, settings_problem
 from gradcheck_cli.ops.activations import ACTIVATIONS
 from gradcheck_cli.ops.losses import LOSSES
@@ -117,6 +118,10 @@ def within(low: float, high: float, low_open: bool = False) -> Callable[[click.C
         return value
 
     return check
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
 
 
 color_option = click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
@@ -343,10 +348,17 @@ def list_functions(color: str) -> None:
 
 
 def main() -> None:
+    """Run the command line. SIGTERM and SIGHUP end the run like Ctrl-C: every worker ends with it, no
+    report is left half-written (they are renamed into place), and the exit code is 128 + the signal."""
+    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if signum is not None:
+            signal.signal(signum, _interrupt)
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        sys.exit(130)
+    except Interrupted as exc:
+        sys.exit(128 + exc.signum)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        sys.exit(128 + signal.SIGINT)
     except click.ClickException as exc:
         exc.show()
         sys.exit(int(ExitCode.USER_ERROR))

@@ -43,6 +43,14 @@ class TimeBudgetExceeded(BaseException):
         self.seconds = seconds
 
 
+class Interrupted(BaseException):
+    """SIGTERM or SIGHUP arrived: the run ends, as after Ctrl-C, with exit code 128 + the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+
 class SpecError(Exception):
     """A problem in a spec file that the user can fix."""
 

@@ -97,17 +97,20 @@ def _check_all(targets: list[Target], overrides: Overrides, jobs: int,
             if progress:
                 progress(results[-1], 0, 0)
         return RunResult(results)
-    with _single_threaded_blas():
-        results = _in_workers(targets, overrides, jobs, progress)
-        # a worker that dies (killed, or out of memory outside numpy's reach) breaks the whole pool: the specs
-        # it left unfinished run again, each alone, so that only the one that kills its worker again is lost
-        for target in [t for t in targets if t not in results]:
-            results.update(_in_workers([target], overrides, 1, progress))
-            results.setdefault(target, SpecResult(
-                path=str(target.path), status=Status.ERROR,
-                message=f"{target.path}: error: the process checking this spec died (killed by a signal, or out of "
-                        f"memory); the other specs were checked"))
-    _stop_resource_tracker()
+    try:
+        with _single_threaded_blas():
+            results = _in_workers(targets, overrides, jobs, progress)
+            # a worker that dies (killed, or out of memory outside numpy's reach) breaks the whole pool: the
+            # specs it left unfinished run again, each alone, so that only the one that kills its worker again
+            # is lost
+            for target in [t for t in targets if t not in results]:
+                results.update(_in_workers([target], overrides, 1, progress))
+                results.setdefault(target, SpecResult(
+                    path=str(target.path), status=Status.ERROR,
+                    message=f"{target.path}: error: the process checking this spec died (killed by a signal, or out "
+                            f"of memory); the other specs were checked"))
+    finally:
+        _stop_resource_tracker()
     return RunResult([results[target] for target in targets])
 
 
@@ -128,15 +131,20 @@ def _in_workers(targets: list[Target], overrides: Overrides, jobs: int,
     from multiprocessing import get_context
 
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        if progress is None:
-            futures = {pool.submit(check_target, target, overrides): target for target in targets}
-        else:
-            manager = get_context("spawn").Manager()
-            queue = manager.Queue()
-            futures = {pool.submit(_check_reporting, target, overrides, queue): target for target in targets}
-            with manager:
-                _relay_progress(list(futures), queue, progress)
-        return {target: result for future, target in futures.items() if (result := _result_of(future))}
+        try:
+            if progress is None:
+                futures = {pool.submit(check_target, target, overrides): target for target in targets}
+            else:
+                with get_context("spawn").Manager() as manager:
+                    queue = manager.Queue()
+                    futures = {pool.submit(_check_reporting, target, overrides, queue): target for target in targets}
+                    _relay_progress(list(futures), queue, progress)
+            return {target: result for future, target in futures.items() if (result := _result_of(future))}
+        except BaseException:  # a signal or Ctrl-C: end the workers now instead of waiting for their specs
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)  # dead workers: quick, and their queues are released
+            raise
 
 
 def _result_of(future: Future[SpecResult]) -> SpecResult | None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gradcheck_cli.errors import TimeBudgetExceeded
+from gradcheck_cli.errors import Interrupted, TimeBudgetExceeded
 
 
 class BackwardLoadError(ValueError):
@@ -54,7 +54,7 @@ def contained(path: Path) -> Iterator[None]:
     try:
         with contextlib.redirect_stdout(sys.stderr):
             yield
-    except (KeyboardInterrupt, TimeBudgetExceeded):
+    except (KeyboardInterrupt, Interrupted, TimeBudgetExceeded):
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit and the like from user code are findings too
         raise UserCodeFailed(describe(exc), _user_line(exc, path)) from None

@@ -93,4 +93,17 @@ def assert_same_witness(naive: Witness, fast: Witness) -> None:
             assert np.all(one_sided <= 2 * naive.expected[name][checked]), (name, side)
 
 
+def session_members(session: int) -> list[str]:
+    """The processes (pids) of a session still alive, from Linux's /proc: what a run left behind."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[3]) == session:  # the session id, after state, ppid and pgrp
+            members.append(stat.parent.name)
+    return members
+
+
 pytest_plugins = ["pytester"]

@@ -10,19 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SPECS
-
-
-def _session_members(session: int) -> list[str]:
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the process ended while we looked
-        if int(fields[3]) == session:  # the session id, after state, ppid and pgrp
-            members.append(stat.parent.name)
-    return members
+from conftest import SPECS, session_members
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process sessions from Linux's /proc")
@@ -32,4 +20,4 @@ def test_a_parallel_run_leaves_no_process_behind(tmp_path: Path) -> None:
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                              env={**os.environ, "COLUMNS": "120"})
     assert child.wait(timeout=120) == 0
-    assert _session_members(child.pid) == []  # nothing of the run survives it, reparented or defunct
+    assert session_members(child.pid) == []  # nothing of the run survives it, reparented or defunct
