@@ -289,6 +289,8 @@ def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
     with internal_errors_reported(spec):
         result = gradient_descent(problem, spec, lr, steps)
     (render_step_json if fmt == "json" else render_step_table)(result, make_console(color))
+    if result.diverged_at is not None:
+        sys.exit(int(ExitCode.CHECK_FAILED))
 
 
 @cli.command(name="explain")

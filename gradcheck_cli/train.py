@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from gradcheck_cli.build import Problem
 from gradcheck_cli.network import Params, backward, forward
 
@@ -24,6 +26,7 @@ class StepResult:
     params_before: Params
     params_after: Params
     frozen: list[str]
+    diverged_at: int | None = None  # the step after which E was no longer finite (the descent stopped there)
 
 
 def gradient_descent(problem: Problem, path: str, lr: float, steps: int) -> StepResult:
@@ -31,12 +34,19 @@ def gradient_descent(problem: Problem, path: str, lr: float, steps: int) -> Step
     frozen = [name for name in net.parameter_names() if not problem.spec.trainable.get(name, True)]
     params = {name: value.copy() for name, value in problem.params.items()}
     before = forward(net, params, problem.x, problem.y).E
-    for _ in range(steps):
-        fp = forward(net, params, problem.x, problem.y)
-        grads = backward(net, params, fp, problem.y)
-        for name, grad in grads.items():
-            if name not in frozen:
-                params[name] = params[name] - lr * grad
-    after = forward(net, params, problem.x, problem.y).E
-    return StepResult(name=problem.spec.name or path, path=path, lr=lr, steps=steps, loss_before=before,
-                      loss_after=after, params_before=dict(problem.params), params_after=params, frozen=frozen)
+    diverged_at, done = None, 0
+    with np.errstate(all="ignore"):  # an overflow is reported as divergence, not as numpy's warning
+        for done in range(1, steps + 1):
+            fp = forward(net, params, problem.x, problem.y)
+            grads = backward(net, params, fp, problem.y)
+            for name, grad in grads.items():
+                if name not in frozen:
+                    params[name] = params[name] - lr * grad
+            if not (np.isfinite(forward(net, params, problem.x, problem.y).E)
+                    and all(np.all(np.isfinite(value)) for value in params.values())):
+                diverged_at = done
+                break
+        after = forward(net, params, problem.x, problem.y).E
+    return StepResult(name=problem.spec.name or path, path=path, lr=lr, steps=done, loss_before=before,
+                      loss_after=after, params_before=dict(problem.params), params_after=params, frozen=frozen,
+                      diverged_at=diverged_at)

@@ -28,6 +28,9 @@ def render_step_table(result: StepResult, console: Console) -> None:
     steps = f"{result.steps} step{'s' if result.steps != 1 else ''}"
     console.print(Text(f"{steps} of gradient descent, lr = {result.lr:g}: "
                        f"E = {result.loss_before:.9g} -> {result.loss_after:.9g}"))
+    if result.diverged_at is not None:
+        console.print(Text(f"diverged: after step {result.diverged_at} the loss or a parameter is not finite; "
+                           f"the descent stopped there (try a smaller --lr)", style="red"))
 
 
 def render_step_json(result: StepResult, console: Console) -> None:
@@ -36,12 +39,19 @@ def render_step_json(result: StepResult, console: Console) -> None:
         "name": result.name,
         "lr": result.lr,
         "steps": result.steps,
-        "loss_before": result.loss_before,
-        "loss_after": result.loss_after,
+        "loss_before": _finite(result.loss_before),
+        "loss_after": _finite(result.loss_after),
+        "diverged_at": result.diverged_at,
         "frozen": result.frozen,
-        "parameters": {name: value.tolist() for name, value in result.params_after.items()},
+        "parameters": {name: [_finite(v) for v in value.ravel().tolist()] if not np.all(np.isfinite(value))
+                       else value.tolist() for name, value in result.params_after.items()},
     }
-    console.file.write(json.dumps(record, indent=2) + "\n")
+    console.file.write(json.dumps(record, indent=2, allow_nan=False) + "\n")
+
+
+def _finite(value: float) -> float | None:
+    """JSON has no NaN or infinity: null stands for them."""
+    return float(value) if np.isfinite(value) else None
 
 
 def _values(array: np.ndarray) -> str:
