@@ -130,7 +130,7 @@ def _in_workers(targets: list[Target], overrides: Overrides, jobs: int,
     from concurrent.futures import ProcessPoolExecutor  # with multiprocessing, only for runs over several specs
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(targets)), mp_context=get_context("spawn")) as pool:
         try:
             if progress is None:
                 futures = {pool.submit(check_target, target, overrides): target for target in targets}
