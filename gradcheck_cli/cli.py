@@ -30,13 +30,14 @@ from gradcheck_cli.build import Problem
 from gradcheck_cli.discover import DiscoveryError, Target, discover, parse_shard, shard
 from gradcheck_cli.errors import ExitCode, InternalError, Interrupted, SpecError
 from gradcheck_cli.limits import EPS_ANY_METHOD, MAX_MEMORY_GIB, RTOL, WARN_RTOL, settings_problem
+from gradcheck_cli.many_specs import check_targets, validate_targets
 from gradcheck_cli.ops.activations import ACTIVATIONS
 from gradcheck_cli.ops.losses import LOSSES
 from gradcheck_cli.progress import RunProgress
 from gradcheck_cli.reporters import PRINTS_TEXT, REPORTERS, ReportOptions
 from gradcheck_cli.reporters.printable import printable, printable_run
 from gradcheck_cli.results import RunResult, Status
-from gradcheck_cli.runner import DEFAULT_TIMEOUT, Overrides, check_targets, load_problem, validate_targets
+from gradcheck_cli.runner import DEFAULT_TIMEOUT, Overrides, load_problem
 from gradcheck_cli.spec_model import json_schema
 from gradcheck_cli.user_backward import BackwardLoadError, load_backward
 from gradcheck_cli.witness import ENGINES, METHODS

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+from gradcheck_cli.blas_threads import BLAS_THREAD_VARIABLES
 
 
 def main() -> None:

@@ -249,7 +249,7 @@ def test_targets_named_explicitly_win_over_found() -> None:
 
 
 def test_parallel_runs_relay_progress_from_the_workers(mixed: Path) -> None:
-    from gradcheck_cli.runner import check_targets
+    from gradcheck_cli.many_specs import check_targets
 
     calls: list[tuple[str | None, int, int]] = []
     wide = SMALL_SPEC.replace("input: 3", "input: 60").replace("units: 4", "units: 40")  # 2,522 entries
