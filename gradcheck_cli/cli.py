@@ -233,7 +233,7 @@ def writable_output(output: Path | None) -> None:
         return
     if str(output) in ("", ".") or output.is_dir():
         raise click.UsageError(f"--output {str(output)!r}: name a file, not a folder")
-    folder = output.parent if str(output.parent) else Path(".")
+    folder = output.parent  # Path("report.xml").parent is Path(".")
     if not folder.is_dir():
         raise click.UsageError(f"--output {output}: the folder {folder} does not exist")
     if output.exists() and not output.is_file():
@@ -245,8 +245,8 @@ def writable_output(output: Path | None) -> None:
 def write_atomically(output: Path, write: Callable[[TextIO], None]) -> None:
     """Write a report beside ``output`` and rename it into place: an existing report is never left
     half-written, by a full disk or an interrupted run."""
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=output.parent if str(output.parent) else ".",
-                                         prefix=f".{output.name}.", suffix=".tmp", delete=False)
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=output.parent, prefix=f".{output.name}.",
+                                         suffix=".tmp", delete=False)
     try:
         with handle:
             write(handle)

@@ -17,8 +17,9 @@ from typing import Any
 
 from gradcheck_cli.blas_threads import BLAS_THREAD_VARIABLES
 from gradcheck_cli.discover import Target, searches_without_specs
+from gradcheck_cli.errors import SpecError
 from gradcheck_cli.results import RunResult, SpecResult, Status
-from gradcheck_cli.runner import Overrides, check_target, validate_target
+from gradcheck_cli.runner import Overrides, check_target, error_entry, validate_target
 
 ProgressCallback = Callable[[SpecResult | None, int, int], None]  # (spec just finished, entries done, total)
 
@@ -34,9 +35,9 @@ def check_targets(targets: list[Target], overrides: Overrides = DEFAULTS, jobs: 
 
 def _with_searches_without_specs(targets: list[Target], run: RunResult) -> RunResult:
     skipped = {Path(spec.path) for spec in run.specs if spec.status is Status.SKIP}
-    errors = [SpecResult(path=origin, status=Status.ERROR,
-                         message=f"{origin}: error: none of the {count} YAML files it finds is a gradcheck spec, so "
-                                 f"nothing would be checked; point the run at the folder that holds the specs")
+    errors = [error_entry(origin, SpecError(f"none of the {count} YAML files it finds is a gradcheck spec, so nothing "
+                                            f"would be checked", file=origin,
+                                            hint="point the run at the folder that holds the specs"))
               for origin, count in searches_without_specs(targets, skipped).items()]
     return RunResult(run.specs + errors)
 
@@ -65,10 +66,9 @@ def _check_all(targets: list[Target], overrides: Overrides, jobs: int,
             # is lost
             for target in [t for t in targets if t not in results]:
                 results.update(_in_workers([target], overrides, 1, progress))
-                results.setdefault(target, SpecResult(
-                    path=str(target.path), status=Status.ERROR,
-                    message=f"{target.path}: error: the process checking this spec died (killed by a signal, or out "
-                            f"of memory); the other specs were checked"))
+                died = SpecError("the process checking this spec died (killed by a signal, or out of memory)",
+                                 file=str(target.path), hint="the other specs were checked")
+                results.setdefault(target, error_entry(str(target.path), died))
     finally:
         _stop_resource_tracker()
     return RunResult([results[target] for target in targets])

@@ -82,16 +82,21 @@ def check_target(target: Target, overrides: Overrides = Overrides(),
     except TimeBudgetExceeded as exc:
         error = SpecError(f"the check took longer than its time budget of {exc.seconds:g} s", file=str(target.path),
                           hint="raise it with --timeout, or check fewer entries with --sample or --fast")
-        return SpecResult(path=str(target.path), status=Status.ERROR, message=str(error))
+        return error_entry(str(target.path), error)
     except SpecError as exc:
-        return SpecResult(path=str(target.path), status=Status.ERROR, message=str(exc), line=exc.line)
+        return error_entry(str(target.path), exc)
     except (MemoryError, RecursionError) as exc:  # this spec's size, not a bug: the other specs go on
         what = "ran out of memory" if isinstance(exc, MemoryError) else "nested too deeply for Python's stack"
         error = SpecError(f"checking it {what} ({type(exc).__name__})", file=str(target.path),
                           hint="lower its sizes, or raise --max-memory if the machine has the memory")
-        return SpecResult(path=str(target.path), status=Status.ERROR, message=str(error))
+        return error_entry(str(target.path), error)
     except Exception as exc:  # noqa: BLE001 - not a user error: a bug, reported as such with the spec's name
         raise InternalError.capture(str(target.path), exc) from None
+
+
+def error_entry(path: str, error: SpecError) -> SpecResult:
+    """A spec that ends as an error: the error's one line, and its line in the spec where known."""
+    return SpecResult(path=path, status=Status.ERROR, message=str(error), line=error.line)
 
 
 @contextmanager
@@ -130,11 +135,11 @@ def _load_target(target: Target, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem 
         return load_problem(target.path, max_bytes)
     except (NotASpecError, UnreadableYaml) as exc:
         if target.explicit or getattr(exc, "claims_spec", False):
-            return SpecResult(path=path, status=Status.ERROR, message=str(exc), line=exc.line)
+            return error_entry(path, exc)
         reason = exc.message if isinstance(exc, NotASpecError) else f"not a gradcheck spec: {exc.message}"
         return SpecResult(path=path, status=Status.SKIP, message=f"skipped {path}: {reason}")
     except SpecError as exc:
-        return SpecResult(path=path, status=Status.ERROR, message=str(exc), line=exc.line)
+        return error_entry(path, exc)
 
 
 def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(),
@@ -188,7 +193,7 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
                 return SpecResult(path=path, status=Status.ERROR, message=f"{error} (checking {path})")
     except LinkRejected as exc:
         error = SpecError(f"formula {exc.link.name} is not allowed: {exc.reason}", file=path, line=exc.link.line)
-        return SpecResult(path=path, status=Status.ERROR, message=str(error), line=exc.link.line)
+        return error_entry(path, error)
     return SpecResult(
         path=path,
         status=Status.worst([p.status for p in params] + [k.status for k in links if k.status is not None]),
