@@ -43,13 +43,19 @@ from gradcheck_cli.user_backward import BackwardLoadError, load_backward
 from gradcheck_cli.witness import ENGINES, METHODS
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """A reader that stops early (``| head``) ends the run as the shell expects: see :func:`main`."""
+        raise BrokenPipeError
+
+
 def make_console(color: str, stderr: bool = False, file: TextIO | None = None) -> Console:
     """Color: ``--color always|never`` wins; ``auto`` lets rich decide (NO_COLOR, FORCE_COLOR, TTY).
 
     Off a terminal (CI logs, pipes, files) tables get 160 columns instead of rich's 80.
     """
     stream = file or (sys.stderr if stderr else sys.stdout)
-    return Console(
+    return _Console(
         file=stream,
         highlight=False,
         width=None if stream.isatty() else 160,
@@ -365,4 +371,7 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(int(ExitCode.USER_ERROR))
+    except BrokenPipeError:  # the reader closed stdout: no traceback, and the exit code of a pipe's writer
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        sys.exit(128 + getattr(signal, "SIGPIPE", 13))
 

@@ -165,7 +165,23 @@ class RunResult:
 
     @property
     def status(self) -> Status:
+        """The worst verdict of any spec (a FAIL that was expected counts as FAIL here)."""
         return Status.worst([spec.status for spec in self.specs])
+
+    def outcome(self, fail_on: str = "fail") -> Status:
+        """What the run means, in the exit code's terms: every report's summary says this word.
+
+        PASS, FAIL (exit 1) and ERROR (exit 2) follow the exit code; a run that exits 0 while some
+        spec resolved nothing is INCONCLUSIVE, never PASS (``--fail-on warn`` makes it exit 1).
+        """
+        code = self.exit_code(fail_on)
+        if code == ExitCode.USER_ERROR:
+            return Status.ERROR
+        if code == ExitCode.CHECK_FAILED:
+            return Status.FAIL
+        if any(spec.status is Status.INCONCLUSIVE for spec in self.specs):
+            return Status.INCONCLUSIVE
+        return Status.PASS
 
     def exit_code(self, fail_on: str = "fail") -> ExitCode:
         """2 if any spec is invalid, else 1 if any gate failed, else 0 (warnings pass unless fail_on=warn)."""

@@ -54,6 +54,19 @@ SMALL_SPEC = """
 
 
 
+# A spec whose only gradient is far below the witness's round-off: its check resolves nothing.
+BELOW_THE_FLOOR = """
+    version: 1
+    layout: row
+    input: 1
+    layers: [{units: 1, bias: none}]
+    loss: half_sse
+    # E = 100, while dE/dW1 cancels to 1e-12 across the two samples: far below the witness's round-off
+    data: {x: [[1.0], [-1.0]], y: [[-9.0], [-10.999999999999]]}
+    parameters: {W1: [[1.0]]}
+"""
+
+
 def derivation(factor: float) -> str:
     """SMALL_SPEC's output layer as a student derives it, with dW2 times ``factor`` (2 fails, 1.00001 warns)."""
     return f"    derivation:\n      dz2: (a2 - y) * a2 * (1 - a2)\n      dW2: {factor} * dz2 @ a1.T\n"

@@ -171,7 +171,8 @@ def test_github_annotations(mixed: Path) -> None:
     assert warn and all(line.startswith("::warning ") for line in warn)
     assert any("e_xpass.yaml,line=10,title=gradcheck%3A unexpected pass" in line for line in out)
     assert not any("d_xfail.yaml" in line or "a_pass.yaml" in line for line in out)
-    assert out[-1] == "gradcheck: 8 specs, 3 failing the gate"
+    assert out[-1] == ("gradcheck: 8 specs: 3 pass, 1 warn, 2 fail, 1 error, 1 skip "
+                       "(1 expected to fail, 1 passed but expected to fail) -> ERROR")
 
 
 def test_github_escaping() -> None:

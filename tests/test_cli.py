@@ -38,7 +38,7 @@ def test_verbose_lists_worst_entries_side_by_side(write_spec) -> None:
 def test_json_report_has_the_documented_keys(write_spec) -> None:
     code, report = run_json(write_spec(SMALL_SPEC))
     assert code == 0
-    assert set(report) == {"format_version", "status", "exit_code", "specs"}
+    assert set(report) == {"format_version", "status", "exit_code", "worst_status", "counts", "gates", "specs"}
     spec = report["specs"][0]
     assert set(spec) == JSON_SPEC_KEYS
     assert [p["name"] for p in spec["parameters"]] == ["W1", "b1", "W2", "b2"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SMALL_SPEC, run
+from conftest import BELOW_THE_FLOOR, SMALL_SPEC, run
 
 SETTINGS = {  # the spec's check: section -> words of the error
     "{rtol: .nan}": "check.rtol must be a finite number",
@@ -49,18 +49,6 @@ def test_options_that_conflict_with_a_spec_make_that_spec_an_error_and_no_other(
     statuses = {Path(s["path"]).name: s["status"] for s in report["specs"]}
     assert result.exit_code == 2 and statuses == {"plain.yaml": "pass", "strict.yaml": "error"}
     assert "rtol (0.0001) must not be larger than warn_rtol (1e-05)" in result.stderr
-
-
-BELOW_THE_FLOOR = """
-    version: 1
-    layout: row
-    input: 1
-    layers: [{units: 1, bias: none}]
-    loss: half_sse
-    # E = 100, while dE/dW1 cancels to 1e-12 across the two samples: far below the witness's round-off
-    data: {x: [[1.0], [-1.0]], y: [[-9.0], [-10.999999999999]]}
-    parameters: {W1: [[1.0]]}
-"""
 
 
 def test_a_check_that_resolves_nothing_says_so_and_can_fail_the_gate(write_spec) -> None:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SMALL_SPEC, run
-from gradcheck_cli.reporters.printable import printable
+from gradcheck_cli.reporters.printable import MESSAGE_LIMIT, printable
 
 FORGED = "ok\n::error file=x::forged\x1b[2J\x1b]0;title\x07\u202e\r"
 
@@ -54,9 +54,24 @@ def test_printable_leaves_no_unsafe_character_and_every_line_is_one(text: str) -
         return _raw_control(s) or "\n" in s or any(0xD800 <= ord(c) <= 0xDFFF for c in s)
 
     shown = printable(text)
-    assert not unsafe(shown)
-    if not unsafe(text):
-        assert shown == text  # safe text is shown as it is
+    assert not unsafe(shown) and len(shown) <= MESSAGE_LIMIT + 10
+    if not unsafe(text) and len(text) <= MESSAGE_LIMIT:
+        assert shown == text  # safe text of a readable length is shown as it is
+
+
+@pytest.mark.parametrize("fmt", ["table", "github", "junit"])
+def test_a_message_quoting_huge_spec_text_stays_one_bounded_line(write_spec, fmt: str) -> None:
+    huge = "tanh" + "h" * 20_000
+    bad = write_spec(SMALL_SPEC.replace("activation: tanh", f"activation: {huge}"), name="bad.yaml")
+    result = run("check", "--format", fmt, "--jobs", "1", "--color", "never", bad, write_spec(SMALL_SPEC))
+    [line] = result.stderr.splitlines()
+    assert result.exit_code == 2 and "bad.yaml:" in line and "characters left out" in line
+    assert len(line) < MESSAGE_LIMIT + 20
+    if fmt == "junit":
+        [error] = ET.fromstring(result.stdout).iter("error")
+        assert len(error.get("message")) < MESSAGE_LIMIT + 20
+    else:
+        assert max(map(len, result.stdout.splitlines())) < MESSAGE_LIMIT + 300  # the path, twice, and a title
 
 
 @pytest.mark.parametrize("where", ["missing/report.xml", "", "."])

@@ -47,3 +47,13 @@ def test_a_signal_ends_the_run_and_its_workers(tmp_path: Path, signum: int, jobs
     time.sleep(0.5)  # terminated workers are reaped by the ending parent; give the kernel a moment
     assert session_members(child.pid) == []
     assert report.read_text() == "<old/>" and sorted(p.name for p in tmp_path.iterdir()) == ["report.xml", "sleeper.py"]
+
+
+def test_a_reader_that_stops_early_ends_the_run_like_a_pipe_writer() -> None:
+    """``gradcheck check ... | head``: exit 128 + SIGPIPE (141) as the shell's own tools do, no traceback."""
+    child = subprocess.Popen([sys.executable, "-m", "gradcheck_cli", "check", "--jobs", "1", "-v", str(SPECS)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stdout.read(10)  # far more than a pipe's buffer is coming
+    child.stdout.close()
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 128 + signal.SIGPIPE and stderr.decode().strip() == ""

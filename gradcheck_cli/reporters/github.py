@@ -9,15 +9,21 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from gradcheck_cli.reporters.options import ReportOptions, link_summary, param_summary
+from gradcheck_cli.reporters.options import (
+    ReportOptions,
+    link_summary,
+    outcome_note,
+    param_summary,
+    run_counts,
+    self_test_failures,
+)
 from gradcheck_cli.results import Gate, RunResult, SpecResult, Status
 
 
 def render_github(run: RunResult, console: Console, options: ReportOptions) -> None:
     lines = [line for spec in run.specs for line in _annotations(spec, options)]
-    gates = [spec.gate(options.fail_on) for spec in run.specs]
-    failed = sum(g in (Gate.FAILED, Gate.XPASS, Gate.ERROR) for g in gates)
-    lines.append(f"gradcheck: {len(run.specs)} specs, {failed} failing the gate")
+    outcome = run.outcome(options.fail_on).value.upper()
+    lines.append(f"gradcheck: {run_counts(run, options)} -> {outcome}{outcome_note(run, options)}")
     console.file.write("\n".join(lines) + "\n")
 
 
@@ -28,11 +34,12 @@ def _annotations(spec: SpecResult, options: ReportOptions) -> list[str]:
     if gate is Gate.XPASS:
         return [command("error", spec.path, spec.lines.get("expect"), "gradcheck: unexpected pass",
                         "expected to fail (expect: fail), but every check passed")]
+    out = [command("error", spec.path, None, "gradcheck: self-test failed", line)
+           for line in self_test_failures(spec).values()]
     if spec.status is Status.SKIP or gate is Gate.XFAIL:
-        return []
+        return out
     if not spec.params and spec.status is Status.FAIL:
-        return [command("error", spec.path, None, "gradcheck: forward pass", spec.message)]
-    out = []
+        return [*out, command("error", spec.path, None, "gradcheck: forward pass", spec.message)]
     for p in spec.params:
         if p.status is Status.PASS:
             continue

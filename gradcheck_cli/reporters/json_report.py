@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 
 from gradcheck_cli.reporters.options import DEFAULT_OPTIONS, ReportOptions
-from gradcheck_cli.results import LinkResult, ParamResult, RunResult, SpecResult
+from gradcheck_cli.results import Gate, LinkResult, ParamResult, RunResult, SpecResult, Status
 
 FORMAT_VERSION = 1
 
@@ -25,8 +25,11 @@ def render_json(run: RunResult, console: Console, options: ReportOptions) -> Non
 def run_record(run: RunResult, options: ReportOptions = DEFAULT_OPTIONS) -> dict[str, Any]:
     return {
         "format_version": FORMAT_VERSION,
-        "status": run.status.value,
+        "status": run.outcome(options.fail_on).value,
         "exit_code": int(run.exit_code(options.fail_on)),
+        "worst_status": run.status.value,
+        "counts": {status.value: sum(s.status is status for s in run.specs) for status in Status},
+        "gates": {gate.value: sum(s.gate(options.fail_on) is gate for s in run.specs) for gate in Gate},
         "specs": [spec_record(spec, options) for spec in run.specs],
     }
 

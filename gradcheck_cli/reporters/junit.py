@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 from rich.console import Console
 
-from gradcheck_cli.reporters.options import ReportOptions, link_summary, param_summary
+from gradcheck_cli.reporters.options import ReportOptions, link_summary, param_summary, self_test_failures
 from gradcheck_cli.results import Gate, LinkResult, ParamResult, RunResult, SpecResult, Status
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -49,11 +49,13 @@ def _suite(spec: SpecResult, options: ReportOptions) -> ET.Element:
             _case(suite, spec, p.name, outcome, message)
         for link in spec.links:
             if link.status is not None:
-                _case(suite, spec, f"derivation {link.name}", *_link_outcome(spec, link))
+                _case(suite, spec, f"derivation {link.name}", *_link_outcome(spec, link, options))
         if spec.coverage_note:
             _case(suite, spec, "derivation coverage", "warning", spec.coverage_note)
         if gate is Gate.XPASS:
             _case(suite, spec, "expect: fail", "failure", "expected to fail (expect: fail), but every check passed")
+    for label, line in self_test_failures(spec).items():
+        _case(suite, spec, f"self-test {label}", "failure", line)
     cases = suite.findall("testcase")
     suite.attrib.update(
         tests=str(len(cases)),
@@ -76,9 +78,10 @@ def _param_outcome(spec: SpecResult, p: ParamResult, options: ReportOptions) -> 
     return "passed", ""
 
 
-def _link_outcome(spec: SpecResult, link: LinkResult) -> tuple[str, str]:
+def _link_outcome(spec: SpecResult, link: LinkResult, options: ReportOptions) -> tuple[str, str]:
+    assert link.status is not None
     text = link_summary(link)
-    if link.status is Status.FAIL:
+    if link.status.fails(options.fail_on):
         return ("skipped", f"expected failure: {text}") if spec.expect == "fail" else ("failure", text)
     if link.status in (Status.WARN, Status.INCONCLUSIVE):
         return "warning", f"{link.status.value.upper()}: {text}"

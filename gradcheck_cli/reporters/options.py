@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradcheck_cli.results import LinkResult, ParamResult, SpecResult, Status
+from gradcheck_cli.results import Gate, LinkResult, ParamResult, RunResult, SpecResult, Status
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,37 @@ class ReportOptions:
 
 
 DEFAULT_OPTIONS = ReportOptions()
+
+
+def run_counts(run: RunResult, options: ReportOptions) -> str:
+    """``3 specs: 1 pass, 1 fail, 1 error (1 expected to fail)``: the first half of every summary."""
+    counts = {status: sum(s.status is status for s in run.specs) for status in Status}
+    text = f"{len(run.specs)} spec{'s' if len(run.specs) != 1 else ''}: "
+    shown = [s for s in Status if s is not Status.SKIP] + [Status.SKIP]  # worst last, then what was not a spec
+    text += ", ".join(f"{counts[s]} {s.value}" for s in shown if counts[s] or s is Status.PASS)
+    gates = [s.gate(options.fail_on) for s in run.specs]
+    notes = [f"{gates.count(gate)} {words}" for gate, words in ((Gate.XFAIL, "expected to fail"),
+                                                              (Gate.XPASS, "passed but expected to fail"))
+             if gate in gates]
+    untested = sum(bool(s.self_test) and not all(s.self_test.values()) for s in run.specs)
+    if untested:
+        notes.append(f"{untested} failed the self-test")
+    return text + (f" ({', '.join(notes)})" if notes else "")
+
+
+def outcome_note(run: RunResult, options: ReportOptions) -> str:
+    """What follows the outcome word when it needs explaining ('' otherwise)."""
+    if run.outcome(options.fail_on) is Status.INCONCLUSIVE:
+        unresolved = sum(s.status is Status.INCONCLUSIVE for s in run.specs)
+        return (f" ({unresolved} below the noise floor: nothing failed, nothing there passed; "
+                "--fail-on warn fails them)")
+    return ""
+
+
+def self_test_failures(spec: SpecResult) -> dict[str, str]:
+    """Each broken gradient that --self-test planted and the check did not catch, with a line saying so."""
+    return {label: f"--self-test: the broken gradient '{label}' was not caught: this spec's check cannot fail "
+            "here, so its PASS proves nothing" for label, caught in spec.self_test.items() if not caught}
 
 
 def param_summary(spec: SpecResult, p: ParamResult) -> str:

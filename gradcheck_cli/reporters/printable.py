@@ -7,6 +7,10 @@ not UTF-8) lone surrogates that cannot even be encoded. Every such character is 
 escape (``\\n``, ``\\x1b``, ``\\u202e``). The text reporters and the command line's stderr lines print
 a copy of the result passed through :func:`printable_run`; JSON keeps the raw strings, which its
 encoder escapes.
+
+Every message is also bounded: past :data:`MESSAGE_LIMIT` characters (a spec that quotes a
+10,000-character formula, say) the middle is left out with a note saying how much, so one line stays
+one readable line. Paths are never shortened: they say which file.
 """
 
 from __future__ import annotations
@@ -20,9 +24,18 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
-def printable(text: str) -> str:
-    """``text`` with every control, line-separating, bidi-override or surrogate character escaped."""
-    return _UNSAFE.sub(lambda m: _NAMED.get(m.group(), _code(m.group())), text)
+MESSAGE_LIMIT = 1000  # characters of one message, after escaping
+
+
+def printable(text: str, limit: int | None = MESSAGE_LIMIT) -> str:
+    """``text`` with every control, line-separating, bidi-override or surrogate character escaped,
+    and at most ``limit`` characters long (None: any length)."""
+    text = _UNSAFE.sub(lambda m: _NAMED.get(m.group(), _code(m.group())), text)
+    if limit is None or len(text) <= limit:
+        return text
+    keep = limit - 40
+    head, tail = text[: keep * 2 // 3], text[len(text) - keep // 3:]
+    return f"{head} [... {len(text) - len(head) - len(tail):,} characters left out ...] {tail}"
 
 
 def _code(char: str) -> str:
@@ -38,8 +51,9 @@ def printable_run(run: RunResult) -> RunResult:
 
 
 def _spec(spec: SpecResult) -> SpecResult:
-    return replace(spec, path=printable(spec.path), name=printable(spec.name), message=printable(spec.message),
-                   params=[_param(p) for p in spec.params], links=[_link(k) for k in spec.links],
+    return replace(spec, path=printable(spec.path, limit=None), name=printable(spec.name),
+                   message=printable(spec.message), params=[_param(p) for p in spec.params],
+                   links=[_link(k) for k in spec.links],
                    lines={printable(name): line for name, line in spec.lines.items()})
 
 

@@ -11,11 +11,18 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gradcheck_cli.reporters.options import ReportOptions, link_findings, link_label, param_counts
+from gradcheck_cli.reporters.options import (
+    ReportOptions,
+    link_findings,
+    link_label,
+    outcome_note,
+    param_counts,
+    run_counts,
+)
 from gradcheck_cli.results import Gate, ParamResult, RunResult, SpecResult, Status
 
 STYLES = {Status.PASS: "green", Status.INCONCLUSIVE: "magenta", Status.WARN: "yellow", Status.FAIL: "red",
-          Status.ERROR: "bold red"}
+          Status.ERROR: "bold red", Status.SKIP: "dim"}
 WORST_ENTRIES = 5
 
 
@@ -24,24 +31,15 @@ GATE_NOTES = {Gate.XFAIL: "expected to fail: gate passes", Gate.XPASS: "expected
 
 def render_table(run: RunResult, console: Console, options: ReportOptions) -> None:
     for spec in run.specs:
-        if spec.status in (Status.ERROR, Status.SKIP):
-            continue  # one line each on stderr, printed by the CLI
-        _render_spec(spec, console, options)
-    counts = {status: sum(s.status is status for s in run.specs) for status in Status}
-    summary = Text(f"{len(run.specs)} spec{'s' if len(run.specs) != 1 else ''}: ")
-    summary.append(", ".join(f"{counts[s]} {s.value}" for s in Status if counts[s] or s is Status.PASS))
-    expected = sum(s.gate(options.fail_on) is Gate.XFAIL for s in run.specs)
-    if expected:
-        summary.append(f" ({expected} expected to fail)")
-    code = run.exit_code(options.fail_on)
-    summary.append(" -> ")
-    unresolved = counts[Status.INCONCLUSIVE]
-    if code == 0 and unresolved:  # nothing failed, but not everything was resolved: no PASS for that
-        summary.append("INCONCLUSIVE", style=STYLES[Status.INCONCLUSIVE])
-        summary.append(f" ({unresolved} below the noise floor: nothing failed, nothing there passed; "
-                       f"--fail-on warn fails them)")
-    else:
-        summary.append(["PASS", "FAIL", "ERROR"][code], style=["green", "red", "bold red"][code])
+        if spec.status is Status.ERROR:
+            console.print(Text(f"ERROR  {spec.message}", style=STYLES[Status.ERROR]))
+            console.print()
+        elif spec.status is not Status.SKIP:  # a skipped file gets its note on stderr, from the CLI
+            _render_spec(spec, console, options)
+    outcome = run.outcome(options.fail_on)
+    summary = Text(run_counts(run, options) + " -> ")
+    summary.append(outcome.value.upper(), style=STYLES[outcome])
+    summary.append(outcome_note(run, options))
     console.print(summary)
 
 
