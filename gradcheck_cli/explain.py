@@ -16,7 +16,7 @@ from gradcheck_cli.network import Network
 _PRIME = {
     "identity": ("", ""),
     "sigmoid": ("{a} * (1 - {a})", r"{a} \odot (1 - {a})"),
-    "tanh": ("(1 - {a} ** 2)", r"(1 - {a}^{{\circ 2}})"),
+    "tanh": ("(1 - {a} ** 2)", r"(1 - ({a})^{{\circ 2}})"),
     "relu": ("({z} > 0)", r"\mathbb{{1}}[{z} > 0]"),
     "leaky_relu": ("where({z} > 0, 1, {alpha})", r"\mathbb{{1}}[{z} > 0] + {alpha}\,\mathbb{{1}}[{z} \le 0]"),
     "elu": ("where({z} > 0, 1, {a} + {alpha})", r"\mathbb{{1}}[{z} > 0] + ({a} + {alpha})\,\mathbb{{1}}[{z} \le 0]"),
