@@ -52,13 +52,14 @@ class _Console(Console):
 def make_console(color: str, stderr: bool = False, file: TextIO | None = None) -> Console:
     """Color: ``--color always|never`` wins; ``auto`` lets rich decide (NO_COLOR, FORCE_COLOR, TTY).
 
-    Off a terminal (CI logs, pipes, files) tables get 160 columns instead of rich's 80.
+    Width: a terminal's own, else ``COLUMNS`` when set (piped output follows it), else 160 columns
+    for CI logs, pipes and files instead of rich's 80.
     """
     stream = file or (sys.stderr if stderr else sys.stdout)
     return _Console(
         file=stream,
         highlight=False,
-        width=None if stream.isatty() else 160,
+        width=None if stream.isatty() or os.environ.get("COLUMNS", "").isdigit() else 160,
         force_terminal={"always": True, "never": False}.get(color) if file is None else False,
         no_color={"always": False, "never": True}.get(color) if file is None else True,
     )
