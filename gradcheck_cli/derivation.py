@@ -175,12 +175,28 @@ def expected_shape(link: Link, env: dict[str, np.ndarray]) -> tuple[int, ...]:
 
 
 def accept_shape(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
-    """``value`` in ``shape`` if it differs only by singleton dimensions ((3,) for (3, 1)), else None."""
+    """``value`` in ``shape`` if one shape is the other with singleton dimensions left out ((3,) for
+    (3, 1), a scalar for (1, 1)), else None.
+
+    Only leaving out counts, never moving: (1, 3) is not accepted for (3, 1), because a row where a
+    column belongs broadcasts into a matrix in ``b - lr * db``, and when two dimensions are equal a
+    value of the wrong orientation would otherwise be compared as if it were right.
+    """
     if value.shape == shape:
         return value
-    def squeezed(dims: tuple[int, ...]) -> tuple[int, ...]:
-        return tuple(d for d in dims if d != 1)
-
-    if value.size == int(np.prod(shape)) and squeezed(value.shape) == squeezed(shape):
+    if _drops_singletons(value.shape, shape) or _drops_singletons(shape, value.shape):
         return value.reshape(shape)
     return None
+
+
+def _drops_singletons(short: tuple[int, ...], long: tuple[int, ...]) -> bool:
+    """Whether ``short`` is ``long`` with some of its 1s removed, the other dimensions in order."""
+    if len(short) >= len(long):
+        return False
+    kept = 0
+    for d in long:
+        if kept < len(short) and d == short[kept]:
+            kept += 1
+        elif d != 1:
+            return False
+    return kept == len(short)
