@@ -10,20 +10,24 @@ layout here. Class targets become one-hot arrays.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from gradcheck_cli.derivation import Link, parse_derivation
+from gradcheck_cli.errors import SpecError
 from gradcheck_cli.layers import LAYOUTS, Layout
 from gradcheck_cli.limits import settings_problem
 from gradcheck_cli.network import Layer, Network, Params
 from gradcheck_cli.ops.activations import ACTIVATIONS, Options
 from gradcheck_cli.ops.losses import LOSSES
 from gradcheck_cli.ops.registry import UnknownNameError, lookup
-from gradcheck_cli.spec_model import Spec
+from gradcheck_cli.spec_model import LayerSpec, Spec
 from gradcheck_cli.yaml_loader import KeyPath, SourceMap
+
+T = TypeVar("T")
 
 PROBABILITY_OUTPUTS = ("sigmoid", "softmax")
 _STREAM_X, _STREAM_Y, _STREAM_PARAMS = 0, 1, 2
@@ -54,8 +58,14 @@ def build_problem(spec: Spec, source: SourceMap, max_bytes: int = DEFAULT_MAX_BY
     network = _network(spec, layout, source)
     check_memory(spec, network, source, max_bytes)  # before any array is allocated
     dtype = np.dtype(spec.dtype)
-    x_rows, y_rows = _data(spec, network, source)
-    params = _parameters(spec, network, source)
+    # the data, the parameters and the derivation do not depend on each other: report all their problems
+    problems: list[SpecError] = []
+    data, params, derivation = (_collecting(problems, part) for part in (
+        lambda: _data(spec, network, source), lambda: _parameters(spec, network, source),
+        lambda: parse_derivation(spec, network, source)))
+    if problems:
+        raise SpecError.all_of(problems)
+    x_rows, y_rows = data
     return Problem(
         spec=spec,
         network=network,
@@ -63,8 +73,17 @@ def build_problem(spec: Spec, source: SourceMap, max_bytes: int = DEFAULT_MAX_BY
         x=np.ascontiguousarray(layout.from_rows(x_rows).astype(dtype)),
         y=np.ascontiguousarray(layout.from_rows(y_rows).astype(dtype)),
         lines=_parameter_lines(network, source),
-        derivation=parse_derivation(spec, network, source),
+        derivation=derivation,
     )
+
+
+def _collecting(problems: list[SpecError], part: Callable[[], T]) -> T | None:
+    """``part()``, or None with its SpecError added to ``problems``."""
+    try:
+        return part()
+    except SpecError as exc:
+        problems.append(exc)
+        return None
 
 
 def _parameter_lines(net: Network, source: SourceMap) -> dict[str, int]:
@@ -81,22 +100,16 @@ def _parameter_lines(net: Network, source: SourceMap) -> dict[str, int]:
 
 
 def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
-    layers = []
-    for i, layer in enumerate(spec.layers):
-        path: KeyPath = ("layers", i)
-        try:
-            activation = lookup("activation", ACTIVATIONS, layer.activation)
-        except UnknownNameError as exc:
-            raise source.error(path + ("activation",), str(exc), exc.hint) from None
-        if layer.alpha is not None and activation.default_alpha is None:
-            raise source.error(path + ("alpha",), f"activation {activation.name!r} takes no alpha",
-                               "alpha applies to leaky_relu and elu; remove it")
-        alpha = layer.alpha if layer.alpha is not None else (activation.default_alpha or 0.0)
-        layers.append(Layer(layer.units, activation, Options(alpha=alpha, axis=layout.unit_axis), layer.bias))
+    problems: list[SpecError] = []
+    layers = [_collecting(problems, lambda i=i, layer=layer: _layer(layer, ("layers", i), layout, source))
+              for i, layer in enumerate(spec.layers)]
     try:
         loss = lookup("loss", LOSSES, spec.loss.name)
     except UnknownNameError as exc:
-        raise source.error(("loss",), str(exc), exc.hint) from None
+        problems.append(source.error(("loss",), str(exc), exc.hint))
+    if problems:  # every layer's problem and the loss's at once
+        raise SpecError.all_of(problems)
+    layers = [layer for layer in layers if layer is not None]
     last = layers[-1].activation.name
     if loss.needs_probabilities and last not in PROBABILITY_OUTPUTS:
         raise source.error(
@@ -105,6 +118,18 @@ def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
             "use a softmax or sigmoid output layer, or softmax_cross_entropy on logits",
         )
     return Network(layout, spec.input, tuple(layers), loss, spec.loss.reduction, spec.l2)
+
+
+def _layer(layer: LayerSpec, path: KeyPath, layout: Layout, source: SourceMap) -> Layer:
+    try:
+        activation = lookup("activation", ACTIVATIONS, layer.activation)
+    except UnknownNameError as exc:
+        raise source.error(path + ("activation",), str(exc), exc.hint) from None
+    if layer.alpha is not None and activation.default_alpha is None:
+        raise source.error(path + ("alpha",), f"activation {activation.name!r} takes no alpha",
+                           "alpha applies to leaky_relu and elu; remove it")
+    alpha = layer.alpha if layer.alpha is not None else (activation.default_alpha or 0.0)
+    return Layer(layer.units, activation, Options(alpha=alpha, axis=layout.unit_axis), layer.bias)
 
 
 def check_memory(spec: Spec, net: Network, source: SourceMap, max_bytes: int) -> None:

@@ -88,7 +88,8 @@ def load_or_exit(spec: str, color: str) -> Problem:
     try:
         return load_problem(spec)
     except SpecError as exc:
-        make_console(color, stderr=True).print(Text(printable(str(exc)), style="red"), soft_wrap=True)
+        for error in exc.every():
+            make_console(color, stderr=True).print(Text(printable(str(error)), style="red"), soft_wrap=True)
         sys.exit(int(ExitCode.USER_ERROR))
 
 
@@ -109,7 +110,8 @@ def report_problems(run: RunResult, color: str) -> None:
     err = make_console(color, stderr=True)
     for spec in run.specs:
         if spec.status is Status.ERROR:
-            err.print(Text(spec.message, style="red"), soft_wrap=True)
+            for text, _ in spec.problems:
+                err.print(Text(text, style="red"), soft_wrap=True)
         elif spec.status is Status.SKIP:
             err.print(Text(spec.message, style="dim"), soft_wrap=True)
 
@@ -269,7 +271,10 @@ def write_atomically(output: Path, write: Callable[[TextIO], None]) -> None:
 @skip_option
 @color_option
 def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: bool, color: str) -> None:
-    """Check that every SPEC is valid, without computing gradients."""
+    """Check that every SPEC is valid, without computing gradients.
+
+    A derivation's formulas are evaluated on one forward pass: one that does not evaluate, or gives
+    the wrong shape, is a fail line and exit 1, as check would report it."""
     with internal_errors_reported(", ".join(specs)):
         run = validate_targets(targets_from(specs, shard_text, skip_non_specs))
     printed = printable_run(run)
@@ -278,6 +283,11 @@ def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: boo
     for spec in printed.specs:
         if spec.status is Status.PASS:
             console.print(Text(f"{spec.path}: valid ({spec.name})"))
+        for link in spec.links:  # formulas that do not fit the network's shapes
+            where = f"{spec.path}:{link.line}" if link.line is not None else spec.path
+            expected = " (expected: the spec says expect: fail)" if spec.status is Status.PASS else ""
+            console.print(Text(f"{where}: fail{expected}: formula {link.name}: {link.message}",
+                               style="yellow" if expected else "red"), soft_wrap=True)
     sys.exit(int(run.exit_code()))
 
 

@@ -20,14 +20,15 @@ derivation on paper.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from gradcheck_cli.errors import SpecError
 from gradcheck_cli.formula import Formula, FormulaRejected, parse_formula
 from gradcheck_cli.network import ForwardPass, Network, Params
+from gradcheck_cli.ops.registry import did_you_mean
 from gradcheck_cli.spec_model import Spec
 from gradcheck_cli.yaml_loader import SourceMap
 
@@ -82,35 +83,43 @@ class NameRejected(ValueError):
 
 
 def parse_derivation(spec: Spec, net: Network, source: SourceMap) -> list[Link]:
-    """The spec's formulas as links; a derivation must compare something."""
+    """The spec's formulas as links; a derivation must compare something. Every formula is read,
+    so one spec error reports the problems of all of them (a formula after a broken one may use it)."""
     known = quantity_names(net)
-    links = []
+    links, problems = [], []
     for name, text in spec.derivation.items():
-        path = ("derivation", name)
-        if not name.isidentifier() or name.startswith("_"):
-            raise source.error(path, f"formula name {name!r} is not a plain name", "use letters, digits and _")
-        if name in quantity_names(net):
-            raise source.error(path, f"formula {name!r} would hide the quantity of the same name", "rename it")
         try:
-            formula = parse_formula(text)
-        except FormulaRejected as exc:
-            raise source.error(path, f"formula {name} is not allowed: {exc}") from None
-        for used in sorted(formula.names):
-            if used not in known:
-                close = difflib.get_close_matches(used, known, n=1)
-                hint = f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(known)
-                raise source.error(path, f"formula {name} uses unknown name {used!r}", hint)
-        try:
-            kind, layer = classify(name, net)
-        except NameRejected as exc:
-            raise source.error(path, f"formula {exc.message}", exc.hint) from None
-        per_sample = spec.deltas == "per_sample" and kind in ("z", "a")
-        links.append(Link(name, formula, kind, layer, source.line(path), text, per_sample))
+            links.append(_link(name, text, spec, net, known, source))
+        except SpecError as exc:
+            problems.append(exc)
         known.append(name)
+    if problems:
+        raise SpecError.all_of(problems)
     if spec.derivation and not any(link.kind for link in links):
         raise source.error(("derivation",), "the derivation has no formula that gradcheck compares, so it would "
                            "check nothing", f"name the gradients you derive {checked_pattern()}")
     return links
+
+
+def _link(name: str, text: str, spec: Spec, net: Network, known: list[str], source: SourceMap) -> Link:
+    path = ("derivation", name)
+    if not name.isidentifier() or name.startswith("_"):
+        raise source.error(path, f"formula name {name!r} is not a plain name", "use letters, digits and _")
+    if name in quantity_names(net):
+        raise source.error(path, f"formula {name!r} would hide the quantity of the same name", "rename it")
+    try:
+        formula = parse_formula(text)
+    except FormulaRejected as exc:
+        raise source.error(path, f"formula {name} is not allowed: {exc}", exc.hint) from None
+    for used in sorted(formula.names):
+        if used not in known:
+            raise source.error(path, f"formula {name} uses unknown name {used!r}", did_you_mean(used, known))
+    try:
+        kind, layer = classify(name, net)
+    except NameRejected as exc:
+        raise source.error(path, f"formula {exc.message}", exc.hint) from None
+    per_sample = spec.deltas == "per_sample" and kind in ("z", "a")
+    return Link(name, formula, kind, layer, source.line(path), text, per_sample)
 
 
 def checked_pattern() -> str:

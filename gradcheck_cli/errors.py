@@ -57,6 +57,19 @@ class SpecError(Exception):
     def __init__(self, message: str, *, file: str = "", line: int | None = None, hint: str = ""):
         super().__init__(message)
         self.message, self.file, self.line, self.hint = message, file, line, hint
+        self.more: tuple[SpecError, ...] = ()  # the spec's other problems, found in the same pass
+
+    def every(self) -> list[SpecError]:
+        """This problem and every other one found with it, each its own line."""
+        return [self, *self.more]
+
+    @staticmethod
+    def all_of(errors: list[SpecError]) -> SpecError:
+        """The first problem, carrying the others: a spec reports everything wrong with it at once,
+        as pydantic and ruff do, not only the first thing."""
+        first = errors[0]
+        first.more = tuple(e for error in errors[1:] for e in error.every())
+        return first
 
     def __str__(self) -> str:
         where = self.file or "<spec>"

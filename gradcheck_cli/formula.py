@@ -33,6 +33,7 @@ import numpy as np
 
 from gradcheck_cli.ops.activations import sigmoid as _sigmoid
 from gradcheck_cli.ops.activations import softmax as _softmax
+from gradcheck_cli.ops.registry import did_you_mean
 
 MAX_SOURCE = 1000
 MAX_NODES = 200
@@ -43,7 +44,11 @@ MAX_ELEMENTS = 4_000_000
 
 
 class FormulaRejected(ValueError):
-    """The formula uses something the language does not allow."""
+    """The formula uses something the language does not allow; ``hint`` says what would be."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class FormulaFailed(ValueError):
@@ -168,7 +173,8 @@ def _check_node(node: ast.AST) -> None:
     if isinstance(node, ast.Constant):
         _check_constant(node.value)
     if isinstance(node, ast.Attribute) and node.attr != "T":
-        raise FormulaRejected(f"attribute '.{node.attr}' is not allowed; only '.T' (transpose) is")
+        raise FormulaRejected(f"attribute '.{node.attr}' is not allowed",
+                              "did you mean '.T'? only '.T' (transpose) is allowed")
     if isinstance(node, ast.Compare) and len(node.ops) != 1:
         raise FormulaRejected("chained comparisons are not allowed; write one comparison")
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
@@ -186,14 +192,16 @@ def _check_call(node: ast.Call) -> None:
         raise FormulaRejected("only the listed functions can be called, by name (no methods)")
     name = node.func.id
     if name not in FUNCTIONS:
-        raise FormulaRejected(f"function {name!r} is not available; the functions are: {', '.join(FUNCTIONS)}")
+        raise FormulaRejected(f"function {name!r} is not available", did_you_mean(name, list(FUNCTIONS)))
     function = FUNCTIONS[name]
     low, high = function.arity
     if not low <= len(node.args) <= high or any(isinstance(a, ast.Starred) for a in node.args):
         raise FormulaRejected(f"{name}() takes {low if low == high else f'{low} to {high}'} argument(s)")
     for keyword in node.keywords:
         if keyword.arg not in function.keywords:
-            raise FormulaRejected(f"{name}() takes no keyword {keyword.arg!r}")
+            raise FormulaRejected(f"{name}() takes no keyword {keyword.arg!r}",
+                                  did_you_mean(str(keyword.arg), sorted(function.keywords)) if function.keywords
+                                  else f"{name}() takes no keywords")
         value = _literal_number(keyword.value)
         is_bool = isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, bool)
         if not is_bool and (value is None or value != int(value)):

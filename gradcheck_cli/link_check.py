@@ -6,7 +6,7 @@ z^l or a^l itself and runs the rest of the network forward (``network.forward_fr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -77,16 +77,39 @@ def check_links(net: Network, links: list[Link], params: Params, x: np.ndarray, 
                 parameter_witness: Witness, rule: Rule) -> list[LinkResult]:
     """Evaluate a derivation's formulas in order and judge each one."""
     checker = _Checker(net, params, x, y, parameter_witness, rule)
-    env = checker.env
     results = []
-    failed: set[str] = set()  # formulas that did not evaluate
     wrong: set[str] = set()  # formulas that evaluated to a wrong result
+    for link, value in _evaluated(net, links, checker.env):
+        results.append(value if isinstance(value, LinkResult) else checker.judge(link, value, wrong))
+    return results
+
+
+def check_shapes(net: Network, links: list[Link], params: Params, x: np.ndarray, y: np.ndarray) -> list[LinkResult]:
+    """The formulas that do not evaluate, or evaluate to the wrong shape, on one forward pass: what
+    ``validate`` can tell without any gradient. The others are left out."""
+    env = environment(net, params, forward(net, params, x, y), x, y)
+    problems = []
+    for link, value in _evaluated(net, links, env):
+        if isinstance(value, LinkResult):
+            problems.append(value)
+        elif link.kind is not None and accept_shape(value, expected_shape(link, env)) is None:
+            expected = expected_shape(link, env)
+            problems.append(_result(link, Status.FAIL, shape=value.shape, expected=expected,
+                                    message=f"shape {_shape(value.shape)}, expected {_shape(expected)}"))
+    return problems
+
+
+def _evaluated(net: Network, links: list[Link],
+               env: dict[str, np.ndarray]) -> Iterator[tuple[Link, np.ndarray | LinkResult]]:
+    """Each formula's value in order (added to ``env`` for the later ones), or the FAIL of one that
+    does not evaluate, or uses one that did not."""
+    failed: set[str] = set()
     for link in links:
         assert link.formula is not None
         broken = sorted(failed & link.uses)
         if broken:
-            results.append(_result(link, Status.FAIL, message=f"uses {', '.join(broken)}, which did not evaluate"))
             failed.add(link.name)
+            yield link, _result(link, Status.FAIL, message=f"uses {', '.join(broken)}, which did not evaluate")
             continue
         try:
             value = link.formula.evaluate(env, softmax_axis=net.layout.unit_axis)
@@ -95,12 +118,11 @@ def check_links(net: Network, links: list[Link], params: Params, x: np.ndarray, 
         except FormulaFailed as exc:
             expected = expected_shape(link, env) if link.kind else None
             wanted = f"; {link.target} has shape {_shape(expected)}" if expected is not None else ""
-            results.append(_result(link, Status.FAIL, message=f"{exc}{wanted}", expected=expected))
             failed.add(link.name)
+            yield link, _result(link, Status.FAIL, message=f"{exc}{wanted}", expected=expected)
             continue
         env[link.name] = value
-        results.append(checker.judge(link, value, wrong))
-    return results
+        yield link, value
 
 
 class BackwardRejected(Exception):

@@ -133,6 +133,12 @@ class SpecResult:
     links: list[LinkResult] = field(default_factory=list)  # the derivation's formulas, in order
     self_test: dict[str, bool] = field(default_factory=dict)  # --self-test: broken gradient -> caught?
     not_covered: list[str] = field(default_factory=list)  # parameters a derivation or --backward left out
+    errors: list[tuple[str, int | None]] = field(default_factory=list)  # every problem of an ERROR: (line, spec line)
+
+    @property
+    def problems(self) -> list[tuple[str, int | None]]:
+        """Every problem of an invalid spec, each one line with its line in the spec (at least ``message``)."""
+        return self.errors or [(self.message, self.line)]
 
     @property
     def coverage_note(self) -> str:

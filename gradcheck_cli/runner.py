@@ -25,7 +25,7 @@ from gradcheck_cli.directional import directional_results, needs_drill_down
 from gradcheck_cli.discover import Target
 from gradcheck_cli.errors import InternalError, SpecError, TimeBudgetExceeded
 from gradcheck_cli.limits import settings_problem
-from gradcheck_cli.link_check import BackwardRejected, LinkRejected, check_backward, check_links
+from gradcheck_cli.link_check import BackwardRejected, LinkRejected, check_backward, check_links, check_shapes
 from gradcheck_cli.network import ForwardPass, Network, Params, backward, forward, loss_value
 from gradcheck_cli.numeric import Masks, Witness
 from gradcheck_cli.results import LinkResult, ParamResult, Rule, SpecResult, Status
@@ -61,14 +61,29 @@ def load_problem(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Proble
 
 
 def validate_target(target: Target) -> SpecResult:
-    """Load and build without computing; PASS means valid."""
+    """Load and build without any gradient; PASS means valid. A derivation is evaluated on one forward
+    pass: a formula that does not evaluate or has the wrong shape makes the spec a FAIL, as in check
+    (listed, but a PASS, for a spec with ``expect: fail``)."""
+    path = str(target.path)
     try:
         problem = _load_target(target)
+        if isinstance(problem, SpecResult):
+            return problem
+        links = check_shapes(problem.network, problem.derivation, _float64(problem.params),
+                             problem.x.astype(np.float64), problem.y.astype(np.float64))
+    except LinkRejected as exc:
+        return error_entry(path, SpecError(f"formula {exc.link.name} is not allowed: {exc.reason}", file=path,
+                                           line=exc.link.line))
     except Exception as exc:  # noqa: BLE001 - as in check_target
-        raise InternalError.capture(str(target.path), exc) from None
-    if isinstance(problem, SpecResult):
-        return problem
-    return SpecResult(path=str(target.path), status=Status.PASS, name=_name(problem, target.path))
+        raise InternalError.capture(path, exc) from None
+    # a spec with expect: fail demonstrates a failure: valid, its misfits listed, but not a FAIL here
+    failed = bool(links) and problem.spec.expect == "pass"
+    return SpecResult(path=path, status=Status.FAIL if failed else Status.PASS, name=_name(problem, target.path),
+                      links=links, message=f"{len(links)} formula(s) of the derivation do not fit" if links else "")
+
+
+def _float64(params: Params) -> Params:
+    return {name: value.astype(np.float64) for name, value in params.items()}
 
 
 def check_target(target: Target, overrides: Overrides = Overrides(),
@@ -95,8 +110,9 @@ def check_target(target: Target, overrides: Overrides = Overrides(),
 
 
 def error_entry(path: str, error: SpecError) -> SpecResult:
-    """A spec that ends as an error: the error's one line, and its line in the spec where known."""
-    return SpecResult(path=path, status=Status.ERROR, message=str(error), line=error.line)
+    """A spec that ends as an error: every problem found, each one line with its line in the spec."""
+    return SpecResult(path=path, status=Status.ERROR, message=str(error), line=error.line,
+                      errors=[(str(e), e.line) for e in error.every()])
 
 
 @contextmanager
@@ -157,7 +173,7 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
 
     # The witness: float64 copies, and functions that run the forward pass and nothing else.
     x64, y64 = problem.x.astype(np.float64), problem.y.astype(np.float64)
-    params64 = {k: v.astype(np.float64) for k, v in problem.params.items()}
+    params64 = _float64(problem.params)
     E64 = loss_value(net, params64, x64, y64)
     method = overrides.method or spec.check.method
     # the spec's eps was chosen for the spec's method: --method richardson on a spec tuned for central

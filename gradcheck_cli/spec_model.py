@@ -11,7 +11,6 @@ shapes, targets that fit the loss, names of parameters) is checked in ``build.py
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from typing import Annotated, Any, Literal, Union
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from gradcheck_cli.errors import SpecError
 from gradcheck_cli.ops.activations import ACTIVATIONS
 from gradcheck_cli.ops.losses import LOSSES
+from gradcheck_cli.ops.registry import did_you_mean
 from gradcheck_cli.yaml_loader import KeyPath, SourceMap
 
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -131,23 +131,30 @@ _EXPECTED = {
 
 
 def _translate(errors: list[Any], source: SourceMap) -> SpecError:
-    """One message for the first problem; a field that accepts several kinds (a union) lists them all."""
-    # a misspelled key also makes the key it was meant to be "missing": report the misspelling
-    errors = sorted(errors, key=lambda e: e["type"] != "extra_forbidden")
+    """One line per problem, every problem at once; a field that accepts several kinds (a union) is one
+    problem listing them all."""
+    by_place: dict[KeyPath, list[Any]] = {}
+    for error in errors:
+        by_place.setdefault(_clean(error["loc"]), []).append(error)
+    # a misspelled key also makes the key it was meant to be "missing": report only the misspelling
+    misspelled_in = {loc[:-1] for loc, group in by_place.items() if group[0]["type"] == "extra_forbidden"}
+    problems = [_problem(loc, group, source) for loc, group in by_place.items()
+                if not (group[0]["type"] == "missing" and loc[:-1] in misspelled_in)]
+    return SpecError.all_of(sorted(problems, key=lambda e: e.line or 0))
+
+
+def _problem(loc: KeyPath, errors: list[Any], source: SourceMap) -> SpecError:
     first = errors[0]
-    loc = _clean(first["loc"])
     where = _dotted(loc)
     if first["type"] == "extra_forbidden":
         key = str(loc[-1])
-        known = sorted(_fields_at(loc[:-1]))
-        close = difflib.get_close_matches(key, known, n=1)
-        hint = f"did you mean {close[0]!r}?" if close else "known keys: " + ", ".join(known)
+        hint = did_you_mean(key, sorted(_fields_at(loc[:-1])))
         return source.error(loc, f"unknown key {key!r}" + (f" in {_dotted(loc[:-1])}" if loc[:-1] else ""), hint)
     if first["type"] == "missing":
         return source.error(loc, f"missing required key {where!r}", "add it")
     if first["type"] == "too_short":
         return source.error(loc, f"{where} must not be empty")
-    alternatives = dict.fromkeys(_expected(e) for e in errors if _clean(e["loc"]) == loc)
+    alternatives = dict.fromkeys(_expected(e) for e in errors)
     return source.error(loc, f"{where} must be {' or '.join(alternatives)}, not {_describe(first.get('input'))}")
 
 

@@ -11,7 +11,7 @@ from conftest import SMALL_SPEC, SPECS, run, run_json
 from gradcheck_cli.ops import activations
 
 JSON_SPEC_KEYS = {"path", "name", "status", "expect", "gate", "loss", "message", "rule", "parameters", "derivation",
-                  "self_test", "not_covered"}
+                  "self_test", "not_covered", "errors"}
 JSON_PARAM_KEYS = {"name", "shape", "status", "max_abs_error", "max_rel_error", "norm_ratio", "worst_index",
                    "worst_analytic", "worst_numeric", "kink_entries", "kink_unresolved", "grad_norm", "checked_entries",
                    "mode", "note", "worst_error", "worst_expected_error", "reason", "noise_limited", "loose_entries",

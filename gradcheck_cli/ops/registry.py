@@ -13,20 +13,19 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+def did_you_mean(name: str, known: list[str]) -> str:
+    """The hint for an unknown name: the closest known one, else the whole list."""
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"did you mean {close[0]!r}?" if close else "known: " + ", ".join(known)
+
+
 class UnknownNameError(LookupError):
-    """A name that is not in a registry; carries the closest known name for a "did you mean"."""
+    """A name that is not in a registry, with a "did you mean" hint."""
 
     def __init__(self, kind: str, name: str, known: list[str]) -> None:
         self.kind, self.name, self.known = kind, name, known
-        close = difflib.get_close_matches(name, known, n=1)
-        self.suggestion = close[0] if close else None
+        self.hint = did_you_mean(name, known)
         super().__init__(f"unknown {kind} {name!r}")
-
-    @property
-    def hint(self) -> str:
-        if self.suggestion:
-            return f"did you mean {self.suggestion!r}?"
-        return "known: " + ", ".join(self.known)
 
 
 def lookup(kind: str, table: Mapping[str, T], name: str) -> T:

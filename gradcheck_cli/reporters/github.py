@@ -30,7 +30,7 @@ def render_github(run: RunResult, console: Console, options: ReportOptions) -> N
 def _annotations(spec: SpecResult, options: ReportOptions) -> list[str]:
     gate = spec.gate(options.fail_on)
     if spec.status is Status.ERROR:
-        return [command("error", spec.path, spec.line, "gradcheck: invalid spec", spec.message)]
+        return [command("error", spec.path, line, "gradcheck: invalid spec", text) for text, line in spec.problems]
     if gate is Gate.XPASS:
         return [command("error", spec.path, spec.lines.get("expect"), "gradcheck: unexpected pass",
                         "expected to fail (expect: fail), but every check passed")]

@@ -44,6 +44,8 @@ def spec_record(spec: SpecResult, options: ReportOptions = DEFAULT_OPTIONS) -> d
         "gate": spec.gate(options.fail_on).value,
         "loss": _number(spec.loss),
         "message": spec.message or None,
+        "errors": [{"message": text, "line": line} for text, line in spec.problems] if spec.status is Status.ERROR
+        else [],
         "rule": None if rule is None else {
             "method": rule.method, "rtol": rule.rtol, "warn_rtol": rule.warn_rtol, "eps": rule.eps,
             "noise": _number(rule.noise), "dtype": rule.dtype,

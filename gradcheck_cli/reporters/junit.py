@@ -38,7 +38,7 @@ def _suite(spec: SpecResult, options: ReportOptions) -> ET.Element:
     suite = ET.Element("testsuite", name=spec.path, time=f"{spec.seconds:.3f}")
     gate = spec.gate(options.fail_on)
     if spec.status is Status.ERROR:
-        _case(suite, spec, "spec", "error", spec.message)
+        _case(suite, spec, "spec", "error", spec.message, "\n".join(text for text, _ in spec.problems))
     elif spec.status is Status.SKIP:
         _case(suite, spec, "spec", "skipped", spec.message)
     elif not spec.params:  # the forward pass itself failed
@@ -88,10 +88,11 @@ def _link_outcome(spec: SpecResult, link: LinkResult, options: ReportOptions) ->
     return "passed", ""
 
 
-def _case(suite: ET.Element, spec: SpecResult, name: str, outcome: str, message: str) -> None:
+def _case(suite: ET.Element, spec: SpecResult, name: str, outcome: str, message: str, text: str = "") -> None:
+    """One testcase; ``text``, the element's body, is ``message`` unless given (every error of a spec)."""
     case = ET.SubElement(suite, "testcase", classname=spec.path, name=name, file=spec.path, time="0")
     message = _ILLEGAL_XML.sub("", message)
     if outcome in ("failure", "error", "skipped"):
-        ET.SubElement(case, outcome, message=message).text = message
+        ET.SubElement(case, outcome, message=message).text = _ILLEGAL_XML.sub("", text) or message
     elif outcome == "warning":
         ET.SubElement(case, "system-out").text = message

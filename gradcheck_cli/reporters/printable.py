@@ -54,7 +54,8 @@ def _spec(spec: SpecResult) -> SpecResult:
     return replace(spec, path=printable(spec.path, limit=None), name=printable(spec.name),
                    message=printable(spec.message), params=[_param(p) for p in spec.params],
                    links=[_link(k) for k in spec.links],
-                   lines={printable(name): line for name, line in spec.lines.items()})
+                   lines={printable(name): line for name, line in spec.lines.items()},
+                   errors=[(printable(text), line) for text, line in spec.errors])
 
 
 def _param(p: ParamResult) -> ParamResult:

@@ -33,7 +33,8 @@ GATE_NOTES = {Gate.XFAIL: "expected to fail: gate passes", Gate.XPASS: "expected
 def render_table(run: RunResult, console: Console, options: ReportOptions) -> None:
     for spec in run.specs:
         if spec.status is Status.ERROR:
-            say(console, Text(f"ERROR  {spec.message}", style=STYLES[Status.ERROR]))
+            for text, _ in spec.problems:
+                say(console, Text(f"ERROR  {text}", style=STYLES[Status.ERROR]))
             console.print()
         elif spec.status is not Status.SKIP:  # a skipped file gets its note on stderr, from the CLI
             _render_spec(spec, console, options)
