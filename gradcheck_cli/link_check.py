@@ -1,7 +1,8 @@
 """Check a derivation link by link against numerical gradients (forward passes only).
 
 For dW<l> and db<l> the parameters' witness is reused. For dz<l> and da<l> the witness perturbs
-z^l or a^l itself and runs the rest of the network forward (``network.forward_from``).
+z^l or a^l itself and runs the rest of the network forward, one unit across the batch at a time
+(``quantity_witness``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from gradcheck_cli.derivation import (
 )
 from gradcheck_cli.diagnose import Context, diagnose, diagnose_shape
 from gradcheck_cli.formula import FormulaFailed, FormulaRejected
-from gradcheck_cli.network import Network, Params, batch_divisor, forward, forward_from, with_kinks
-from gradcheck_cli.numeric import CENTRAL_EPS, Witness, central_differences
+from gradcheck_cli.network import Network, Params, batch_divisor, forward
+from gradcheck_cli.numeric import CENTRAL_EPS, Witness
+from gradcheck_cli.quantity_witness import quantity_witness
 from gradcheck_cli.results import LinkResult, Rule, Status
 from gradcheck_cli.user_backward import UserBackward, UserCodeFailed, contained
 
@@ -197,15 +199,9 @@ def _witness(net: Network, params: Params, env: dict[str, np.ndarray], y: np.nda
     """Numerical dE/d(quantity): the parameters' own witness, or one that perturbs z^l or a^l."""
     if kind in ("W", "b"):
         return parameter_witness
-    name = f"{kind}{layer}"
-    start = layer if kind == "z" else layer + 1
-
-    def loss(q: Params) -> tuple[float, bytes]:
-        given = {"z": q[name]} if kind == "z" else {"a": q[name]}
-        return with_kinks(net, forward_from(net, params, y, layer, **given), first_layer=start)
-
     # central differences whatever --method: a step chosen for Richardson or the complex step is not one for them
-    return central_differences(loss, {name: env[name]}, rule.eps if rule.method == "central" else CENTRAL_EPS)
+    eps = rule.eps if rule.method == "central" else CENTRAL_EPS
+    return quantity_witness(net, params, y, kind, layer, env[f"{kind}{layer}"], eps)
 
 
 def _scaled(witness: Witness, factor: float) -> Witness:
