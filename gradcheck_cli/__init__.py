@@ -7,12 +7,15 @@ The Python API, for notebooks and other tools::
     report.status, report.loss, [(p.name, p.max_rel_error, p.status) for p in report.params]
 
 ``check`` returns a :class:`Report` with the fields of the JSON report; it raises
-:class:`SpecError` for a spec that cannot be read or is invalid.
+:class:`SpecError` for any bad input: a spec that cannot be read or is invalid, a spec that is
+neither a path nor a mapping, settings out of range or of the wrong type. Every SpecError lists
+all the problems found (``error.every()``), each one line.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,15 +44,17 @@ def check(path_or_spec: str | Path | Mapping[str, Any], *, method: str | None = 
     from gradcheck_cli.build import build_problem
     from gradcheck_cli.runner import Overrides, check_problem, load_problem
     from gradcheck_cli.spec_model import parse_spec
-    from gradcheck_cli.yaml_loader import SourceMap
+    from gradcheck_cli.yaml_loader import load_mapping
 
     if isinstance(path_or_spec, Mapping):
-        source = SourceMap("<spec>")
-        problem = build_problem(parse_spec(dict(path_or_spec), source), source)
+        data, source = load_mapping(path_or_spec)
+        problem = build_problem(parse_spec(data, source), source)
         label = "<spec>"
-    else:
+    elif isinstance(path_or_spec, str | PathLike):
         problem = load_problem(path_or_spec)
         label = str(path_or_spec)
+    else:
+        raise SpecError(f"a spec is a file path or a mapping of its keys, not {type(path_or_spec).__name__}")
     return check_problem(problem, label, Overrides(method=method, eps=eps, rtol=rtol, warn_rtol=warn_rtol))
 
 

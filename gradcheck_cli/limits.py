@@ -21,10 +21,14 @@ MAX_MEMORY_GIB = (0.0, 1024.0)  # exclusive of 0
 def settings_problem(method: str, eps: float | None, rtol: float | None,
                      warn_rtol: float | None) -> tuple[str, str]:
     """(the setting, what is wrong with it), or ('', '') if nothing is; None means the default."""
+    if method not in EPS:
+        return "method", f"method must be one of {', '.join(EPS)}, not {method!r}"
     for name, value, (low, high) in (("rtol", rtol, RTOL), ("warn_rtol", warn_rtol, WARN_RTOL),
                                      ("eps", eps, EPS[method])):
         if value is None:
             continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return name, f"{name} must be a number, not {type(value).__name__}"
         if not math.isfinite(value) or not low <= value <= high:
             where = f" for method {method}" if name == "eps" else ""
             return name, f"{name} must be a finite number from {low:g} to {high:g}{where}, not {value!r}"

@@ -175,15 +175,17 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
     x64, y64 = problem.x.astype(np.float64), problem.y.astype(np.float64)
     params64 = _float64(problem.params)
     E64 = loss_value(net, params64, x64, y64)
-    method = overrides.method or spec.check.method
+    method = overrides.method if overrides.method is not None else spec.check.method
     # the spec's eps was chosen for the spec's method: --method richardson on a spec tuned for central
     # differences starts from richardson's default step instead
-    chosen_eps = overrides.eps or (spec.check.eps if method == spec.check.method else None)
-    rtol, warn_rtol = overrides.rtol or spec.check.rtol, overrides.warn_rtol or spec.check.warn_rtol
+    chosen_eps = overrides.eps if overrides.eps is not None else (
+        spec.check.eps if method == spec.check.method else None)
+    rtol = overrides.rtol if overrides.rtol is not None else spec.check.rtol
+    warn_rtol = overrides.warn_rtol if overrides.warn_rtol is not None else spec.check.warn_rtol
     _, conflict = settings_problem(method, chosen_eps, rtol, warn_rtol)
     if conflict:  # each source was in range; together (the command line over the spec's check:) they are not
-        raise SpecError(conflict, file=path, hint="the command line's --method, --eps, --rtol and --warn-rtol "
-                        "override the spec's check: settings")
+        raise SpecError(conflict, file=path, hint="the options --method, --eps, --rtol and --warn-rtol (check()'s "
+                        "method, eps, rtol, warn_rtol) override the spec's check: settings")
     eps = chosen_eps or DEFAULT_EPS[method]
     rule = make_rule(spec.dtype, E64, eps, method, rtol=rtol, warn_rtol=warn_rtol)
     maker = WitnessMaker(net, params64, x64, y64, overrides.engine, progress)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
 from gradcheck_cli.errors import SpecError
-from gradcheck_cli.yaml_preflight import BYTES_PER_NODE, MAX_DEPTH, preflight, refuse_too_deep
+from gradcheck_cli.yaml_preflight import BYTES_PER_NODE, MAX_DEPTH, MAX_NODES, preflight, refuse_too_deep
 
 MAX_BYTES = 8 * 1024 * 1024
 MAX_NUMBER_CHARS = 100
@@ -166,6 +167,36 @@ def load_yaml_text(text: str, name: str = "<spec>", max_bytes: int | None = None
         raise SpecError("the file is empty", file=name, hint="a spec needs at least version, input, layers and loss")
     source.lines[()] = node.start_mark.line + 1  # where to point for keys missing at the top
     return _construct(node, (), source, set()), source
+
+
+def load_mapping(spec: Mapping[Any, Any], name: str = "<spec>") -> tuple[Any, SourceMap]:
+    """A spec given as Python data (the API's ``check(dict)``), held to the rules a YAML file is:
+    plain data only (numpy arrays and numbers become lists and numbers), text keys, nesting of at
+    most MAX_DEPTH levels (a list that contains itself is refused, not followed) and MAX_NODES values."""
+    count = [0]
+
+    def plain(value: Any, path: KeyPath) -> Any:
+        count[0] += 1
+        where = ".".join(map(str, path)) or "the spec"
+        if count[0] > MAX_NODES:
+            raise SpecError(f"the spec has more than {MAX_NODES} values", file=name)
+        if len(path) > MAX_DEPTH:
+            raise SpecError(f"{where}: nesting deeper than {MAX_DEPTH} levels (or a list that contains itself)",
+                            file=name)
+        if type(value).__module__ == "numpy" and hasattr(value, "tolist"):  # an array or a numpy number
+            value = value.tolist()
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        if isinstance(value, Mapping):
+            if not all(isinstance(key, str) for key in value):
+                raise SpecError(f"{where}: every key must be text", file=name)
+            return {key: plain(item, (*path, key)) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(item, (*path, i)) for i, item in enumerate(value)]
+        raise SpecError(f"{where} holds a Python {type(value).__name__}; a spec holds only mappings, lists, text, "
+                        "numbers, true/false and null", file=name)
+
+    return plain(spec, ()), SourceMap(name)
 
 
 def _gib(n_bytes: float) -> str:
