@@ -38,9 +38,10 @@ class TimeBudgetExceeded(BaseException):
     """A spec's check ran past its time budget (``--timeout``). A BaseException, so that no handler of
     ordinary errors on the way (the containment of a user's code, say) can swallow it."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, forecast: str = "") -> None:
         super().__init__(f"time budget of {seconds:g} s exceeded")
         self.seconds = seconds
+        self.forecast = forecast  # why the check would not finish in time, when it was foreseen, not reached
 
 
 class Interrupted(BaseException):

@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ from gradcheck_cli.network import Network, Params, batch_divisor, forward, per_s
 from gradcheck_cli.numeric import Masks, Witness, quotients, roundoff_error, selected, step_sizes
 
 Array = np.ndarray
+IN_FLIGHT = 4  # groups queued per worker thread: enough to keep them busy, few enough to report progress
 CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: measured fastest here)
 FIT_MIN = 4 * len(loss_fit.POINTS)  # fewer perturbations of a unit than this: running each is as cheap
 
@@ -90,14 +92,14 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
                 results = [_Results.empty(p.shape) for _ in epsilons]
                 unit_steps = step_sizes(p, 1.0)  # eps * this is step_sizes(p, eps), bit for bit
                 steps = [eps * unit_steps for eps in epsilons]
-                groups = engine.entries(name, mask)
-                futures = [threads.submit(engine.group, name, index, w, [s[index] for s in steps], results)
-                           for index, w in groups]
-                for (_, w), future in zip(groups, futures, strict=True):
-                    future.result()
-                    done += np.size(w)
-                    if progress:
-                        progress(done, total)
+                in_flight: deque[tuple[int, Future[None]]] = deque()  # a few groups ahead, never all at once
+                for index, w in engine.entries(name, mask):
+                    in_flight.append((np.size(w), threads.submit(engine.group, name, index, w,
+                                                                 [s[index] for s in steps], results)))
+                    while len(in_flight) > IN_FLIGHT * workers:
+                        done = _finish(in_flight.popleft(), done, total, progress)
+                while in_flight:
+                    done = _finish(in_flight.popleft(), done, total, progress)
                 for witness, r in zip(witnesses, results, strict=True):
                     witness.gradient[name], witness.step[name], witness.kink[name] = r.gradient, r.step, r.kink
                     witness.expected[name] = roundoff_error(engine.fp.E, r.step)
@@ -107,6 +109,17 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
             threads.shutdown(wait=False, cancel_futures=True)
             raise
     return witnesses
+
+
+def _finish(group: tuple[int, Future[None]], done: int, total: int,
+            progress: Callable[[int, int], None] | None) -> int:
+    """Wait for one group (its errors are raised here) and report the entries done."""
+    size, future = group
+    future.result()
+    done += size
+    if progress:
+        progress(done, total)
+    return done
 
 
 @dataclass(frozen=True)
@@ -153,23 +166,25 @@ class _Engine:
 
     # ------------------------------------------------------------------ which entries, in which groups
 
-    def entries(self, name: str, mask: Array) -> list[tuple[tuple, Array]]:
+    def entries(self, name: str, mask: Array) -> Iterator[tuple[tuple, Array]]:
         """Groups of entries that change the same unit: (index into the parameter, their values);
-        only the entries ``mask`` selects."""
+        only the entries ``mask`` selects. A generator: a layer of millions of units is never listed."""
         p = self.params[name]
         if p.ndim == 0:
-            return [((), p)] if mask else []
+            if mask:
+                yield (), p
+            return
         if name.startswith("b"):  # a per-unit bias: one group, a stack for each unit it selects
             units = np.nonzero(mask)
-            return [(units, p[units])] if units[0].size else []
-        groups = []
+            if units[0].size:
+                yield units, p[units]
+            return
         for unit in range(p.shape[0] if self.column else p.shape[1]):  # W^l: a row (column layout) per unit
             selected = mask[unit, :] if self.column else mask[:, unit]
             inputs: slice | Array = slice(None) if selected.all() else np.flatnonzero(selected)  # a view if all
             if selected.any():
                 index = (unit, inputs) if self.column else (inputs, unit)
-                groups.append((index, p[index]))
-        return groups
+                yield index, p[index]
 
     # ------------------------------------------------------------------ evaluation
 

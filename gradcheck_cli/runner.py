@@ -8,17 +8,14 @@ absorb the rounding of the analytic pass.
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from gradcheck_cli.budget import Pace, time_budget
 from gradcheck_cli.build import DEFAULT_MAX_BYTES, Problem, build_problem
 from gradcheck_cli.compare import DEFAULT_TOLERANCES, compare_parameter, make_rule
 from gradcheck_cli.directional import directional_results, needs_drill_down
@@ -95,7 +92,9 @@ def check_target(target: Target, overrides: Overrides = Overrides(),
                 return problem
             return check_problem(problem, str(target.path), overrides, progress)
     except TimeBudgetExceeded as exc:
-        error = SpecError(f"the check took longer than its time budget of {exc.seconds:g} s", file=str(target.path),
+        what = (f"the check would take {exc.forecast}, far over its time budget of {exc.seconds:g} s" if exc.forecast
+                else f"the check took longer than its time budget of {exc.seconds:g} s")
+        error = SpecError(what, file=str(target.path),
                           hint="raise it with --timeout, or check fewer entries with --sample or --fast")
         return error_entry(str(target.path), error)
     except SpecError as exc:
@@ -113,31 +112,6 @@ def error_entry(path: str, error: SpecError) -> SpecResult:
     """A spec that ends as an error: every problem found, each one line with its line in the spec."""
     return SpecResult(path=path, status=Status.ERROR, message=str(error), line=error.line,
                       errors=[(str(e), e.line) for e in error.every()])
-
-
-@contextmanager
-def time_budget(seconds: float | None) -> Iterator[None]:
-    """Raise :class:`TimeBudgetExceeded` in this thread after ``seconds`` of wall time.
-
-    A timer signal, so it needs the main thread of a POSIX process (the CLI's, or a worker's; elsewhere
-    the budget does not apply). Python handles the signal between operations: a single numpy call
-    finishes first, and the checks are loops of short ones."""
-    usable = (seconds is not None and hasattr(signal, "setitimer")
-              and threading.current_thread() is threading.main_thread())
-    if not usable:
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise TimeBudgetExceeded(float(seconds))  # type: ignore[arg-type]
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def check_file(path: str | Path, overrides: Overrides = Overrides()) -> SpecResult:
@@ -188,7 +162,7 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
                         "method, eps, rtol, warn_rtol) override the spec's check: settings")
     eps = chosen_eps or DEFAULT_EPS[method]
     rule = make_rule(spec.dtype, E64, eps, method, rtol=rtol, warn_rtol=warn_rtol)
-    maker = WitnessMaker(net, params64, x64, y64, overrides.engine, progress)
+    maker = WitnessMaker(net, params64, x64, y64, overrides.engine, Pace(overrides.timeout, progress))
     needs_every_entry = bool(problem.derivation or overrides.backward or overrides.self_test)
     if overrides.fast and not needs_every_entry:  # links and negative controls are judged entry by entry
         params = _directional_then_drill_down(maker, analytic, rule, spec.seed, E64)
