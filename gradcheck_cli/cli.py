@@ -195,8 +195,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--timeout", type=float, callback=within(0.0, 1e6, low_open=True), default=DEFAULT_TIMEOUT,
               show_default=True, metavar="SECONDS",
               help="Time budget of one spec; a spec that takes longer is an error entry, the others go on.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="cores",
-              help="Check specs in this many parallel processes.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Check specs in this many parallel processes (at most one per spec). The default, this "
+                   "process, is the fastest measured on the bundled specs and on 5,000 small ones: a large "
+                   "spec's witness already runs on two threads, and reporting is the parent's.")
 @shard_option
 @skip_option
 @color_option

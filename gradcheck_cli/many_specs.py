@@ -21,7 +21,7 @@ from gradcheck_cli.errors import SpecError
 from gradcheck_cli.results import RunResult, SpecResult, Status
 from gradcheck_cli.runner import Overrides, check_target, error_entry, validate_target
 
-ProgressCallback = Callable[[SpecResult | None, int, int], None]  # (spec just finished, entries done, total)
+ProgressCallback = Callable[[bool, int, int], None]  # (a spec just finished?, entries done, total)
 
 
 DEFAULTS = Overrides()
@@ -53,10 +53,10 @@ def _check_all(targets: list[Target], overrides: Overrides, jobs: int,
     if jobs <= 1 or len(targets) <= 1:
         results = []
         for target in targets:
-            entries = (lambda done, total: progress(None, done, total)) if progress else None
+            entries = (lambda done, total: progress(False, done, total)) if progress else None
             results.append(check_target(target, overrides, entries))
             if progress:
-                progress(results[-1], 0, 0)
+                progress(True, 0, 0)
         return RunResult(results)
     try:
         with _single_threaded_blas():
@@ -90,16 +90,19 @@ def _in_workers(targets: list[Target], overrides: Overrides, jobs: int,
     from concurrent.futures import ProcessPoolExecutor  # with multiprocessing, only for runs over several specs
     from multiprocessing import get_context
 
-    with ProcessPoolExecutor(max_workers=min(jobs, len(targets)), mp_context=get_context("spawn")) as pool:
+    workers = min(jobs, len(targets))
+    batches = _batches(targets, workers)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
         try:
             if progress is None:
-                futures = {pool.submit(check_target, target, overrides): target for target in targets}
+                futures = {pool.submit(_check_batch, batch, overrides, None): batch for batch in batches}
             else:
                 with get_context("spawn").Manager() as manager:
                     queue = manager.Queue()
-                    futures = {pool.submit(_check_reporting, target, overrides, queue): target for target in targets}
+                    futures = {pool.submit(_check_batch, batch, overrides, queue): batch for batch in batches}
                     _relay_progress(list(futures), queue, progress)
-            return {target: result for future, target in futures.items() if (result := _result_of(future))}
+            return {target: result for future, batch in futures.items()
+                    for target, result in zip(batch, _result_of(future) or [], strict=False)}
         except BaseException:  # a signal or Ctrl-C: end the workers now instead of waiting for their specs
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.terminate()
@@ -107,7 +110,28 @@ def _in_workers(targets: list[Target], overrides: Overrides, jobs: int,
             raise
 
 
-def _result_of(future: Future[SpecResult]) -> SpecResult | None:
+def _batches(targets: list[Target], workers: int) -> list[list[Target]]:
+    """The targets in batches, one task each: a task per spec costs a round trip between processes that
+    outweighs a small spec's check, while batches small enough (eight per worker at least, at most 32
+    specs) keep the workers evenly loaded to the end and lose little if a worker dies."""
+    size = max(1, min(32, len(targets) // (8 * workers)))
+    return [targets[i:i + size] for i in range(0, len(targets), size)]
+
+
+def _check_batch(targets: list[Target], overrides: Overrides, queue: Any) -> list[SpecResult]:
+    """In a worker: check the targets in order, sending (path, entries done, total) to the parent's queue,
+    and (path, None, None) for each spec finished."""
+    results = []
+    for target in targets:
+        path = str(target.path)
+        reporting = None if queue is None else (lambda done, total, path=path: queue.put((path, done, total)))
+        results.append(check_target(target, overrides, reporting))
+        if queue is not None:
+            queue.put((path, None, None))
+    return results
+
+
+def _result_of(future: Future[list[SpecResult]]) -> list[SpecResult] | None:
     """The future's result; None if its worker died (or another's death broke the pool first)."""
     from concurrent.futures.process import BrokenProcessPool
 
@@ -117,27 +141,20 @@ def _result_of(future: Future[SpecResult]) -> SpecResult | None:
         return None
 
 
-def _check_reporting(target: Target, overrides: Overrides, queue: Any) -> SpecResult:
-    """In a worker: check one target and send (path, entries done, total) to the parent's queue."""
-    return check_target(target, overrides, lambda done, total: queue.put((str(target.path), done, total)))
-
-
-def _relay_progress(futures: list[Future[SpecResult]], queue: Any, progress: ProgressCallback) -> None:
+def _relay_progress(futures: list[Future[list[SpecResult]]], queue: Any, progress: ProgressCallback) -> None:
     """In the parent: report finished specs, and the entries done over all specs still running."""
     running: dict[str, tuple[int, int]] = {}
     pending = set(futures)
-    while pending:
-        finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+    while pending or not queue.empty():
+        _, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
         while not queue.empty():
             path, done, total = queue.get_nowait()
-            running[path] = (done, total)
-        if running:
-            progress(None, sum(d for d, _ in running.values()), sum(t for _, t in running.values()))
-        for future in finished:
-            result = _result_of(future)
-            if result is not None:
-                running.pop(result.path, None)
-                progress(result, 0, 0)
+            if done is None:  # a spec finished
+                running.pop(path, None)
+                progress(True, 0, 0)
+            else:
+                running[path] = (done, total)
+                progress(False, sum(d for d, _ in running.values()), sum(t for _, t in running.values()))
 
 
 @contextmanager

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from gradcheck_cli.results import SpecResult
-
 if TYPE_CHECKING:  # rich.progress is imported when a bar is shown, not on every start-up
     from rich.progress import Progress, TaskID
 
@@ -29,8 +27,8 @@ class RunProgress:
         self.spec_task: TaskID | None = None
         self.entry_task: TaskID | None = None
 
-    def __call__(self, finished: SpecResult | None, done: int, total: int) -> None:
-        if finished is not None:
+    def __call__(self, finished: bool, done: int, total: int) -> None:
+        if finished:
             self.specs_done += 1
             self.entries = (0, 0)
         else:
