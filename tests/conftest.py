@@ -67,6 +67,17 @@ BELOW_THE_FLOOR = """
 """
 
 
+# At a perfect fit every gradient is 0: a zero "broken" gradient is right too, so --self-test cannot fail it.
+PERFECT_FIT = """
+    version: 1
+    input: 1
+    layers: [{units: 1}]
+    loss: half_sse
+    data: {x: [[1.0]], y: [[1.0]]}
+    parameters: {W1: [[1.0]], b1: [0.0]}
+"""
+
+
 def derivation(factor: float) -> str:
     """SMALL_SPEC's output layer as a student derives it, with dW2 times ``factor`` (2 fails, 1.00001 warns)."""
     return f"    derivation:\n      dz2: (a2 - y) * a2 * (1 - a2)\n      dW2: {factor} * dz2 @ a1.T\n"

@@ -12,16 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BELOW_THE_FLOOR, SMALL_SPEC, derivation, run
+from conftest import BELOW_THE_FLOOR, PERFECT_FIT, SMALL_SPEC, derivation, run
 
-PERFECT_FIT = """
-    version: 1
-    input: 1
-    layers: [{units: 1}]
-    loss: half_sse
-    data: {x: [[1.0]], y: [[1.0]]}
-    parameters: {W1: [[1.0]], b1: [0.0]}
-"""
 # outcome -> (files to write, extra options, {fail_on: (exit code, the run's word)})
 OUTCOMES: dict[str, tuple[dict[str, str], list[str], dict[str, tuple[int, str]]]] = {
     "pass": ({"a.yaml": SMALL_SPEC}, [], {"fail": (0, "pass"), "warn": (0, "pass")}),

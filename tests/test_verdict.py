@@ -211,16 +211,9 @@ def test_self_test_catches_broken_gradients_on_real_specs() -> None:
 
 def test_self_test_fails_loudly_where_the_gate_cannot_fail(write_spec) -> None:
     """At a perfect fit every gradient is 0: a zero 'broken' gradient is right too, so nothing can fail."""
-    from conftest import run, run_json
+    from conftest import PERFECT_FIT, run, run_json
 
-    spec = write_spec("""
-        version: 1
-        input: 1
-        layers: [{units: 1}]
-        loss: half_sse
-        data: {x: [[1.0]], y: [[1.0]]}
-        parameters: {W1: [[1.0]], b1: [0.0]}
-    """)
+    spec = write_spec(PERFECT_FIT)
     assert run("check", "--jobs", "1", spec).exit_code == 0
     code, report = run_json("--jobs", "1", "--self-test", spec)
     assert code == 1 and report["specs"][0]["self_test"]["zeros"] is False
