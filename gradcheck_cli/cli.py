@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 from rich.console import Console
@@ -45,7 +45,7 @@ from gradcheck_cli.witness import ENGINES, METHODS
 
 class _Console(Console):
     def on_broken_pipe(self) -> None:
-        """A reader that stops early (``| head``) ends the run as the shell expects: see :func:`main`."""
+        """A reader that stops early (``| head``) ends the run as the shell expects: see :class:`_Commands`."""
         raise BrokenPipeError
 
 
@@ -142,7 +142,21 @@ skip_option = click.option("--skip-non-specs", is_flag=True,
                            help="Skip YAML files without a 'version' key even when named explicitly (pre-commit).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a reader that closes stdout early ends any command as a pipe's writer does.
+
+    Caught here, inside click: click's own handler would turn it into exit 1, and rich before 13.3
+    raises it from print without its on_broken_pipe hook."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+            sys.exit(128 + getattr(signal, "SIGPIPE", 13))
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gradcheck")
 @click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
 @click.pass_context
@@ -384,7 +398,4 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(int(ExitCode.USER_ERROR))
-    except BrokenPipeError:  # the reader closed stdout: no traceback, and the exit code of a pipe's writer
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
-        sys.exit(128 + getattr(signal, "SIGPIPE", 13))
 
