@@ -5,7 +5,7 @@
 For a range of networks (wide, deep, large batches, both layouts, with a derivation) it runs
 ``gradcheck check --jobs 1`` in a fresh process, reads its peak resident memory (the kernel's
 ru_maxrss), subtracts the peak of the same command on a two-parameter spec (the interpreter, numpy
-and gradcheck's modules), and prints that against ``build.memory_needed``'s estimate. The guard is on
+and gradcheck's modules), and prints that against ``memory_estimate.memory_needed``'s estimate. The guard is on
 the safe side when estimate >= measured; it is not wasteful while estimate <= 1.5 x measured. The
 target is both, for every row. Nothing here is a test.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gradcheck_cli.build import memory_needed  # noqa: E402
+from gradcheck_cli.memory_estimate import memory_needed  # noqa: E402
 from gradcheck_cli.runner import load_problem  # noqa: E402
 
 DERIVATION = """

@@ -150,6 +150,8 @@ SOFTMAX = Activation(
     backward=lambda da, z, a, o: a * (da - (da * a).sum(axis=o.axis, keepdims=True)),
 )
 
+PROBABILITY_OUTPUTS = ("sigmoid", "softmax")  # the activations whose outputs are probabilities
+
 ACTIVATIONS: dict[str, Activation] = {
     act.name: act for act in (IDENTITY, SIGMOID, TANH, RELU, LEAKY_RELU, ELU, SOFTPLUS, SOFTMAX)
 }
