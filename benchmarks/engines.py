@@ -39,11 +39,11 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gradcheck_cli.compare import make_rule  # noqa: E402
-from gradcheck_cli.network import backward, forward, loss_and_kinks  # noqa: E402
-from gradcheck_cli.numeric import CENTRAL_EPS, central_differences  # noqa: E402
-from gradcheck_cli.runner import Overrides, check_problem, judge, load_problem  # noqa: E402
-from gradcheck_cli.witness import WitnessMaker  # noqa: E402
+from gradcheck_cli.network.network import backward, forward, loss_and_kinks  # noqa: E402
+from gradcheck_cli.run.one_spec import Overrides, check_problem, judge, load_problem  # noqa: E402
+from gradcheck_cli.verdict.compare import make_rule  # noqa: E402
+from gradcheck_cli.witness.central import CENTRAL_EPS, central_differences  # noqa: E402
+from gradcheck_cli.witness.methods import WitnessMaker  # noqa: E402
 
 NETWORKS = {
     "seed 004 1000-100-10 relu sse (101,000 params)": ROOT / "specs" / "seed004_relu_no_bias_row.yaml",

@@ -28,11 +28,11 @@ sys.path.insert(0, str(ROOT))
 
 from click.testing import CliRunner  # noqa: E402
 
-from gradcheck_cli import link_check  # noqa: E402
 from gradcheck_cli.cli import cli  # noqa: E402
-from gradcheck_cli.network import forward, forward_from, with_kinks  # noqa: E402
-from gradcheck_cli.numeric import central_differences  # noqa: E402
-from gradcheck_cli.runner import Overrides, check_problem, load_problem  # noqa: E402
+from gradcheck_cli.derivation import check as link_check  # noqa: E402
+from gradcheck_cli.network.network import forward, forward_from, with_kinks  # noqa: E402
+from gradcheck_cli.run.one_spec import Overrides, check_problem, load_problem  # noqa: E402
+from gradcheck_cli.witness.central import central_differences  # noqa: E402
 
 SPIRAL = ROOT / "specs" / "seed004_spiral_softmax_l2.yaml"
 

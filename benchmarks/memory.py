@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gradcheck_cli.memory_estimate import memory_needed  # noqa: E402
-from gradcheck_cli.runner import load_problem  # noqa: E402
+from gradcheck_cli.reading.memory import memory_needed  # noqa: E402
+from gradcheck_cli.run.one_spec import load_problem  # noqa: E402
 
 DERIVATION = """
 derivation:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from gradcheck_cli.errors import SpecError
 
 if TYPE_CHECKING:
-    from gradcheck_cli.results import ParamResult, SpecResult, Status
+    from gradcheck_cli.verdict.results import ParamResult, SpecResult, Status
 
     Report = SpecResult
 
@@ -32,7 +32,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> Any:
     """The result types, imported on first use: importing the package must not load numpy (launcher.py)."""
     if name in ("ParamResult", "SpecResult", "Status", "Report"):
-        from gradcheck_cli import results
+        from gradcheck_cli.verdict import results
 
         return results.SpecResult if name == "Report" else getattr(results, name)
     raise AttributeError(f"module 'gradcheck_cli' has no attribute {name!r}")
@@ -41,10 +41,10 @@ def __getattr__(name: str) -> Any:
 def check(path_or_spec: str | Path | Mapping[str, Any], *, method: str | None = None, eps: float | None = None,
           rtol: float | None = None, warn_rtol: float | None = None) -> Report:
     """Check one spec, given as a file path or as the spec's data (a mapping, as YAML would load)."""
-    from gradcheck_cli.build import build_problem
-    from gradcheck_cli.runner import Overrides, check_problem, load_problem
-    from gradcheck_cli.spec_model import parse_spec
-    from gradcheck_cli.yaml_loader import load_mapping
+    from gradcheck_cli.reading.build import build_problem
+    from gradcheck_cli.reading.loader import load_mapping
+    from gradcheck_cli.reading.model import parse_spec
+    from gradcheck_cli.run.one_spec import Overrides, check_problem, load_problem
 
     if isinstance(path_or_spec, Mapping):
         data, source = load_mapping(path_or_spec)

@@ -26,21 +26,21 @@ from rich.table import Table
 from rich.text import Text
 
 from gradcheck_cli import __version__
-from gradcheck_cli.build import Problem
-from gradcheck_cli.discover import DiscoveryError, Target, discover, parse_shard, shard
+from gradcheck_cli.derivation.user_code import BackwardLoadError, load_backward
 from gradcheck_cli.errors import ExitCode, InternalError, Interrupted, SpecError
-from gradcheck_cli.limits import EPS_ANY_METHOD, MAX_MEMORY_GIB, RTOL, WARN_RTOL, settings_problem
-from gradcheck_cli.many_specs import check_targets, validate_targets
-from gradcheck_cli.ops.activations import ACTIVATIONS
-from gradcheck_cli.ops.losses import LOSSES
-from gradcheck_cli.progress import RunProgress
+from gradcheck_cli.network.activations import ACTIVATIONS
+from gradcheck_cli.network.losses import LOSSES
+from gradcheck_cli.reading.build import Problem
+from gradcheck_cli.reading.model import json_schema
 from gradcheck_cli.reporters import PRINTS_TEXT, REPORTERS, ReportOptions
 from gradcheck_cli.reporters.printable import printable, printable_run
-from gradcheck_cli.results import RunResult, Status
-from gradcheck_cli.runner import DEFAULT_TIMEOUT, Overrides, load_problem
-from gradcheck_cli.spec_model import json_schema
-from gradcheck_cli.user_backward import BackwardLoadError, load_backward
-from gradcheck_cli.witness import ENGINES, METHODS
+from gradcheck_cli.run.discover import DiscoveryError, Target, discover, parse_shard, shard
+from gradcheck_cli.run.many_specs import check_targets, validate_targets
+from gradcheck_cli.run.one_spec import DEFAULT_TIMEOUT, Overrides, load_problem
+from gradcheck_cli.run.progress import RunProgress
+from gradcheck_cli.verdict.limits import EPS_ANY_METHOD, MAX_MEMORY_GIB, RTOL, WARN_RTOL, settings_problem
+from gradcheck_cli.verdict.results import RunResult, Status
+from gradcheck_cli.witness.methods import ENGINES, METHODS
 
 
 class _Console(Console):
@@ -316,8 +316,8 @@ def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: boo
 @color_option
 def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
     """Run gradient descent on SPEC's network and print the updated parameters and the loss."""
+    from gradcheck_cli.commands.step import gradient_descent
     from gradcheck_cli.reporters.step import render_step_json, render_step_table
-    from gradcheck_cli.train import gradient_descent
 
     problem = load_or_exit(spec, color)
     with internal_errors_reported(spec):
@@ -333,7 +333,7 @@ def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
 @color_option
 def explain_command(spec: str, latex: bool, color: str) -> None:
     """Print the backpropagation equations of SPEC's network, with every shape written out."""
-    from gradcheck_cli.explain import explain
+    from gradcheck_cli.commands.explain import explain
     from gradcheck_cli.reporters.explain import render_explanation
 
     problem = load_or_exit(spec, color)
@@ -348,8 +348,8 @@ def explain_command(spec: str, latex: bool, color: str) -> None:
 @color_option
 def sweep_command(spec: str, color: str) -> None:
     """Show, per parameter, the finite-difference error against the step size (the V-shaped curve)."""
+    from gradcheck_cli.commands.sweep import sweep
     from gradcheck_cli.reporters.sweep import render_sweep
-    from gradcheck_cli.sweep import sweep
 
     problem = load_or_exit(spec, color)
     with internal_errors_reported(spec):

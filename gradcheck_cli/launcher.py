@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from gradcheck_cli.blas_threads import BLAS_THREAD_VARIABLES
+from gradcheck_cli.run.blas_threads import BLAS_THREAD_VARIABLES
 
 
 def main() -> None:

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from gradcheck_cli.discover import SPEC_SUFFIXES, Target
+from gradcheck_cli.reading.loader import load_yaml_text
 from gradcheck_cli.reporters import REPORTERS, ReportOptions
-from gradcheck_cli.results import Gate, RunResult, SpecResult, Status
-from gradcheck_cli.runner import check_target
-from gradcheck_cli.yaml_loader import load_yaml_text
+from gradcheck_cli.run.discover import SPEC_SUFFIXES, Target
+from gradcheck_cli.run.one_spec import check_target
+from gradcheck_cli.verdict.results import Gate, RunResult, SpecResult, Status
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

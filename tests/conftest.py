@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from gradcheck_cli import layers, network
 from gradcheck_cli.cli import cli
-from gradcheck_cli.network import Network
-from gradcheck_cli.numeric import Witness
+from gradcheck_cli.network import layouts as layers
+from gradcheck_cli.network import network
+from gradcheck_cli.network.network import Network
+from gradcheck_cli.witness.central import Witness
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

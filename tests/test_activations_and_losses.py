@@ -12,8 +12,8 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from gradcheck_cli.ops.activations import ACTIVATIONS, Activation, Options
-from gradcheck_cli.ops.losses import LOSSES, Loss
+from gradcheck_cli.network.activations import ACTIVATIONS, Activation, Options
+from gradcheck_cli.network.losses import LOSSES, Loss
 
 RNG_SEED = 1234
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SMALL_SPEC, SPECS, derivation, run
-from gradcheck_cli.discover import Target, discover, parse_shard, shard
+from gradcheck_cli.run.discover import Target, discover, parse_shard, shard
 
 # The small spec with a student's derivation of dW2: doubled (FAIL), or off by 1e-5 (a WARN: above
 # rtol 1e-6, below warn_rtol 1e-4).
@@ -226,8 +226,8 @@ def test_progress_bar_on_a_terminal_shows_specs_and_entries(monkeypatch: pytest.
 
     from rich.console import Console
 
-    from gradcheck_cli import progress as progress_module
-    from gradcheck_cli.results import SpecResult, Status
+    from gradcheck_cli.run import progress as progress_module
+    from gradcheck_cli.verdict.results import SpecResult, Status
 
     monkeypatch.setattr(progress_module, "DELAY_SECONDS", 0.0)
     buffer = io.StringIO()
@@ -250,7 +250,7 @@ def test_targets_named_explicitly_win_over_found() -> None:
 
 
 def test_parallel_runs_relay_progress_from_the_workers(mixed: Path) -> None:
-    from gradcheck_cli.many_specs import check_targets
+    from gradcheck_cli.run.many_specs import check_targets
 
     calls: list[tuple[bool, int, int]] = []
     wide = SMALL_SPEC.replace("input: 3", "input: 60").replace("units: 4", "units: 40")  # 2,522 entries

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import SMALL_SPEC, SPECS, run, run_json
-from gradcheck_cli.ops import activations
+from gradcheck_cli.network import activations
 
 JSON_SPEC_KEYS = {"path", "name", "status", "expect", "gate", "loss", "message", "rule", "parameters", "derivation",
                   "self_test", "not_covered", "errors"}
@@ -110,7 +110,7 @@ def test_user_text_is_never_read_as_markup(write_spec) -> None:
 def test_list_shows_every_registered_function() -> None:
     result = run("list")
     assert result.exit_code == 0
-    from gradcheck_cli.ops.losses import LOSSES
+    from gradcheck_cli.network.losses import LOSSES
 
     for name in list(activations.ACTIVATIONS) + list(LOSSES):
         assert name in result.stdout
@@ -144,7 +144,7 @@ def test_usage_error_exits_2() -> None:
 
 
 def test_internal_error_is_a_short_report_request_with_exit_3(write_spec, monkeypatch: pytest.MonkeyPatch) -> None:
-    from gradcheck_cli import runner
+    from gradcheck_cli.run import one_spec as runner
 
     def crash(*args, **kwargs):
         raise ZeroDivisionError("a bug")

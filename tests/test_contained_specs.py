@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SMALL_SPEC, SPECS, run
-from gradcheck_cli import runner
+from gradcheck_cli.run import one_spec as runner
 
 KILLER = '''
 import os

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SMALL_SPEC, run
-from gradcheck_cli.discover import discover
+from gradcheck_cli.run.discover import discover
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="links and named pipes are POSIX features")
 

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import assert_same_witness
-from gradcheck_cli import fast_numeric as engine
-from gradcheck_cli.network import loss_and_kinks
-from gradcheck_cli.numeric import central_differences
-from gradcheck_cli.ops.activations import ACTIVATIONS
-from gradcheck_cli.runner import load_problem
+from gradcheck_cli.network.activations import ACTIVATIONS
+from gradcheck_cli.network.network import loss_and_kinks
+from gradcheck_cli.run.one_spec import load_problem
+from gradcheck_cli.witness import fast as engine
+from gradcheck_cli.witness.central import central_differences
 
 # output activation and a loss it can feed
 OUTPUTS = [("identity", "sse"), ("identity", "mse"), ("tanh", "half_sse"), ("sigmoid", "binary_cross_entropy"),

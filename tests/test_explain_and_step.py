@@ -81,8 +81,8 @@ def test_step_and_explain_report_bad_specs_like_check(tmp_path: Path) -> None:
 
 
 def test_sweep_shows_the_v_shaped_error_curve() -> None:
-    from gradcheck_cli.runner import load_problem
-    from gradcheck_cli.sweep import STEPS, sweep
+    from gradcheck_cli.commands.sweep import STEPS, sweep
+    from gradcheck_cli.run.one_spec import load_problem
 
     result = sweep(load_problem(SPECS / "seed002_two_layer_sigmoid.yaml"), "seed002")
     for name, errors in result.errors.items():

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SPECS, run
-from gradcheck_cli.ops.activations import ACTIVATIONS
-from gradcheck_cli.ops.losses import LOSSES
+from gradcheck_cli.network.activations import ACTIVATIONS
+from gradcheck_cli.network.losses import LOSSES
 
 LATEX = Path(__file__).resolve().parent / "latex"
 KATEX = LATEX / "node_modules" / "katex"

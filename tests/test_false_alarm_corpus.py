@@ -15,14 +15,14 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gradcheck_cli.build import build_problem
-from gradcheck_cli.network import forward
-from gradcheck_cli.ops.activations import softmax
-from gradcheck_cli.results import Status
-from gradcheck_cli.runner import Overrides, check_problem
-from gradcheck_cli.spec_model import parse_spec
-from gradcheck_cli.witness import METHODS
-from gradcheck_cli.yaml_loader import SourceMap
+from gradcheck_cli.network.activations import softmax
+from gradcheck_cli.network.network import forward
+from gradcheck_cli.reading.build import build_problem
+from gradcheck_cli.reading.loader import SourceMap
+from gradcheck_cli.reading.model import parse_spec
+from gradcheck_cli.run.one_spec import Overrides, check_problem
+from gradcheck_cli.verdict.results import Status
+from gradcheck_cli.witness.methods import METHODS
 
 ACTIVATIONS = ["identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softmax"]
 LOSSES = [("half_sse", "identity"), ("sse", "tanh"), ("mse", "sigmoid"), ("cross_entropy", "softmax"),

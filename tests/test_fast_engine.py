@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 
 from conftest import SPECS, assert_same_witness, run_json, without_backward
-from gradcheck_cli import fast_numeric as engine
-from gradcheck_cli import loss_fit, network
-from gradcheck_cli.fast_numeric import fast_central_differences, fast_central_differences_at
-from gradcheck_cli.network import forward, loss_and_kinks
-from gradcheck_cli.numeric import central_differences
-from gradcheck_cli.runner import load_problem
+from gradcheck_cli.network import network
+from gradcheck_cli.network.network import forward, loss_and_kinks
+from gradcheck_cli.run.one_spec import load_problem
+from gradcheck_cli.witness import fast as engine
+from gradcheck_cli.witness import loss_fit
+from gradcheck_cli.witness.central import central_differences
+from gradcheck_cli.witness.fast import fast_central_differences, fast_central_differences_at
 
 EXAMPLES = sorted(p for p in SPECS.rglob("*.yaml") if "relu_no_bias_row" not in p.name)
 
@@ -136,7 +137,7 @@ def test_every_engine_gives_the_same_verdicts_through_the_cli() -> None:
 
 
 def test_sample_checks_k_seeded_entries_including_the_largest_gradient() -> None:
-    from gradcheck_cli.runner import sample_entries
+    from gradcheck_cli.run.one_spec import sample_entries
 
     analytic = {"W": np.arange(1000.0).reshape(100, 10) - 300.0, "b": np.ones(3)}
     masks = sample_entries(analytic, 20, seed=4)
@@ -159,7 +160,7 @@ def test_sample_through_the_cli(write_spec) -> None:
 def test_sample_still_catches_a_wrong_gradient(monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
 
-    from gradcheck_cli.ops import losses
+    from gradcheck_cli.network import losses
 
     wrong = dataclasses.replace(losses.SSE, gradient=lambda a, y, axis: a - y)  # the 2 forgotten
     monkeypatch.setitem(losses.LOSSES, "sse", wrong)
@@ -179,7 +180,7 @@ def test_fast_mode_passes_correct_networks_along_a_direction() -> None:
 def test_fast_mode_drills_down_into_a_wrong_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
 
-    from gradcheck_cli.ops import activations
+    from gradcheck_cli.network import activations
 
     wrong = dataclasses.replace(activations.SIGMOID, backward=lambda da, z, a, o: da * a)  # a, not a (1 - a)
     monkeypatch.setitem(activations.ACTIVATIONS, "sigmoid", wrong)

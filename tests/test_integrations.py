@@ -13,8 +13,8 @@ import yaml
 import gradcheck_cli
 from conftest import SMALL_SPEC, SPECS, derivation, run
 from gradcheck_cli.errors import SpecError
-from gradcheck_cli.spec_model import json_schema
-from gradcheck_cli.yaml_loader import load_yaml_file, load_yaml_text
+from gradcheck_cli.reading.loader import load_yaml_file, load_yaml_text
+from gradcheck_cli.reading.model import json_schema
 
 ROOT = SPECS.parent
 SCHEMA_FILE = ROOT / "docs" / "spec.schema.json"

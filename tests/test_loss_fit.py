@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradcheck_cli import loss_fit
-from gradcheck_cli.numeric import EPS64
+from gradcheck_cli.witness import loss_fit
+from gradcheck_cli.witness.central import EPS64
 
 T = loss_fit.POINTS
 

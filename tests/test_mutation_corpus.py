@@ -14,15 +14,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradcheck_cli.build import build_problem
-from gradcheck_cli.compare import make_rule
-from gradcheck_cli.network import Network, backward, forward
-from gradcheck_cli.ops.activations import ACTIVATIONS
-from gradcheck_cli.results import Status
-from gradcheck_cli.runner import judge
-from gradcheck_cli.spec_model import parse_spec
-from gradcheck_cli.witness import WitnessMaker
-from gradcheck_cli.yaml_loader import SourceMap
+from gradcheck_cli.network.activations import ACTIVATIONS
+from gradcheck_cli.network.network import Network, backward, forward
+from gradcheck_cli.reading.build import build_problem
+from gradcheck_cli.reading.loader import SourceMap
+from gradcheck_cli.reading.model import parse_spec
+from gradcheck_cli.run.one_spec import judge
+from gradcheck_cli.verdict.compare import make_rule
+from gradcheck_cli.verdict.results import Status
+from gradcheck_cli.witness.methods import WitnessMaker
 
 # square hidden layers (5 x 5), so that a missing transpose or swapped deltas still type-check
 NETWORKS = [

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from conftest import SPECS
-from gradcheck_cli.derivation import environment
-from gradcheck_cli.network import forward, forward_from, with_kinks
-from gradcheck_cli.numeric import CENTRAL_EPS, central_differences
-from gradcheck_cli.quantity_witness import quantity_witness
-from gradcheck_cli.runner import load_problem
+from gradcheck_cli.derivation.links import environment
+from gradcheck_cli.network.network import forward, forward_from, with_kinks
+from gradcheck_cli.run.one_spec import load_problem
+from gradcheck_cli.witness.central import CENTRAL_EPS, central_differences
+from gradcheck_cli.witness.quantities import quantity_witness
 
 NETWORKS = ["seed000_three_layer_mean.yaml", "seed002_two_layer_sigmoid_row.yaml",
             "homework/seed004_spiral_kink_mask.yaml", "functions/activation_softmax.yaml",

@@ -63,7 +63,7 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    from gradcheck_cli import budget
+    from gradcheck_cli.run import budget
 
     fake = Clock()
     monkeypatch.setattr(budget.time, "perf_counter", fake)
@@ -71,8 +71,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 def test_the_pace_check_forecasts_each_phase_and_keeps_a_margin(clock: Clock) -> None:
-    from gradcheck_cli.budget import Pace
     from gradcheck_cli.errors import TimeBudgetExceeded
+    from gradcheck_cli.run.budget import Pace
 
     relayed: list[tuple[int, int]] = []
     pace = Pace(100.0, lambda done, total: relayed.append((done, total)))

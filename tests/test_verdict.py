@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from conftest import SPECS, without_backward
-from gradcheck_cli.compare import compare_parameter, make_rule
-from gradcheck_cli.network import backward, forward, loss_and_kinks
-from gradcheck_cli.numeric import CENTRAL_EPS, Witness, central_differences, roundoff_error
-from gradcheck_cli.ops import activations
-from gradcheck_cli.results import Status
-from gradcheck_cli.runner import check_problem, load_problem
+from gradcheck_cli.network import activations
+from gradcheck_cli.network.network import backward, forward, loss_and_kinks
+from gradcheck_cli.run.one_spec import check_problem, load_problem
+from gradcheck_cli.verdict.compare import compare_parameter, make_rule
+from gradcheck_cli.verdict.results import Status
+from gradcheck_cli.witness.central import CENTRAL_EPS, Witness, central_differences, roundoff_error
 
 # A small cousin of seed 004's first network: ReLU, no bias, row layout, sum of squares, randn
 # weights of scale 10, so the loss is about 1e8 and one finite difference carries ~1e-2 of

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import SPECS, run_json
-from gradcheck_cli.runner import check_file
+from gradcheck_cli.run.one_spec import check_file
 
 
 def test_seed002_published_numbers_through_json() -> None:

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import run
-from gradcheck_cli import yaml_loader
 from gradcheck_cli.errors import SpecError
-from gradcheck_cli.yaml_loader import load_yaml_text
-from gradcheck_cli.yaml_preflight import BYTES_PER_NODE, MAX_DEPTH, MAX_NODES, preflight
+from gradcheck_cli.reading import loader as yaml_loader
+from gradcheck_cli.reading.loader import load_yaml_text
+from gradcheck_cli.reading.preflight import BYTES_PER_NODE, MAX_DEPTH, MAX_NODES, preflight
 
 HEAD = "version: 1\ninput: 2\nlayers: [{units: 2}]\nloss: sse\n"
 

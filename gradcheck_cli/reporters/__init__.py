@@ -1,4 +1,4 @@
-"""Reporters format a :class:`~gradcheck_cli.results.RunResult`; they compute nothing.
+"""Reporters format a :class:`~gradcheck_cli.verdict.results.RunResult`; they compute nothing.
 
 Each is ``render(run, console, options)``; the machine formats write raw text to
 ``console.file``, the table prints through rich.

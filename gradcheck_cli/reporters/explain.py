@@ -1,4 +1,4 @@
-"""Print an :class:`~gradcheck_cli.explain.Explanation`: plain, with the backward pass as a
+"""Print an :class:`~gradcheck_cli.commands.explain.Explanation`: plain, with the backward pass as a
 ``derivation:`` block ready to paste into the spec, or as one LaTeX ``aligned`` block."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
-from gradcheck_cli.explain import Explanation
+from gradcheck_cli.commands.explain import Explanation
 
 
 def _tex_shape(shape: str) -> str:

@@ -17,7 +17,7 @@ from gradcheck_cli.reporters.options import (
     run_counts,
     self_test_failures,
 )
-from gradcheck_cli.results import Gate, RunResult, SpecResult, Status
+from gradcheck_cli.verdict.results import Gate, RunResult, SpecResult, Status
 
 
 def render_github(run: RunResult, console: Console, options: ReportOptions) -> None:

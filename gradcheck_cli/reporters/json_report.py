@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 
 from gradcheck_cli.reporters.options import DEFAULT_OPTIONS, ReportOptions
-from gradcheck_cli.results import Gate, LinkResult, ParamResult, RunResult, SpecResult, Status
+from gradcheck_cli.verdict.results import Gate, LinkResult, ParamResult, RunResult, SpecResult, Status
 
 FORMAT_VERSION = 1
 

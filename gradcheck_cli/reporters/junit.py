@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from rich.console import Console
 
 from gradcheck_cli.reporters.options import ReportOptions, link_summary, param_summary, self_test_failures
-from gradcheck_cli.results import Gate, LinkResult, ParamResult, RunResult, SpecResult, Status
+from gradcheck_cli.verdict.results import Gate, LinkResult, ParamResult, RunResult, SpecResult, Status
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

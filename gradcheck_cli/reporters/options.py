@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradcheck_cli.results import Gate, LinkResult, ParamResult, RunResult, SpecResult, Status
+from gradcheck_cli.verdict.results import Gate, LinkResult, ParamResult, RunResult, SpecResult, Status
 
 
 @dataclass(frozen=True)

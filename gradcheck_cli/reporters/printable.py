@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from gradcheck_cli.results import LinkResult, ParamResult, RunResult, SpecResult
+from gradcheck_cli.verdict.results import LinkResult, ParamResult, RunResult, SpecResult
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}

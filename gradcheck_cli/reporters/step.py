@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from gradcheck_cli.train import StepResult
+from gradcheck_cli.commands.step import StepResult
 
 MAX_SHOWN = 12  # entries per parameter printed in the table; JSON always has all of them
 

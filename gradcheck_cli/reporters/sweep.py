@@ -1,4 +1,4 @@
-"""Draw a :class:`~gradcheck_cli.sweep.Sweep` as a terminal chart: one bar per step, log scale."""
+"""Draw a :class:`~gradcheck_cli.commands.sweep.Sweep` as a terminal chart: one bar per step, log scale."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 from rich.console import Console
 from rich.text import Text
 
-from gradcheck_cli.sweep import Sweep
+from gradcheck_cli.commands.sweep import Sweep
 
 WIDTH = 48  # characters for 16 decades of error, 1e-16 .. 1
 

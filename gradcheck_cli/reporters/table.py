@@ -20,7 +20,7 @@ from gradcheck_cli.reporters.options import (
     param_counts,
     run_counts,
 )
-from gradcheck_cli.results import Gate, ParamResult, RunResult, SpecResult, Status
+from gradcheck_cli.verdict.results import Gate, ParamResult, RunResult, SpecResult, Status
 
 STYLES = {Status.PASS: "green", Status.INCONCLUSIVE: "magenta", Status.WARN: "yellow", Status.FAIL: "red",
           Status.ERROR: "bold red", Status.SKIP: "dim"}

@@ -1,0 +1,1 @@
+"""The commands beside check: explain, sweep and step."""

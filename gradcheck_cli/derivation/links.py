@@ -1,0 +1,167 @@
+"""A student's derivation: formulas parsed from the spec, evaluated in order, checked link by link.
+
+Each formula named ``dW<l>`` or ``db<l>`` is compared with the numerical gradient of that
+parameter; ``dz<l>`` (delta^l) and ``da<l>`` with the numerical gradient of the loss with respect
+to z^l or a^l, obtained by perturbing that quantity directly in a forward pass. ``dZ<l>`` and
+``dA<l>``, the capitals of Andrew Ng's course, are the same checked quantities, and formulas may
+read ``Z<l>``, ``A<l>``, ``X`` and ``Y`` as well.
+
+Any other name is a helper: evaluated, available to later formulas, not compared. So that a
+typo can never turn a checked formula into an unchecked helper (and a PASS that checked nothing),
+a name a reader would take for a checked one is refused with the name it was probably meant to
+be: every case or underscore variant of d + W, b, z, a or x, with or without a layer number or a
+``dE_``/``dL_``/``dJ_`` prefix, and ``delta<l>`` (the seeds' delta^l is ``dz<l>``). Helpers get
+names such as ``g1`` or ``sig_prime2``.
+
+Formulas see the quantities of the forward pass in the spec's layout (float64), and every
+earlier formula's result, so a wrong link propagates to the links that use it, exactly as in a
+derivation on paper.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradcheck_cli.derivation.formula import Formula
+from gradcheck_cli.network.network import ForwardPass, Network, Params
+
+_CHECKED = re.compile(r"^d(W|b|z|a|Z|A)(\d+)$")
+_LOOKS_CHECKED = re.compile(r"^(?:d[elj])?d([wbzax])(\d*)$|^delta(\d*)$")  # on the name lowercased, without _
+CAPITALS = {"Z": "z", "A": "a"}  # Ng's dZ<l>, dA<l> and Z<l>, A<l>
+
+
+@dataclass(frozen=True)
+class Link:
+    """One formula of a derivation."""
+
+    name: str
+    formula: Formula | None  # None for a value computed by a user's backward function
+    kind: str | None  # "W", "b", "z", "a" for dW<l>, db<l>, dz<l>, da<l>; None for a helper
+    layer: int
+    line: int | None
+    text: str = ""  # what to show for it: the formula, or where the value came from
+    per_sample: bool = False  # a dz/da link of the summed per-sample losses (``deltas: per_sample``)
+
+    @property
+    def uses(self) -> frozenset[str]:
+        return self.formula.names if self.formula else frozenset()
+
+    @property
+    def target(self) -> str:
+        """What the formula is compared with, in the seeds' notation."""
+        if self.kind is None:
+            return ""
+        extra = f" (delta^{self.layer})" if self.kind == "z" else ""
+        of = "d(sum of the per-sample losses)" if self.per_sample else "dE"
+        return f"{of}/d{self.kind}{self.layer}{extra}"
+
+
+def quantity_names(net: Network) -> list[str]:
+    """The names a formula can read, before any formula of the derivation (Ng's capitals too)."""
+    layers = len(net.layers)
+    names = ["x", "y", "m", "E", "l2", "X", "Y"]
+    for l in range(1, layers + 1):
+        names += [f"W{l}"] + ([f"b{l}"] if net.layers[l - 1].bias != "none" else [])
+    names += [f"z{l}" for l in range(1, layers + 1)] + [f"a{l}" for l in range(0, layers + 1)]
+    names += [f"Z{l}" for l in range(1, layers + 1)] + [f"A{l}" for l in range(0, layers + 1)]
+    return names
+
+
+class NameRejected(ValueError):
+    """A formula or returned name that would be taken for a checked gradient but is none."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message, self.hint = message, hint
+
+
+def checked_pattern() -> str:
+    return "dW<l>, db<l>, dz<l> or da<l> (dZ<l>, dA<l> also)"
+
+
+def classify(name: str, net: Network) -> tuple[str | None, int]:
+    """("W", 2) for dW2, ("z", 3) for dz3 or dZ3; (None, 0) for a helper.
+
+    Raises :class:`NameRejected` for a checked name of a quantity the network lacks, and for a name
+    that looks like a checked one (see the module's docstring)."""
+    match = _CHECKED.match(name)
+    if match:
+        kind, layer = CAPITALS.get(match.group(1), match.group(1)), int(match.group(2))
+        if not (0 if kind == "a" else 1) <= layer <= len(net.layers):
+            raise NameRejected(f"{name}: the network has no layer {layer} (layers are numbered 1..{len(net.layers)},"
+                               f" and a0 is x)", f"did you mean {_suggest(match.group(1), '', net)}?")
+        if kind == "b" and net.layers[layer - 1].bias == "none":
+            raise NameRejected(f"{name}: layer {layer} has bias: none", "remove it")
+        return kind, layer
+    looks = _LOOKS_CHECKED.match(name.lower().replace("_", ""))
+    if looks:
+        letter, digits = (looks.group(1), looks.group(2)) if looks.group(1) else ("z", looks.group(3))
+        if letter == "x":
+            letter, digits = "a", "0"
+        capital = {"z": "Z", "a": "A"}.get(letter) if letter.upper() in name[1:] else None
+        symbol = capital or {"w": "W"}.get(letter, letter)
+        raise NameRejected(f"{name!r} looks like a checked gradient but is none, so it would not be compared",
+                           f"did you mean {_suggest(symbol, digits, net)}? (a helper's name must not look like "
+                           f"{checked_pattern()})")
+    return None, 0
+
+
+def _suggest(symbol: str, digits: str, net: Network) -> str:
+    """The checked names of ``symbol`` the network has: the one with ``digits`` if it exists, else all."""
+    kind = CAPITALS.get(symbol, symbol)
+    layers = [l for l in range(0 if kind == "a" else 1, len(net.layers) + 1)
+              if not (kind == "b" and net.layers[l - 1].bias == "none")]
+    if digits and int(digits) in layers:
+        return f"d{symbol}{int(digits)}"
+    return " or ".join(f"d{symbol}{l}" for l in layers) or f"no d{symbol}: the network has none"
+
+
+def environment(net: Network, params: Params, fp: ForwardPass, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """The quantities formulas read, as float64 arrays in the spec's layout."""
+    env: dict[str, np.ndarray] = {
+        "x": x, "y": y, "m": np.asarray(float(x.shape[net.layout.sample_axis])), "E": np.asarray(fp.E),
+        "l2": np.asarray(net.l2),
+    }
+    env.update(params)
+    env["X"], env["Y"] = x, y
+    for l, z in enumerate(fp.z, start=1):
+        env[f"z{l}"] = env[f"Z{l}"] = z
+    for l, a in enumerate(fp.a):
+        env[f"a{l}"] = env[f"A{l}"] = a
+    return env
+
+
+def expected_shape(link: Link, env: dict[str, np.ndarray]) -> tuple[int, ...]:
+    quantity = {"W": "W", "b": "b", "z": "z", "a": "a"}[link.kind or "a"]
+    return tuple(np.shape(env[f"{quantity}{link.layer}"]))
+
+
+def accept_shape(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``value`` in ``shape`` if one shape is the other with singleton dimensions left out ((3,) for
+    (3, 1), a scalar for (1, 1)), else None.
+
+    Only leaving out counts, never moving: (1, 3) is not accepted for (3, 1), because a row where a
+    column belongs broadcasts into a matrix in ``b - lr * db``, and when two dimensions are equal a
+    value of the wrong orientation would otherwise be compared as if it were right.
+    """
+    if value.shape == shape:
+        return value
+    if _drops_singletons(value.shape, shape) or _drops_singletons(shape, value.shape):
+        return value.reshape(shape)
+    return None
+
+
+def _drops_singletons(short: tuple[int, ...], long: tuple[int, ...]) -> bool:
+    """Whether ``short`` is ``long`` with some of its 1s removed, the other dimensions in order."""
+    if len(short) >= len(long):
+        return False
+    kept = 0
+    for d in long:
+        if kept < len(short) and d == short[kept]:
+            kept += 1
+        elif d != 1:
+            return False
+    return kept == len(short)

@@ -1,0 +1,158 @@
+"""A fully connected network: the forward pass, and the backpropagation recursion of the seeds.
+
+Forward, for l = 1..L (column layout shown; row layout is the transpose, see ``layers.py``):
+
+    z^l = W^l a^(l-1) + b^l,    a^l = f_l(z^l),    a^0 = x
+    E   = R(sum over samples of loss(a^L, y)) + l2/2 sum_l ||W^l||^2
+
+where R divides by the batch size m for ``reduction: mean``. Backward:
+
+    delta^L = f_L'(z^L) * dE/da^L                  (softmax: its full Jacobian instead; for the pairs
+                                                    sigmoid/softmax + cross-entropy the fused y_p - y_t)
+    delta^l = f_l'(z^l) * (W^(l+1))^T delta^(l+1)
+    dE/dW^l = delta^l (a^(l-1))^T + l2 W^l,   dE/db^l = sum over samples of delta^l
+
+``forward_from``, ``loss_value`` and ``loss_and_kinks`` run the forward pass only; the numerical
+witness calls nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gradcheck_cli.network.activations import Activation, Options
+from gradcheck_cli.network.layouts import Cache, Layout
+from gradcheck_cli.network.losses import Loss
+
+Array = np.ndarray
+Params = dict[str, Array]
+
+
+@dataclass(frozen=True)
+class Layer:
+    units: int
+    activation: Activation
+    options: Options
+    bias: str  # per_unit | shared | none
+
+
+@dataclass(frozen=True)
+class Network:
+    layout: Layout
+    inputs: int
+    layers: tuple[Layer, ...]
+    loss: Loss
+    reduction: str  # sum | mean over the samples of the batch
+    l2: float
+
+    def parameter_names(self) -> list[str]:
+        names = []
+        for l, layer in enumerate(self.layers, start=1):
+            names.append(f"W{l}")
+            if layer.bias != "none":
+                names.append(f"b{l}")
+        return names
+
+
+@dataclass
+class ForwardPass:
+    """Everything the backward pass needs: z^l, a^l (a[0] is x) and each dense layer's cache."""
+
+    E: float
+    z: list[Array] = field(default_factory=list)
+    a: list[Array] = field(default_factory=list)
+    caches: list[Cache] = field(default_factory=list)
+
+
+def forward(net: Network, params: Params, x: Array, y: Array) -> ForwardPass:
+    """Run the network on ``x`` and return the loss E with the intermediate quantities."""
+    return forward_from(net, params, y, layer=0, a=x)
+
+
+def forward_from(net: Network, params: Params, y: Array, layer: int, *, a: Array | None = None,
+                 z: Array | None = None) -> ForwardPass:
+    """Run the rest of the network from an intermediate quantity: ``a`` = a^layer (a^0 is x) or
+    ``z`` = z^layer. The lists of the result start at that layer. This is how the loss is seen as a
+    function of z^l or a^l, to witness a derivation's delta^l = dE/dz^l and dE/da^l."""
+    with np.errstate(all="ignore"):  # overflow shows up as a non-finite E, reported by the runner
+        fp = ForwardPass(E=0.0)
+        if z is not None:
+            a = net.layers[layer - 1].activation.forward(z, net.layers[layer - 1].options)
+            fp.z.append(z)
+        assert a is not None
+        fp.a.append(a)
+        for l in range(layer + 1, len(net.layers) + 1):
+            layer_l = net.layers[l - 1]
+            z, cache = net.layout.forward(a, params[f"W{l}"], params.get(f"b{l}"))
+            a = layer_l.activation.forward(z, layer_l.options)
+            fp.z.append(z)
+            fp.a.append(a)
+            fp.caches.append(cache)
+        data_loss = per_sample_losses(net, fp.z[-1] if fp.z else None, a, y).sum() / batch_divisor(net, a)
+        E = data_loss + 0.5 * net.l2 * weight_penalty(net, params)
+        fp.E = np.asarray(E).item()  # a Python float; complex only for the complex-step witness
+    return fp
+
+
+def per_sample_losses(net: Network, z: Array | None, a: Array, y: Array) -> Array:
+    """The loss of each sample from the output layer's z^L and a^L: on the logits where the loss has an
+    exact form for the output activation (where a rounds to 0 or 1 it would lose every digit)."""
+    output = net.layers[-1].activation.name
+    if z is not None and output in net.loss.from_logits:
+        return net.loss.from_logits[output](z, y, net.layout.unit_axis)
+    return net.loss.per_sample(a, y, net.layout.unit_axis)
+
+
+def weight_penalty(net: Network, params: Params) -> float:
+    """sum_l ||W^l||^2, which the L2 term multiplies by l2 / 2."""
+    return sum(np.sum(np.square(params[f"W{l}"])) for l in range(1, len(net.layers) + 1))
+
+
+def loss_value(net: Network, params: Params, x: Array, y: Array) -> float:
+    """E alone: the forward pass, and nothing of the backward pass."""
+    return forward(net, params, x, y).E
+
+
+def loss_and_kinks(net: Network, params: Params, x: Array, y: Array) -> tuple[float, bytes]:
+    """E, and which side of its kink every pre-activation of a kinked activation (relu, ...) lies on.
+
+    Two evaluations with different patterns straddle a point where E is not differentiable, so a
+    finite difference between them says nothing about the derivative. Forward pass only.
+    """
+    return with_kinks(net, forward(net, params, x, y), first_layer=1)
+
+
+def with_kinks(net: Network, fp: ForwardPass, first_layer: int) -> tuple[float, bytes]:
+    """E and the kink pattern of the pre-activations ``fp.z``, which start at layer ``first_layer``."""
+    layers = net.layers[first_layer - 1 :]
+    sides = [np.packbits(z.real > 0).tobytes()
+             for layer, z in zip(layers, fp.z, strict=False) if layer.activation.kinked]
+    return fp.E, b"".join(sides)
+
+
+def backward(net: Network, params: Params, fp: ForwardPass, y: Array) -> Params:
+    """Analytic gradients dE/dW^l and dE/db^l by the delta recursion, in parameter order."""
+    grads: Params = {}
+    with np.errstate(all="ignore"):
+        axis = net.layout.unit_axis
+        da = net.loss.gradient(fp.a[-1], y, axis) / batch_divisor(net, fp.a[-1])
+        output = net.layers[-1]
+        fused = net.loss.delta_from_logits.get(output.activation.name)
+        for l in range(len(net.layers), 0, -1):
+            layer = net.layers[l - 1]
+            if l == len(net.layers) and fused is not None:  # the pair's exact dE/dz^L, as the forward's loss
+                delta = fused(fp.a[-1], y, axis) / batch_divisor(net, fp.a[-1])
+            else:
+                delta = layer.activation.backward(da, fp.z[l - 1], fp.a[l], layer.options)
+            da, dW, db = net.layout.backward(delta, fp.caches[l - 1])
+            grads[f"W{l}"] = dW + net.l2 * params[f"W{l}"]
+            if db is not None:
+                grads[f"b{l}"] = db
+    return {name: grads[name] for name in net.parameter_names()}
+
+
+def batch_divisor(net: Network, a: Array) -> int:
+    """m for reduction: mean (every layer's arrays have the samples on the same axis), else 1."""
+    return a.shape[net.layout.sample_axis] if net.reduction == "mean" else 1

@@ -1,0 +1,155 @@
+"""A spec's data and the arrays it writes out, read into numpy: inputs and targets (given one sample
+per row, or generated from the spec's seed, each quantity from its own stream), and the checks that
+every array written in a spec has the right shape and holds finite numbers only."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from gradcheck_cli.network.activations import PROBABILITY_OUTPUTS
+from gradcheck_cli.network.network import Network
+from gradcheck_cli.reading.loader import KeyPath, SourceMap
+from gradcheck_cli.reading.model import Spec
+
+STREAM_X, STREAM_Y, STREAM_PARAMS = 0, 1, 2  # the seed's streams: inputs, targets, then one per parameter
+
+
+def seeded(seed: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream,)))
+
+
+
+
+def data_arrays(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs (m x inputs) and targets (m x outputs), one sample per row."""
+    data = spec.data
+    explicit = data.x is not None or data.y is not None
+    if explicit and data.batch is not None:
+        raise source.error(("data", "batch"), "give either data.x and data.y, or data.batch, not both")
+    if explicit and data.generator != "normal":
+        raise source.error(("data", "generator"), "a generator only applies to generated data",
+                           "remove data.x and data.y, or the generator")
+    if explicit:
+        if data.x is None or data.y is None:
+            missing = "x" if data.x is None else "y"
+            raise source.error(("data",), f"data.{missing} is missing", "explicit data needs both x and y")
+        x = _samples(data.x, net.inputs, ("data", "x"), source)
+        y = _targets(data.y, x.shape[0], net, source)
+        return x, y
+    return _generated(spec, net, source)
+
+
+def _samples(value: Any, width: int, path: KeyPath, source: SourceMap) -> np.ndarray:
+    """Rows of ``width`` numbers; a flat list is one row, or one number per row when width is 1."""
+    array = numbers(value, path, source)
+    if array.ndim == 1:
+        array = array.reshape(-1, 1) if width == 1 else array.reshape(1, -1)
+    if array.ndim != 2 or array.shape[1] != width:
+        raise source.error(path, f"{dotted(path)} has shape {shape_text(array.shape)}, expected rows of {width} "
+                           "numbers", "write one sample per row")
+    return array
+
+
+def _targets(value: Any, m: int, net: Network, source: SourceMap) -> np.ndarray:
+    path: KeyPath = ("data", "y")
+    outputs = net.layers[-1].units
+    loss = net.loss
+    if loss.targets == "class" and _is_label_list(value):
+        labels = np.asarray(value)
+        if labels.shape != (m,):
+            raise source.error(path, f"data.y has {labels.size} labels for {m} samples", "give one label per sample")
+        bad = np.flatnonzero((labels < 0) | (labels >= outputs))
+        if bad.size:
+            raise source.error(path + (int(bad[0]),), f"class label {labels[bad[0]]} is out of range",
+                               f"labels must lie in 0..{outputs - 1} for {outputs} output units")
+        return np.eye(outputs)[labels]
+    y = _samples(value, outputs, path, source)
+    if y.shape[0] != m:
+        raise source.error(path, f"data.y has {y.shape[0]} rows but data.x has {m}", "give one target row per sample")
+    if loss.targets in ("class", "binary"):
+        outside = np.argwhere((y < 0) | (y > 1))
+        if outside.size:
+            row = int(outside[0][0])
+            raise source.error(path + (row,), f"target {y[tuple(outside[0])]} is outside [0, 1]",
+                               f"loss {loss.name!r} takes probabilities as targets")
+    if loss.targets == "class":
+        sums = y.sum(axis=1)
+        off = np.flatnonzero(np.abs(sums - 1) > 1e-6)
+        if off.size:
+            raise source.error(path + (int(off[0]),), f"target row sums to {sums[off[0]]:.6g}, not 1",
+                               f"loss {loss.name!r} takes one-hot or probability rows, or integer class labels")
+    return y
+
+
+def _is_label_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(type(v) is int for v in value)
+
+
+def _generated(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray, np.ndarray]:
+    m, outputs = spec.data.batch or 4, net.layers[-1].units
+    rng_x, rng_y = seeded(spec.seed, STREAM_X), seeded(spec.seed, STREAM_Y)
+    if spec.data.generator == "spiral":
+        if net.inputs != 2 or net.loss.targets != "class":
+            raise source.error(("data", "generator"), "the spiral generator makes 2-D points with class labels",
+                               "use input: 2 and a class loss (softmax_cross_entropy or cross_entropy)")
+        x, labels = spiral(m, outputs, rng_x)
+        return x, np.eye(outputs)[labels]
+    x = rng_x.standard_normal((m, net.inputs))
+    if net.loss.targets == "class":
+        return x, np.eye(outputs)[rng_y.integers(0, outputs, size=m)]
+    if net.loss.targets == "binary":
+        return x, rng_y.integers(0, 2, size=(m, outputs)).astype(float)
+    last = net.layers[-1].activation.name
+    if last in PROBABILITY_OUTPUTS:
+        return x, rng_y.uniform(0.0, 1.0, size=(m, outputs))
+    if last == "tanh":
+        return x, rng_y.uniform(-1.0, 1.0, size=(m, outputs))
+    return x, rng_y.standard_normal((m, outputs))
+
+
+def spiral(m: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The cs231n spiral of seed 004: ``classes`` arms of points with radius 0..1, noisy angle."""
+    labels = np.arange(m) * classes // m  # as even a split over the classes as m allows
+    x = np.empty((m, 2))
+    for k in range(classes):
+        idx = np.flatnonzero(labels == k)
+        r = np.linspace(0.0, 1.0, idx.size)
+        t = np.linspace(k * 4, (k + 1) * 4, idx.size) + rng.standard_normal(idx.size) * 0.2
+        x[idx] = np.c_[r * np.sin(t), r * np.cos(t)]
+    return x, labels
+
+
+
+
+def numbers(value: Any, path: KeyPath, source: SourceMap) -> np.ndarray:
+    """A number, a list of numbers or a list of equal-length rows of finite numbers, as float64."""
+    if isinstance(value, list) and value and all(isinstance(row, list) for row in value):
+        width = len(value[0])
+        for i, row in enumerate(value):
+            if len(row) != width:
+                raise source.error(path + (i,), f"row {i} of {dotted(path)} has {len(row)} numbers, row 0 has {width}",
+                                   "every row needs the same length")
+        items = [(path + (i, j), v) for i, row in enumerate(value) for j, v in enumerate(row)]
+    elif isinstance(value, list):
+        items = [(path + (i,), v) for i, v in enumerate(value)]
+    else:
+        items = [(path, value)]
+    if not items:
+        raise source.error(path, f"{dotted(path)} is empty")
+    for where, v in items:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise source.error(where, f"{dotted(path)} must hold numbers only, found {v!r}")
+        if not math.isfinite(v):
+            raise source.error(where, f"{dotted(path)} contains {v}", "NaN and infinite values cannot be checked")
+    return np.array(value, dtype=np.float64)
+
+
+def dotted(path: KeyPath) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) if shape else "scalar"

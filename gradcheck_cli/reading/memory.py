@@ -1,0 +1,50 @@
+"""The memory guard: what a check will hold at its peak, estimated before anything is allocated,
+and the refusal of a spec that would not fit ``--max-memory``.
+
+numpy allocates lazily, so a network too large for the machine would otherwise be killed later
+without a word. benchmarks/memory.py holds the estimate against the measured peak of real runs.
+"""
+
+from __future__ import annotations
+
+from gradcheck_cli.network.network import Network
+from gradcheck_cli.reading.loader import SourceMap
+from gradcheck_cli.reading.model import Spec
+
+# What a check holds at its peak, in bytes per entry, fitted to the measured peaks of
+# benchmarks/memory.py (wide, deep, large-batch, row and column networks) and rounded up: per
+# parameter entry, what the check keeps of it (the witness's fields, the analytic gradient, the
+# comparison), and as much again for the largest parameter, whose re-checks and judging arrays are
+# alive at once; per activation value (x, y, every z and a), the forward pass, its caches, the stacks
+# of perturbed networks and a derivation's results; and a fixed part (the engine's threads and
+# scratch buffers).
+BYTES_PER_PARAMETER = 240
+BYTES_PER_LARGEST_PARAMETER = 240
+BYTES_PER_ACTIVATION = 104
+FIXED_BYTES = 10 * 2**20
+
+
+def memory_needed(spec: Spec, net: Network) -> tuple[int, int, int]:
+    """(bytes the check allocates at its peak, parameters, batch size), before anything is allocated.
+
+    Sizes are Python integers, so the estimate cannot overflow. benchmarks/memory.py holds it against
+    the measured peak of real runs."""
+    m = len(spec.data.x) if isinstance(spec.data.x, list) else (spec.data.batch or 4)
+    sizes = [net.inputs] + [layer.units for layer in net.layers]
+    weights = [sizes[l] * sizes[l + 1] for l in range(len(net.layers))]
+    params = sum(weights) + sum(sizes[1:])
+    activations = m * sum(sizes) + m * (sizes[0] + sizes[-1])
+    needed = (BYTES_PER_PARAMETER * params + BYTES_PER_LARGEST_PARAMETER * max(weights)
+              + BYTES_PER_ACTIVATION * activations + FIXED_BYTES)
+    return needed, params, m
+
+
+def check_memory(spec: Spec, net: Network, source: SourceMap, max_bytes: int) -> None:
+    """Refuse a spec whose arrays would not fit, naming what it would need and the limit."""
+    needed, params, m = memory_needed(spec, net)
+    sizes = [net.inputs] + [layer.units for layer in net.layers]
+    if needed > max_bytes:
+        widest = max(range(len(net.layers)), key=lambda l: sizes[l] * sizes[l + 1])
+        raise source.error(("layers", widest), f"this network needs about {needed / 1024**3:.1f} GiB "
+                           f"({params:,} parameters, batch {m:,}); the limit is {max_bytes / 1024**3:.1f} GiB",
+                           "make it smaller, or raise the limit with --max-memory")

@@ -1,0 +1,1 @@
+"""Running specs: one spec (load, build, witness, verdict), many specs in processes, discovery, progress, budgets."""

@@ -1,0 +1,1 @@
+"""The numerical witnesses: central differences from forward passes only, the plain loop and the fast engine."""
