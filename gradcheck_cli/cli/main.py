@@ -10,136 +10,37 @@ CI job runs over and over, starts without them.
 from __future__ import annotations
 
 import json
-import math
 import os
 import signal
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from gradcheck_cli import __version__
+from gradcheck_cli.cli.console import internal_errors_reported, load_or_exit, make_console, report_problems
+from gradcheck_cli.cli.options import color_option, shard_option, skip_option, targets_from, within
+from gradcheck_cli.cli.output import writable_output, write_atomically
 from gradcheck_cli.derivation.user_code import BackwardLoadError, load_backward
-from gradcheck_cli.errors import ExitCode, InternalError, Interrupted, SpecError
+from gradcheck_cli.errors import ExitCode, Interrupted
 from gradcheck_cli.network.activations import ACTIVATIONS
 from gradcheck_cli.network.losses import LOSSES
-from gradcheck_cli.reading.build import Problem
 from gradcheck_cli.reading.model import json_schema
 from gradcheck_cli.reporters import PRINTS_TEXT, REPORTERS, ReportOptions
-from gradcheck_cli.reporters.printable import printable, printable_run
-from gradcheck_cli.run.discover import DiscoveryError, Target, discover, parse_shard, shard
+from gradcheck_cli.reporters.printable import printable_run
 from gradcheck_cli.run.many_specs import check_targets, validate_targets
-from gradcheck_cli.run.one_spec import DEFAULT_TIMEOUT, Overrides, load_problem
+from gradcheck_cli.run.one_spec import DEFAULT_TIMEOUT, Overrides
 from gradcheck_cli.run.progress import RunProgress
 from gradcheck_cli.verdict.limits import EPS_ANY_METHOD, MAX_MEMORY_GIB, RTOL, WARN_RTOL, settings_problem
-from gradcheck_cli.verdict.results import RunResult, Status
+from gradcheck_cli.verdict.results import Status
 from gradcheck_cli.witness.methods import ENGINES, METHODS
-
-
-class _Console(Console):
-    def on_broken_pipe(self) -> None:
-        """A reader that stops early (``| head``) ends the run as the shell expects: see :class:`_Commands`."""
-        raise BrokenPipeError
-
-
-def make_console(color: str, stderr: bool = False, file: TextIO | None = None) -> Console:
-    """Color: ``--color always|never`` wins; ``auto`` lets rich decide (NO_COLOR, FORCE_COLOR, TTY).
-
-    Width: a terminal's own, else ``COLUMNS`` when set (piped output follows it), else 160 columns
-    for CI logs, pipes and files instead of rich's 80.
-    """
-    stream = file or (sys.stderr if stderr else sys.stdout)
-    return _Console(
-        file=stream,
-        highlight=False,
-        width=None if stream.isatty() or os.environ.get("COLUMNS", "").isdigit() else 160,
-        force_terminal={"always": True, "never": False}.get(color) if file is None else False,
-        no_color={"always": False, "never": True}.get(color) if file is None else True,
-    )
-
-
-@contextmanager
-def internal_errors_reported(path: str) -> Iterator[None]:
-    """A bug in gradcheck ends in a short request to report it, exit 3; the traceback only with --debug."""
-    try:
-        yield
-    except click.ClickException:
-        raise
-    except Exception as exc:  # noqa: BLE001 - everything that is not a user error is a bug
-        error = InternalError.capture(path, exc)
-        debug = bool((click.get_current_context().find_root().obj or {}).get("debug"))
-        if debug:
-            sys.stderr.write(error.traceback)
-        sys.stderr.write(f"gradcheck: internal error while checking {error.path}: {error.error}\n"
-                         f"This is a bug in gradcheck, not in your spec: please report it with the spec"
-                         f"{'' if debug else ' and the output of gradcheck --debug'}.\n")
-        sys.exit(int(ExitCode.INTERNAL_ERROR))
-
-
-def load_or_exit(spec: str, color: str) -> Problem:
-    """One spec for step, explain and sweep: a user error is its one line on stderr and exit 2."""
-    try:
-        return load_problem(spec)
-    except SpecError as exc:
-        for error in exc.every():
-            make_console(color, stderr=True).print(Text(printable(str(error)), style="red"), soft_wrap=True)
-        sys.exit(int(ExitCode.USER_ERROR))
-
-
-def targets_from(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: bool) -> list[Target]:
-    try:
-        targets = discover(list(specs))
-        if shard_text:
-            targets = shard(targets, *parse_shard(shard_text))
-    except (DiscoveryError, ValueError) as exc:
-        raise click.UsageError(str(exc)) from None
-    if skip_non_specs:
-        targets = [Target(t.path, explicit=False) for t in targets]
-    return targets
-
-
-def report_problems(run: RunResult, color: str) -> None:
-    """Errors and skipped files: one line each on stderr."""
-    err = make_console(color, stderr=True)
-    for spec in run.specs:
-        if spec.status is Status.ERROR:
-            for text, _ in spec.problems:
-                err.print(Text(text, style="red"), soft_wrap=True)
-        elif spec.status is Status.SKIP:
-            err.print(Text(spec.message, style="dim"), soft_wrap=True)
-
-
-def within(low: float, high: float, low_open: bool = False) -> Callable[[click.Context, click.Parameter, float | None],
-                                                                        float | None]:
-    """A callback that lets only finite numbers of the range through (click's FloatRange lets NaN pass)."""
-
-    def check(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
-        inside = value is None or (math.isfinite(value) and low <= value <= high and not (low_open and value == low))
-        if not inside:
-            raise click.BadParameter(f"must be a finite number {'above' if low_open else 'from'} {low:g} "
-                                     f"{'and at most' if low_open else 'to'} {high:g}, not {value!r}")
-        return value
-
-    return check
 
 
 def _interrupt(signum: int, frame: object) -> None:
     raise Interrupted(signum)
-
-
-color_option = click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
-                            show_default=True, help="Color the output (auto honours NO_COLOR and FORCE_COLOR).")
-shard_option = click.option("--shard", "shard_text", metavar="I/N",
-                            help="Check only the I-th of N deterministic shards of the specs (for CI matrices).")
-skip_option = click.option("--skip-non-specs", is_flag=True,
-                           help="Skip YAML files without a 'version' key even when named explicitly (pre-commit).")
 
 
 class _Commands(click.Group):
@@ -250,35 +151,6 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
     else:
         REPORTERS[fmt](formatted, make_console(color), options)
     sys.exit(int(run.exit_code(fail_on)))
-
-
-def writable_output(output: Path | None) -> None:
-    """Refuse an --output the report could not be written to, before any work starts."""
-    if output is None:
-        return
-    if str(output) in ("", ".") or output.is_dir():
-        raise click.UsageError(f"--output {str(output)!r}: name a file, not a folder")
-    folder = output.parent  # Path("report.xml").parent is Path(".")
-    if not folder.is_dir():
-        raise click.UsageError(f"--output {output}: the folder {folder} does not exist")
-    if output.exists() and not output.is_file():
-        raise click.UsageError(f"--output {output}: not a regular file")
-    if not os.access(folder, os.W_OK) or (output.exists() and not os.access(output, os.W_OK)):
-        raise click.UsageError(f"--output {output}: not writable")
-
-
-def write_atomically(output: Path, write: Callable[[TextIO], None]) -> None:
-    """Write a report beside ``output`` and rename it into place: an existing report is never left
-    half-written, by a full disk or an interrupted run."""
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=output.parent, prefix=f".{output.name}.",
-                                         suffix=".tmp", delete=False)
-    try:
-        with handle:
-            write(handle)
-        os.replace(handle.name, output)
-    except BaseException:
-        os.unlink(handle.name)
-        raise
 
 
 @cli.command()
