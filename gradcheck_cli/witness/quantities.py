@@ -64,13 +64,10 @@ def _run(net: Network, params: Params, y: Array, kind: str, layer: int,
     return fp, losses, sides
 
 
-def _crossed(base: list[Array], moved: list[Array], units_axis: int) -> Array:
+def _crossed(base: list[Array], moved: list[Array], units_axis: int) -> Array | bool:
     """Per sample: whether any of its pre-activations changed side of a kink."""
-    crossed = np.zeros(0, dtype=bool)
-    for before, after in zip(base, moved, strict=True):
-        changed = np.any(before != after, axis=units_axis)
-        crossed = changed if crossed.size == 0 else crossed | changed
-    return crossed if crossed.size else False
+    changes = [np.any(before != after, axis=units_axis) for before, after in zip(base, moved, strict=True)]
+    return np.logical_or.reduce(changes) if changes else False
 
 
 def _unit(units_axis: int, unit: int) -> tuple[slice | int, ...]:
