@@ -24,6 +24,7 @@ from gradcheck_cli.derivation.links import (
     expected_shape,
 )
 from gradcheck_cli.derivation.user_code import UserBackward, UserCodeFailed, contained
+from gradcheck_cli.errors import SpecError
 from gradcheck_cli.network.network import Network, Params, batch_divisor, forward
 from gradcheck_cli.verdict.compare import compare_parameter
 from gradcheck_cli.verdict.results import LinkResult, Rule, Status
@@ -37,6 +38,10 @@ class LinkRejected(Exception):
     def __init__(self, link: Link, reason: str) -> None:
         super().__init__(reason)
         self.link, self.reason = link, reason
+
+    def spec_error(self, path: str) -> SpecError:
+        """The user error it is, naming the spec's file and the formula's line."""
+        return SpecError(f"formula {self.link.name} is not allowed: {self.reason}", file=path, line=self.link.line)
 
 
 class _Checker:

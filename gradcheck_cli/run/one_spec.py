@@ -69,8 +69,7 @@ def validate_target(target: Target) -> SpecResult:
         links = check_shapes(problem.network, problem.derivation, _float64(problem.params),
                              problem.x.astype(np.float64), problem.y.astype(np.float64))
     except LinkRejected as exc:
-        return error_entry(path, SpecError(f"formula {exc.link.name} is not allowed: {exc.reason}", file=path,
-                                           line=exc.link.line))
+        return error_entry(path, exc.spec_error(path))
     except Exception as exc:  # noqa: BLE001 - as in check_target
         raise InternalError.capture(path, exc) from None
     # a spec with expect: fail demonstrates a failure: valid, its misfits listed, but not a FAIL here
@@ -184,8 +183,7 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
                 error = SpecError(exc.message, file=str(user.path), line=user.line, hint=exc.hint)
                 return SpecResult(path=path, status=Status.ERROR, message=f"{error} (checking {path})")
     except LinkRejected as exc:
-        error = SpecError(f"formula {exc.link.name} is not allowed: {exc.reason}", file=path, line=exc.link.line)
-        return error_entry(path, error)
+        return error_entry(path, exc.spec_error(path))
     return SpecResult(
         path=path,
         status=Status.worst([p.status for p in params] + [k.status for k in links if k.status is not None]),
