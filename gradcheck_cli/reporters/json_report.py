@@ -28,7 +28,7 @@ def run_record(run: RunResult, options: ReportOptions = DEFAULT_OPTIONS) -> dict
         "status": run.outcome(options.fail_on).value,
         "exit_code": int(run.exit_code(options.fail_on)),
         "worst_status": run.status.value,
-        "counts": {status.value: sum(s.status is status for s in run.specs) for status in Status},
+        "counts": {status.value: count for status, count in run.counts().items()},
         "gates": {gate.value: sum(s.gate(options.fail_on) is gate for s in run.specs) for gate in Gate},
         "specs": [spec_record(spec, options) for spec in run.specs],
     }

@@ -19,7 +19,7 @@ DEFAULT_OPTIONS = ReportOptions()
 
 def run_counts(run: RunResult, options: ReportOptions) -> str:
     """``3 specs: 1 pass, 1 fail, 1 error (1 expected to fail)``: the first half of every summary."""
-    counts = {status: sum(s.status is status for s in run.specs) for status in Status}
+    counts = run.counts()
     text = f"{len(run.specs)} spec{'s' if len(run.specs) != 1 else ''}: "
     shown = [s for s in Status if s is not Status.SKIP] + [Status.SKIP]  # worst last, then what was not a spec
     text += ", ".join(f"{counts[s]} {s.value}" for s in shown if counts[s] or s is Status.PASS)
@@ -36,7 +36,7 @@ def run_counts(run: RunResult, options: ReportOptions) -> str:
 def outcome_note(run: RunResult, options: ReportOptions) -> str:
     """What follows the outcome word when it needs explaining ('' otherwise)."""
     if run.outcome(options.fail_on) is Status.INCONCLUSIVE:
-        unresolved = sum(s.status is Status.INCONCLUSIVE for s in run.specs)
+        unresolved = run.counts()[Status.INCONCLUSIVE]
         return (f" ({unresolved} below the noise floor: nothing failed, nothing there passed; "
                 "--fail-on warn fails them)")
     return ""

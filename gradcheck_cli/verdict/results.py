@@ -169,6 +169,10 @@ class SpecResult:
 class RunResult:
     specs: list[SpecResult]
 
+    def counts(self) -> dict[Status, int]:
+        """How many specs ended in each status."""
+        return {status: sum(spec.status is status for spec in self.specs) for status in Status}
+
     @property
     def status(self) -> Status:
         """The worst verdict of any spec (a FAIL that was expected counts as FAIL here)."""
