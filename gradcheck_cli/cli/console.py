@@ -65,8 +65,9 @@ def load_or_exit(spec: str, color: str) -> Problem:
     try:
         return load_problem(spec)
     except SpecError as exc:
+        err = make_console(color, stderr=True)
         for error in exc.every():
-            make_console(color, stderr=True).print(Text(printable(str(error)), style="red"), soft_wrap=True)
+            err.print(Text(printable(str(error)), style="red"), soft_wrap=True)
         sys.exit(int(ExitCode.USER_ERROR))
 
 

@@ -99,10 +99,10 @@ def check_shapes(net: Network, links: list[Link], params: Params, x: np.ndarray,
     for link, value in _evaluated(net, links, env):
         if isinstance(value, LinkResult):
             problems.append(value)
-        elif link.kind is not None and accept_shape(value, expected_shape(link, env)) is None:
+        elif link.kind is not None:
             expected = expected_shape(link, env)
-            problems.append(_result(link, Status.FAIL, shape=value.shape, expected=expected,
-                                    message=f"shape {_shape(value.shape)}, expected {_shape(expected)}"))
+            if accept_shape(value, expected) is None:
+                problems.append(_misfit(link, value, expected))
     return problems
 
 
@@ -190,9 +190,7 @@ def _judge(link: Link, value: np.ndarray, env: dict[str, np.ndarray], context: C
     expected = expected_shape(link, env)
     fitted = accept_shape(value, expected)
     if fitted is None:
-        return _result(link, Status.FAIL, shape=value.shape, expected=expected,
-                       message=f"shape {_shape(value.shape)}, expected {_shape(expected)}",
-                       diagnosis=diagnose_shape(link, value, expected, context))
+        return replace(_misfit(link, value, expected), diagnosis=diagnose_shape(link, value, expected, context))
     comparison = compare_parameter(f"{link.kind}{link.layer}", fitted, context.witness(link.kind, link.layer), rule)
     diagnosis = "" if comparison.status is Status.PASS else diagnose(link, fitted, comparison, context)
     return _result(link, comparison.status, shape=value.shape, expected=expected, comparison=comparison,
@@ -216,6 +214,12 @@ def _scaled(witness: Witness, factor: float) -> Witness:
     times = lambda arrays: {name: value * factor for name, value in arrays.items()}  # noqa: E731
     return replace(witness, gradient=times(witness.gradient), expected=times(witness.expected),
                    left=times(witness.left), right=times(witness.right))
+
+
+def _misfit(link: Link, value: np.ndarray, expected: tuple[int, ...]) -> LinkResult:
+    """The FAIL of a value whose shape is not the quantity's (singleton dimensions aside)."""
+    return _result(link, Status.FAIL, shape=value.shape, expected=expected,
+                   message=f"shape {_shape(value.shape)}, expected {_shape(expected)}")
 
 
 def _result(link: Link, status: Status | None, **fields: object) -> LinkResult:
