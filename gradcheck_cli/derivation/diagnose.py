@@ -53,16 +53,24 @@ def diagnose_shape(link: Link, value: Array, expected: tuple[int, ...], ctx: Con
 def _bias_axis_problem(link: Link, value: Array, ctx: Context) -> str:
     """A bias gradient not summed over the samples, or summed over the units instead ('' if neither)."""
     layout, z = ctx.net.layout, ctx.env[f"z{link.layer}"]
-    samples, units = layout.sample_axis % 2, layout.unit_axis % 2
-    right = f"use sum(dz{link.layer}, axis={samples}, keepdims=True)"
     if value.shape == z.shape:
         per = "row" if layout.name == "row" else "column"
-        return (f"a bias gradient must be summed over the batch: {link.name} has one {per} per sample; {right}")
-    across_units = np.sum(z, axis=units, keepdims=True).shape
-    if value.shape in (across_units, (z.shape[samples],)):
-        return (f"summed over the wrong axis: axis {units} runs over the units, so {link.name} has one value per "
-                f"sample ({_shape(value.shape)}); {right}")
+        return (f"a bias gradient must be summed over the batch: {link.name} has one {per} per sample; "
+                f"use {_bias_sum(link.layer, ctx)}")
+    across_units = np.sum(z, axis=layout.unit_axis % 2, keepdims=True).shape
+    if value.shape in (across_units, (z.shape[layout.sample_axis % 2],)):
+        return _summed_over_units(link, ctx)
     return ""
+
+
+def _summed_over_units(link: Link, ctx: Context) -> str:
+    return (f"summed over the wrong axis: axis {ctx.net.layout.unit_axis % 2} runs over the units, so {link.name} "
+            f"holds one value per sample, not per unit; use {_bias_sum(link.layer, ctx)}")
+
+
+def _bias_sum(l: int, ctx: Context) -> str:
+    """db^l as written in this layout: delta^l summed over the samples, in the shape of b^l."""
+    return f"sum(dz{l}, axis={ctx.net.layout.sample_axis % 2}, keepdims=True)"
 
 
 def diagnose(link: Link, s: Array, comparison: ParamResult, ctx: Context) -> str:
@@ -124,9 +132,7 @@ def _candidates(link: Link, ctx: Context) -> list[tuple[Array, str]]:
     if link.kind == "b" and ctx.params[f"b{l}"].ndim:  # summed over the units: square layers hide it in the shape
         per_sample = ctx.witness("z", l).gradient[f"z{l}"].sum(axis=ctx.net.layout.unit_axis % 2)
         if per_sample.size == ctx.params[f"b{l}"].size:
-            out.append((per_sample.reshape(ctx.params[f"b{l}"].shape),
-                        f"summed over the wrong axis: {link.name} holds one value per sample, not per unit; use "
-                        f"sum(dz{l}, axis={ctx.net.layout.sample_axis % 2}, keepdims=True)"))
+            out.append((per_sample.reshape(ctx.params[f"b{l}"].shape), _summed_over_units(link, ctx)))
     if link.kind == "W" and ctx.net.l2:
         true = ctx.witness("W", l).gradient[f"W{l}"]
         out.append((true - ctx.net.l2 * ctx.params[f"W{l}"], f"the L2 term l2 * W{l} is missing from {link.name}"))
@@ -208,8 +214,7 @@ def _hint_order(link: Link, ctx: Context) -> str:
     if link.kind == "z":
         return f"dz{l} has the shape of z{l} ({'units x samples' if column else 'samples x units'})"
     if link.kind == "b":
-        axis = ctx.net.layout.sample_axis % 2
-        return f"write db{l} = sum(dz{l}, axis={axis}, keepdims=True), the shape of b{l}"
+        return f"write db{l} = {_bias_sum(l, ctx)}, the shape of b{l}"
     previous = "x" if l == 1 else f"a{l - 1}"
     return (f"swap the order of the product: dW{l} = dz{l} @ {previous}.T in column layout" if column
             else f"swap the order of the product: dW{l} = {previous}.T @ dz{l} in row layout")
