@@ -15,50 +15,31 @@ changes is how much of the forward pass is recomputed:
 - Where nothing after layer l has a kink, each sample's loss is a smooth function of that sample's
   Da alone: the rest of the network runs at 9 values of Da, and a polynomial fitted to those loss
   values, checked against all 9 to within a share of the round-off, gives every perturbation's
-  loss (``_Engine._unit_fitted``); a unit no polynomial fits that well runs the stack instead.
+  loss (``fast_engine.Engine._unit_fitted``); a unit no polynomial fits that well runs the stack
+  instead.
 
 No derivative is used anywhere: each entry is (E(theta + h) - E(theta - h)) / 2h with both E
-computed from forward passes, so this engine agrees with the plain loop (``numeric.py``, kept as
+computed from forward passes, so this engine agrees with the plain loop (``central.py``, kept as
 ``--engine naive``) up to round-off, which a test checks on every example spec. Each chunk also
 carries an unperturbed copy, so the one-sided slopes at kinks compare values of one computation.
 """
 
 from __future__ import annotations
 
-import math
-import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from gradcheck_cli.network.network import Network, Params, batch_divisor, forward, per_sample_losses, weight_penalty
-from gradcheck_cli.witness import loss_fit
-from gradcheck_cli.witness.central import Masks, Witness, quotients, roundoff_error, selected, step_sizes
+from gradcheck_cli.network.network import Network, Params
+from gradcheck_cli.witness.central import Masks, Witness, roundoff_error, selected, step_sizes
+from gradcheck_cli.witness.fast_engine import Engine, Results
 
 Array = np.ndarray
 THREADS_FROM = 4096  # entries of a check from which its groups run in worker threads
 IN_FLIGHT = 4  # groups queued per worker thread: enough to keep them busy, few enough to report progress
-CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: measured fastest here)
-FIT_MIN = 4 * len(loss_fit.POINTS)  # fewer perturbations of a unit than this: running each is as cheap
-
-
-@dataclass(frozen=True)
-class _Stack:
-    """Perturbations of one unit of one layer: the applied steps and their parameters' entries."""
-
-    deltas: Array  # (P,) the step actually applied (w+h rounded, minus w), 0 for the base copy
-    vectors: Array  # (P, m) what one unit's pre-activation changes by, per unit of step
-    reach: Array  # (m,) at least the largest |vectors| of each sample: how far a step can move it
-
-    def __getitem__(self, part: slice) -> _Stack:
-        return _Stack(self.deltas[part], self.vectors[part], self.reach)
-
-    def __len__(self) -> int:
-        return len(self.deltas)
 
 
 def fast_central_differences(net: Network, params: Params, x: Array, y: Array, eps: float,
@@ -67,7 +48,7 @@ def fast_central_differences(net: Network, params: Params, x: Array, y: Array, e
     """The same witness as ``numeric.central_differences``, computed by perturbing stacks of networks.
 
     Groups of entries (one unit of one layer each) are evaluated by ``workers`` threads
-    (``_Engine.group``); every group is computed the same way whichever thread takes it, so the
+    (``Engine.group``); every group is computed the same way whichever thread takes it, so the
     result does not depend on them. Threads, not processes: numpy releases the GIL in its array
     loops, and since the fitted loss made groups short, forked processes no longer paid for their
     start (the 101k witness: 0.14-0.15 s with threads, 0.17-0.22 s with two forked processes).
@@ -83,7 +64,7 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
     """One witness per step in ``epsilons``, all steps of a group in one stack (Richardson's three
     steps, the re-checks' six): one pass over the groups instead of one per step."""
     params = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
-    engine = _Engine(net, params, x, y, fit)
+    engine = Engine(net, params, x, y, fit)
     witnesses = [Witness() for _ in epsilons]
     chosen = selected(params, masks)
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
@@ -91,7 +72,7 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
         try:
             for name, mask in chosen.items():
                 p = params[name]
-                results = [_Results.empty(p.shape) for _ in epsilons]
+                results = [Results.empty(p.shape) for _ in epsilons]
                 unit_steps = step_sizes(p, 1.0)  # eps * this is step_sizes(p, eps), bit for bit
                 steps = [eps * unit_steps for eps in epsilons]
                 in_flight: deque[tuple[int, Future[None]]] = deque()  # a few groups ahead, never all at once
@@ -144,293 +125,3 @@ def _finish(group: tuple[int, Future[None]], done: int, total: int,
     if progress:
         progress(done, total)
     return done
-
-
-@dataclass(frozen=True)
-class _Results:
-    """One parameter's witness at one step, filled in group by group by the worker threads (each
-    group writes its own entries, so they never write to the same place)."""
-
-    gradient: Array
-    step: Array
-    left: Array
-    right: Array
-    kink: Array
-
-    @classmethod
-    def empty(cls, shape: tuple[int, ...]) -> _Results:
-        gradient, step, left, right = (np.full(shape, np.nan) for _ in range(4))
-        return cls(gradient, step, left, right, np.zeros(shape, dtype=bool))
-
-
-class _Engine:
-    def __init__(self, net: Network, params: Params, x: Array, y: Array, fit: bool = True) -> None:
-        self.net, self.params, self.y, self.fit = net, params, y, fit
-        self.fp = forward(net, params, x, y)
-        self.penalty = weight_penalty(net, params)
-        self.column = net.layout.name == "column"
-        self.base_losses = per_sample_losses(net, self.fp.z[-1], self.fp.a[-1], y)  # unperturbed, per sample
-        self._tolerance = loss_fit.tolerance(self.fp.E, batch_divisor(net, self.fp.a[0]))  # of the fitted loss
-        self._local = threading.local()  # per-thread scratch arrays, reused: fresh large arrays cost page faults
-        # a^(l-1) with one row per input unit, contiguous: its rows are what a weight's step scales (in row
-        # layout a^(l-1) is transposed once here, not for every unit: copying a transpose is slow)
-        self._inputs = [np.ascontiguousarray(a if self.column else a.T) for a in self.fp.a[:-1]]
-        self._reach = [np.abs(inputs).max(axis=0, initial=0.0) for inputs in self._inputs]  # per sample
-
-    def _scratch(self, slot: str, shape: tuple[int, ...], perturbations_inner: bool = False) -> Array:
-        """A reusable array of ``shape`` for this thread (its contents are overwritten by the caller);
-        with ``perturbations_inner`` its first axis is the one that varies fastest in memory."""
-        buffers: dict[str, Array] = self._local.__dict__.setdefault("buffers", {})
-        size = math.prod(shape)
-        if slot not in buffers or buffers[slot].size < size:
-            buffers[slot] = np.empty(size)
-        if perturbations_inner:
-            return np.moveaxis(buffers[slot][:size].reshape(shape[1:] + shape[:1]), -1, 0)
-        return buffers[slot][:size].reshape(shape)
-
-    # ------------------------------------------------------------------ which entries, in which groups
-
-    def entries(self, name: str, mask: Array) -> Iterator[tuple[tuple, Array]]:
-        """Groups of entries that change the same unit: (index into the parameter, their values);
-        only the entries ``mask`` selects. A generator: a layer of millions of units is never listed."""
-        p = self.params[name]
-        if p.ndim == 0:
-            if mask:
-                yield (), p
-            return
-        if name.startswith("b"):  # a per-unit bias: one group, a stack for each unit it selects
-            units = np.nonzero(mask)
-            if units[0].size:
-                yield units, p[units]
-            return
-        for unit in range(p.shape[0] if self.column else p.shape[1]):  # W^l: a row (column layout) per unit
-            selected = mask[unit, :] if self.column else mask[:, unit]
-            inputs: slice | Array = slice(None) if selected.all() else np.flatnonzero(selected)  # a view if all
-            if selected.any():
-                index = (unit, inputs) if self.column else (inputs, unit)
-                yield index, p[index]
-
-    # ------------------------------------------------------------------ evaluation
-
-    def group(self, name: str, index: tuple, w: Array, hs: list[Array], results: list[_Results]) -> None:
-        """Evaluate a group at every step and write its quotients into ``results`` (one per step).
-
-        Runs in a worker thread, quotients included: the main thread only waits, so it does not
-        contend with the workers for the GIL between their numpy calls (that cost the 101k witness
-        a third of its time). All steps go in one stack whose entries repeat once per step, except
-        for a shared bias (a single number), which takes one stack per step."""
-        uppers, lowers = [w + h for h in hs], [w - h for h in hs]  # the perturbed values, as stored
-        if np.ndim(w) == 0 or len(hs) == 1:
-            evaluated = [self.evaluate(name, index, upper - w, lower - w)
-                         for upper, lower in zip(uppers, lowers, strict=True)]
-        else:
-            every = np.arange(np.size(w))  # what a slice(None) in the index selects: all the group's entries
-            repeated = tuple(np.tile(every if isinstance(i, slice) else i, len(hs)) if not isinstance(i, int) else i
-                             for i in index)
-            w_all = np.tile(w, len(hs))
-            e_plus, e_minus, e_base, crossed = self.evaluate(name, repeated, np.concatenate(uppers) - w_all,
-                                                             np.concatenate(lowers) - w_all)
-            n = np.size(w)
-            evaluated = [(e_plus[k * n:(k + 1) * n], e_minus[k * n:(k + 1) * n], e_base, crossed[k * n:(k + 1) * n])
-                         for k in range(len(hs))]
-        for (e_plus, e_minus, e_base, crossed), upper, lower, r in zip(evaluated, uppers, lowers, results, strict=True):
-            r.gradient[index], r.step[index], r.left[index], r.right[index] = quotients(
-                e_plus, e_minus, e_base, w, upper, lower)
-            r.kink[index] = crossed
-
-    def evaluate(self, name: str, index: tuple, up: Array, down: Array) -> tuple[Array, Array, float, Array]:
-        """E(theta_k + up_k), E(theta_k + down_k), E(theta), and kink crossings, for a group of entries."""
-        l = int(name[1:])
-        if self.params[name].ndim == 0:  # shared bias: every unit moves
-            deltas = np.array([up, down, 0.0])
-            z = self.fp.z[l - 1]
-            losses, crossed = self._losses(l, z=z[None] + deltas[:, None, None])
-            E = self._total(losses.sum(axis=-1), None)
-            return E[0], E[1], float(E[2]), crossed[0] | crossed[1]
-        if name.startswith("b"):  # per-unit bias: one entry per unit, a stack for each unit
-            e_plus, e_minus, crossed = np.empty(up.shape), np.empty(up.shape), np.zeros(up.shape, dtype=bool)
-            e_base = 0.0
-            ones = np.ones((3, self._samples()))  # a bias moves every sample by the step
-            units = index[0] if self.column else index[1]  # b^l is (units, 1) or (1, units)
-            for k, unit in enumerate(units):
-                stack = _Stack(np.array([up[k], down[k], 0.0]), ones, ones[0])
-                E, c = self._unit(l, int(unit), stack)
-                e_plus[k], e_minus[k], e_base = E[0], E[1], float(E[2])
-                crossed[k] = c[0] | c[1]
-            return e_plus, e_minus, e_base, crossed
-        unit, selected = index if self.column else index[::-1]
-        inputs = self._inputs[l - 1][selected]  # (selected inputs, m)
-        n = np.size(up)
-        deltas = np.concatenate([up, down, [0.0]])
-        vectors = np.concatenate([inputs, inputs, np.zeros((1, inputs.shape[1]))])
-        w = self.params[f"W{l}"][index]
-        penalty = np.concatenate([self.penalty - w * w + (w + up) ** 2, self.penalty - w * w + (w + down) ** 2,
-                                  [self.penalty]])
-        E, c = self._unit(l, unit, _Stack(deltas, vectors, self._reach[l - 1]), penalty)
-        return E[:n], E[n : 2 * n], float(E[-1]), c[:n] | c[n : 2 * n]
-
-    def _samples(self) -> int:
-        return self.fp.a[0].shape[self.net.layout.sample_axis]
-
-    def _unit(self, l: int, unit: int, stack: _Stack, penalty: Array | None = None) -> tuple[Array, Array]:
-        """E for every perturbation of one unit's pre-activation, in chunks that bound memory: large
-        chunks through the fitted loss where it applies (``_unit_fitted``), else chunks of
-        the stack that the rest of the network runs on."""
-        if self.fit and self._fits(l) and len(stack) >= FIT_MIN:
-            chunk = max(FIT_MIN, CHUNK_ELEMENTS // self._samples())
-            return self._in_chunks(chunk, stack, penalty, lambda part, p: self._unit_fitted(l, unit, part, p))
-        return self._unit_exact(l, unit, stack, penalty)
-
-    def _unit_exact(self, l: int, unit: int, stack: _Stack, penalty: Array | None) -> tuple[Array, Array]:
-        """E for perturbations of one unit, each running the rest of the network for real."""
-        sizes = [layer.units for layer in self.net.layers]
-        full = self.net.layers[l - 1].activation.name == "softmax" or l == len(sizes)
-        widest = max(sizes[l - 1:] if full else sizes[l:]) * self._samples()  # what one perturbation makes
-        chunk = max(1, CHUNK_ELEMENTS // widest)
-        return self._in_chunks(chunk, stack, penalty, lambda part, p: self._unit_chunk(l, unit, part, p))
-
-    @staticmethod
-    def _in_chunks(chunk: int, stack: _Stack, penalty: Array | None,
-                   evaluate: Callable[[_Stack, Array | None], tuple[Array, Array]]) -> tuple[Array, Array]:
-        E_parts, crossed_parts = [], []
-        for start in range(0, len(stack), chunk):
-            part = slice(start, start + chunk)
-            E, crossed = evaluate(stack[part], None if penalty is None else penalty[part])
-            E_parts.append(E)
-            crossed_parts.append(crossed)
-        return np.concatenate(E_parts), np.concatenate(crossed_parts)
-
-    def _unit_chunk(self, l: int, unit: int, stack: _Stack, penalty: Array | None) -> tuple[Array, Array]:
-        net, fp = self.net, self.fp
-        layer = net.layers[l - 1]
-        z_new, crossed = self._perturbed_unit(l, unit, stack)
-        if layer.activation.name == "softmax" or l == len(net.layers):  # rebuild z^l in full, run from layer l
-            z_full = np.repeat(fp.z[l - 1][None], len(stack), axis=0)
-            self._set_unit(z_full, unit, z_new)
-            losses, more = self._losses(l, z=z_full, skip_kinks_of_first=True)
-            return self._total(losses.sum(axis=-1), penalty), crossed | more
-        # elementwise: only unit `unit` of a^l changes; it enters z^(l+1) as an exact rank-1 term
-        delta_a = self._activation_change(l, unit, z_new)
-        # samples whose a does not move at all (a ReLU unit off on both sides) keep their forward
-        # values bit for bit, so only the samples that move are run; the rest add their base losses
-        moved = np.flatnonzero((delta_a != 0).any(axis=0))
-        # When only the output layer's activation and the loss follow (elementwise work and sums), the
-        # stack is stored with the perturbations innermost: numpy's loops then run over hundreds of
-        # perturbations instead of a handful of output units (2.2 times faster measured on seed
-        # 004's network, whose output has 10 units). Where a product with W follows, it stays in
-        # the order the product wants.
-        inner = l + 1 == len(net.layers)
-        z_next = self._into_next_layer(l, unit, delta_a[:, moved], moved, inner)
-        losses, more = self._losses(l + 1, z=z_next, samples=moved)
-        return self._total(self._moved_plus_rest(losses.sum(axis=-1), moved), penalty), crossed | more
-
-    def _unit_fitted(self, l: int, unit: int, stack: _Stack, penalty: Array | None) -> tuple[Array, Array]:
-        """E for many perturbations of one unit of an elementwise layer with only smooth layers after it.
-
-        Each sample's loss depends on a perturbation of unit j of layer l only through one number, the
-        change Da_j of that sample's activation, computed exactly as in ``_unit_chunk``. The rest of
-        the network runs for real at 9 values of Da_j spanning the range the steps reach (|Da| <= R),
-        and a polynomial fitted to those loss values (``loss_fit``) gives every perturbation's loss.
-        When no polynomial reproduces them to within a share of the round-off (huge weights, large
-        steps, a loss near a singularity), the chunk runs ``_unit_exact`` instead, so the result never
-        rests on a poor fit. The gain is where the rest of the network is wide: per perturbation, a
-        polynomial in each sample instead of N x (units after layer l) activations and more."""
-        z_new, crossed = self._perturbed_unit(l, unit, stack)
-        delta_a = self._activation_change(l, unit, z_new)
-        radius = np.abs(delta_a).max(axis=0)  # R per sample
-        moved = np.flatnonzero(radius > 0)
-        points = loss_fit.POINTS[:, None] * radius[None, moved]  # (9, moved)
-        losses, _ = self._losses(l + 1, z=self._into_next_layer(l, unit, points, moved, inner=False), samples=moved)
-        change = losses - self.base_losses[moved][None, :]  # (9, moved): loss values minus the unperturbed ones
-        coefficients = loss_fit.fit(change, self._tolerance)  # (degree + 1, moved)
-        if coefficients is None:
-            return self._unit_exact(l, unit, stack, penalty)
-        t = delta_a[:, moved] * (1 / radius[moved])[None, :]
-        return self._total(self.base_losses.sum() + loss_fit.summed_change(t, coefficients), penalty), crossed
-
-    def _fits(self, l: int) -> bool:
-        """Whether ``_unit_fitted`` applies to layer l: elementwise, and smooth everything after."""
-        layers = self.net.layers
-        return (l < len(layers) and layers[l - 1].activation.name != "softmax"
-                and not any(layer.activation.kinked for layer in layers[l:]))
-
-    def _perturbed_unit(self, l: int, unit: int, stack: _Stack) -> tuple[Array, Array]:
-        """z^l of one unit for each perturbation (P, m), and which perturbations cross a kink there.
-
-        Only samples within twice the stack's reach of the kink are looked at: a step moves the
-        others by less than half their distance to it, which no rounding can turn into a crossing."""
-        layer = self.net.layers[l - 1]
-        z_unit = self._unit_of(self.fp.z[l - 1], unit)  # (m,)
-        z_new = np.multiply(stack.deltas[:, None], stack.vectors, out=self._scratch("z_new", stack.vectors.shape))
-        z_new += z_unit[None, :]  # (P, m): the unit's pre-activation, perturbed
-        crossed = np.zeros(len(stack), dtype=bool)
-        if layer.activation.kinked and len(stack):
-            with np.errstate(all="ignore"):
-                near = np.flatnonzero(~(np.abs(z_unit) > 2 * np.abs(stack.deltas).max() * stack.reach))
-            crossed |= ((z_new[:, near] > 0) != (z_unit[near] > 0)[None, :]).any(axis=1)
-        return z_new, crossed
-
-    def _activation_change(self, l: int, unit: int, z_new: Array) -> Array:
-        """Da (P, m): how one unit's activation moves when its pre-activation becomes ``z_new``."""
-        layer = self.net.layers[l - 1]
-        a_new = layer.activation.forward(z_new, layer.options)
-        return np.subtract(a_new, self._unit_of(self.fp.a[l], unit)[None, :], out=self._scratch("delta_a", a_new.shape))
-
-    def _into_next_layer(self, l: int, unit: int, delta_a: Array, moved: Array, inner: bool) -> Array:
-        """z^(l+1) of the ``moved`` samples for each change ``delta_a`` (P, moved) of unit ``unit`` of
-        a^l: the unperturbed z^(l+1) plus the exact rank-1 term (``inner``: perturbations innermost)."""
-        W_next = self.params[f"W{l + 1}"]
-        z_next = self._take(self.fp.z[l], moved)
-        z_new_next = self._scratch("z_next", (len(delta_a),) + z_next.shape, perturbations_inner=inner)
-        if inner:
-            delta_a = np.ascontiguousarray(delta_a.T).T  # the same values, perturbations innermost
-        if self.column:  # z^(l+1) = W a + b: column `unit` of W meets row `unit` of a
-            np.multiply(W_next[:, unit][None, :, None], delta_a[:, None, :], out=z_new_next)
-        else:  # z^(l+1) = a W + b: column `unit` of a meets row `unit` of W
-            np.multiply(delta_a[:, :, None], W_next[unit, :][None, None, :], out=z_new_next)
-        z_new_next += z_next[None]
-        return z_new_next
-
-    def _unit_of(self, array: Array, unit: int) -> Array:
-        return array[..., unit, :] if self.column else array[..., unit]
-
-    def _set_unit(self, array: Array, unit: int, values: Array) -> None:
-        if self.column:
-            array[:, unit, :] = values
-        else:
-            array[:, :, unit] = values
-
-    def _take(self, array: Array, samples: Array) -> Array:
-        return np.take(array, samples, axis=self.net.layout.sample_axis)
-
-    def _losses(self, l: int, z: Array, skip_kinks_of_first: bool = False,
-                samples: Array | None = None) -> tuple[Array, Array]:
-        """Per-sample losses (P, samples) of a stack of networks whose z^l is given, running layers
-        l..L and the loss for real, and which members cross a kink. With ``samples``, z holds only
-        those samples."""
-        net = self.net
-        crossed = np.zeros(z.shape[0], dtype=bool)
-        y = self.y if samples is None else self._take(self.y, samples)
-        with np.errstate(all="ignore"):
-            a = z  # replaced by f_l(z^l) in the first pass of the loop
-            for k in range(l, len(net.layers) + 1):
-                layer = net.layers[k - 1]
-                if k > l:
-                    z, _ = net.layout.forward(a, self.params[f"W{k}"], self.params.get(f"b{k}"))
-                if layer.activation.kinked and not (k == l and skip_kinks_of_first):
-                    base = self.fp.z[k - 1] if samples is None else self._take(self.fp.z[k - 1], samples)
-                    crossed |= ((z > 0) != (base > 0)[None]).any(axis=(1, 2))
-                a = layer.activation.forward(z, layer.options)
-            return per_sample_losses(net, z, a, y), crossed
-
-    def _moved_plus_rest(self, data: Array, moved: Array) -> Array:
-        """The summed losses of the ``moved`` samples plus the base losses of all the others."""
-        rest = np.ones(self.base_losses.shape, dtype=bool)
-        rest[moved] = False
-        return data + self.base_losses[rest].sum()
-
-    def _total(self, data: Array, penalty: Array | None) -> Array:
-        """E from the losses summed over all samples: the reduction, and the L2 term of each member."""
-        weights = self.penalty if penalty is None else penalty
-        with np.errstate(all="ignore"):
-            return data / batch_divisor(self.net, self.fp.a[0]) + 0.5 * self.net.l2 * weights
