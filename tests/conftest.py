@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from gradcheck_cli.cli import cli
-from gradcheck_cli.network import layouts as layers
 from gradcheck_cli.network import network
+from gradcheck_cli.network.layers import LAYER_TYPES
 from gradcheck_cli.network.network import Network
 from gradcheck_cli.witness.central import Witness
 
@@ -86,7 +86,7 @@ def derivation(factor: float) -> str:
 
 def without_backward(net: Network, monkeypatch: pytest.MonkeyPatch) -> Network:
     """``net`` with every piece of backward code made to raise: each layer's activation derivative,
-    the loss's gradient and fused deltas, the dense layers' backward and the backprop recursion.
+    the loss's gradient and fused deltas, every layer type's backward and the backprop recursion.
     The network is rebuilt from its parts, since a built network holds its activation and loss
     objects itself (patching the registries would not reach it)."""
 
@@ -94,8 +94,10 @@ def without_backward(net: Network, monkeypatch: pytest.MonkeyPatch) -> Network:
         raise AssertionError("the witness called backward code")
 
     monkeypatch.setattr(network, "backward", forbidden)
-    monkeypatch.setattr(layers, "column_backward", forbidden)
-    monkeypatch.setattr(layers, "row_backward", forbidden)
+    for module in LAYER_TYPES.values():
+        for value in vars(module).values():
+            if isinstance(value, type) and "backward" in vars(value):  # the module's layer class
+                monkeypatch.setattr(value, "backward", forbidden)
     loss = dataclasses.replace(net.loss, gradient=forbidden,
                                delta_from_logits={name: forbidden for name in net.loss.delta_from_logits})
     hidden = tuple(dataclasses.replace(layer, activation=dataclasses.replace(layer.activation, backward=forbidden))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gradcheck_cli.network.layers.base import Equation, Layer, Notation
 from gradcheck_cli.network.network import Network
 
 # f'(z^l) in the formula language and in LaTeX, per activation; {z}, {a}, {alpha} are filled in.
@@ -34,14 +35,6 @@ _LOSS_GRADIENT = {
 
 
 @dataclass(frozen=True)
-class Equation:
-    name: str  # the derivation name (da2, dz2, dW2, ...) or a forward quantity (z1, a1, E)
-    formula: str  # in the formula language
-    latex: str
-    shape: str
-
-
-@dataclass(frozen=True)
 class Explanation:
     summary: str
     forward: list[Equation]
@@ -49,29 +42,17 @@ class Explanation:
 
 
 def explain(net: Network, m: int) -> Explanation:
+    """Every layer's forward equation and its activation, E, then the backward pass from dE/da^L down:
+    each layer's delta^l, its parameters' gradients and dE/da^(l-1), as its layer type writes them."""
     layout, L = net.layout, len(net.layers)
-    column = layout.name == "column"
-    units = [net.inputs] + [layer.units for layer in net.layers]
-
-    def act_shape(l: int) -> str:
-        return f"{units[l]} x m" if column else f"m x {units[l]}"
-
-    def a(l: int) -> str:
-        return "x" if l == 0 else f"a{l}"
-
-    def tex(symbol: str, l: int) -> str:
-        return "x" if symbol == "a" and l == 0 else f"{symbol}^{{[{l}]}}"
-
+    n = Notation(layout, (net.input_shape,) + tuple(layer.out_shape for layer in net.layers))
+    tex = n.tex
     forward = []
     for l, layer in enumerate(net.layers, start=1):
-        bias = "" if layer.bias == "none" else f" + b{l}"
-        bias_tex = "" if layer.bias == "none" else f" + {tex('b', l)}"
-        product = f"W{l} @ {a(l - 1)}" if column else f"{a(l - 1)} @ W{l}"
-        product_tex = f"{tex('W', l)} {tex('a', l - 1)}" if column else f"{tex('a', l - 1)} {tex('W', l)}"
-        forward.append(Equation(f"z{l}", product + bias, f"{tex('z', l)} = {product_tex}{bias_tex}", act_shape(l)))
+        forward.append(layer.forward_equation(l, n))
         applied = f"z{l}" if layer.activation.name == "identity" else f"{layer.activation.name}(z{l})"
         forward.append(Equation(f"a{l}", applied,
-                                rf"{tex('a', l)} = {_tex_name(layer.activation.name)}({tex('z', l)})", act_shape(l)))
+                                rf"{tex('a', l)} = {_tex_name(layer.activation.name)}({tex('z', l)})", n.shape(l)))
     reduction = " / m" if net.reduction == "mean" else ""
     l2_text = f" + {net.l2:g}/2 sum_l |W_l|^2" if net.l2 else ""
     forward.append(Equation("E", f"{'mean' if reduction else 'sum'} over samples of {net.loss.value}{l2_text}",
@@ -80,40 +61,27 @@ def explain(net: Network, m: int) -> Explanation:
 
     backward = []
     plain, latex = _LOSS_GRADIENT[net.loss.name]
-    fill = {"a": f"a{L}", "K": str(units[L])}
-    gradient = plain.format(**fill)
-    gradient_tex = latex.format(a=tex("a", L), K=units[L])
+    gradient = plain.format(a=f"a{L}", K=net.outputs)
+    gradient_tex = latex.format(a=tex("a", L), K=net.outputs)
     backward.append(Equation(f"da{L}", _group(gradient) + reduction if reduction else gradient,
                              rf"\frac{{\partial E}}{{\partial {tex('a', L)}}} = "
-                             + (r"\frac{1}{m}" if reduction else "") + f"({gradient_tex})", act_shape(L)))
+                             + (r"\frac{1}{m}" if reduction else "") + f"({gradient_tex})", n.shape(L)))
     for l in range(L, 0, -1):
-        layer = net.layers[l - 1]
-        backward.append(_delta(net, l, act_shape(l)))
-        penalty = f" + l2 * W{l}" if net.l2 else ""
-        penalty_tex = rf" + \lambda {tex('W', l)}" if net.l2 else ""
-        dW = f"dz{l} @ {a(l - 1)}.T" if column else f"{a(l - 1)}.T @ dz{l}"
-        dW_tex = (rf"\delta^{{[{l}]}} ({tex('a', l - 1)})^\top" if column
-                  else rf"({tex('a', l - 1)})^\top \delta^{{[{l}]}}")
-        W_shape = f"{units[l]} x {units[l - 1]}" if column else f"{units[l - 1]} x {units[l]}"
-        backward.append(Equation(f"dW{l}", dW + penalty,
-                                 rf"\frac{{\partial E}}{{\partial {tex('W', l)}}} = {dW_tex}{penalty_tex}", W_shape))
-        if layer.bias == "per_unit":
-            axis = layout.sample_axis % 2
-            backward.append(Equation(f"db{l}", f"sum(dz{l}, axis={axis}, keepdims=True)",
-                                     rf"\frac{{\partial E}}{{\partial {tex('b', l)}}} = \sum_{{\text{{samples}}}} "
-                                     rf"\delta^{{[{l}]}}", f"{units[l]} x 1" if column else f"1 x {units[l]}"))
-        elif layer.bias == "shared":
-            backward.append(Equation(f"db{l}", f"sum(dz{l})", rf"\frac{{\partial E}}{{\partial {tex('b', l)}}} = "
-                                     rf"\sum_{{\text{{units, samples}}}} \delta^{{[{l}]}}", "scalar"))
-        da = f"W{l}.T @ dz{l}" if column else f"dz{l} @ W{l}.T"
-        da_tex = (rf"({tex('W', l)})^\top \delta^{{[{l}]}}" if column else rf"\delta^{{[{l}]}} ({tex('W', l)})^\top")
-        backward.append(Equation(f"da{l - 1}", da, rf"\frac{{\partial E}}{{\partial {tex('a', l - 1)}}} = {da_tex}",
-                                 act_shape(l - 1)))
-    where = "samples are columns, z = W a + b" if column else "samples are rows, z = a W + b"
-    layers = " -> ".join([str(net.inputs)] + [f"{x.units} {x.activation.name}" for x in net.layers])
+        backward.append(_delta(net, l, n.shape(l)))
+        backward += net.layers[l - 1].backward_equations(l, n, net.l2)
+    where = "samples are columns, z = W a + b" if layout.name == "column" else "samples are rows, z = a W + b"
+    layers = " -> ".join([" x ".join(map(str, net.input_shape))] + [_described(x) for x in net.layers])
     summary = (f"{layers}; {net.loss.name}, reduction {net.reduction}" + (f", l2 = {net.l2:g}" if net.l2 else "")
                + f"; {layout.name} layout ({where}); m = {m}")
     return Explanation(summary, forward, backward)
+
+
+def _described(layer: Layer) -> str:
+    """A layer in the summary line: its output size and activation (dense), or its type and output shape."""
+    if layer.TYPE == "dense":
+        return f"{layer.out_shape[0]} {layer.activation.name}"
+    shape = " x ".join(map(str, layer.out_shape))
+    return f"{layer.TYPE} {shape}" + ("" if layer.activation.name == "identity" else f" {layer.activation.name}")
 
 
 def _delta(net: Network, l: int, shape: str) -> Equation:

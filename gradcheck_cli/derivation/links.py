@@ -62,9 +62,7 @@ class Link:
 def quantity_names(net: Network) -> list[str]:
     """The names a formula can read, before any formula of the derivation (Ng's capitals too)."""
     layers = len(net.layers)
-    names = ["x", "y", "m", "E", "l2", "X", "Y"]
-    for l in range(1, layers + 1):
-        names += [f"W{l}"] + ([f"b{l}"] if net.layers[l - 1].bias != "none" else [])
+    names = ["x", "y", "m", "E", "l2", "X", "Y"] + net.parameter_names()
     names += [f"z{l}" for l in range(1, layers + 1)] + [f"a{l}" for l in range(0, layers + 1)]
     names += [f"Z{l}" for l in range(1, layers + 1)] + [f"A{l}" for l in range(0, layers + 1)]
     return names
@@ -93,8 +91,10 @@ def classify(name: str, net: Network) -> tuple[str | None, int]:
         if not (0 if kind == "a" else 1) <= layer <= len(net.layers):
             raise NameRejected(f"{name}: the network has no layer {layer} (layers are numbered 1..{len(net.layers)},"
                                f" and a0 is x)", f"did you mean {_suggest(match.group(1), '', net)}?")
-        if kind == "b" and net.layers[layer - 1].bias == "none":
-            raise NameRejected(f"{name}: layer {layer} has bias: none", "remove it")
+        if kind in ("W", "b") and f"{kind}{layer}" not in net.parameters():
+            of = net.layers[layer - 1]
+            raise NameRejected(f"{name}: layer {layer} has bias: none" if getattr(of, "bias", None) == "none"
+                               else f"{name}: layer {layer} ({of.TYPE}) has no parameter {kind}{layer}", "remove it")
         return kind, layer
     looks = _LOOKS_CHECKED.match(name.lower().replace("_", ""))
     if looks:
@@ -112,8 +112,9 @@ def classify(name: str, net: Network) -> tuple[str | None, int]:
 def _suggest(symbol: str, digits: str, net: Network) -> str:
     """The checked names of ``symbol`` the network has: the one with ``digits`` if it exists, else all."""
     kind = CAPITALS.get(symbol, symbol)
+    names = net.parameters()
     layers = [l for l in range(0 if kind == "a" else 1, len(net.layers) + 1)
-              if not (kind == "b" and net.layers[l - 1].bias == "none")]
+              if kind not in ("W", "b") or f"{kind}{l}" in names]
     if digits and int(digits) in layers:
         return f"d{symbol}{int(digits)}"
     return " or ".join(f"d{symbol}{l}" for l in layers) or f"no d{symbol}: the network has none"

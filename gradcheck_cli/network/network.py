@@ -1,16 +1,19 @@
-"""A fully connected network: the forward pass, and the backpropagation recursion of the seeds.
+"""A network: a stack of layers (``layers/``), the forward pass, and the backpropagation recursion.
 
-Forward, for l = 1..L (column layout shown; row layout is the transpose, see ``layers.py``):
+Forward, for l = 1..L, each layer's own ``forward`` followed by its activation:
 
-    z^l = W^l a^(l-1) + b^l,    a^l = f_l(z^l),    a^0 = x
-    E   = R(sum over samples of loss(a^L, y)) + l2/2 sum_l ||W^l||^2
+    z^l = layer_l(a^(l-1); its parameters),    a^l = f_l(z^l),    a^0 = x
+    E   = R(sum over samples of loss(a^L, y)) + l2/2 sum of ||p||^2 over the parameters L2 applies to
 
-where R divides by the batch size m for ``reduction: mean``. Backward:
+where R divides by the batch size m for ``reduction: mean``. Backward, from the output down:
 
     delta^L = f_L'(z^L) * dE/da^L                  (softmax: its full Jacobian instead; for the pairs
                                                     sigmoid/softmax + cross-entropy the fused y_p - y_t)
-    delta^l = f_l'(z^l) * (W^(l+1))^T delta^(l+1)
-    dE/dW^l = delta^l (a^(l-1))^T + l2 W^l,   dE/db^l = sum over samples of delta^l
+    dE/da^(l-1), dE/dp^l = layer_l.backward(delta^l)      (+ l2 p^l where L2 applies)
+    delta^(l-1) = f_(l-1)'(z^(l-1)) * dE/da^(l-1)
+
+For dense layers that is the seeds' delta^l = f_l'(z^l) * (W^(l+1))^T delta^(l+1) and
+dE/dW^l = delta^l (a^(l-1))^T + l2 W^l, dE/db^l = sum over samples of delta^l.
 
 ``forward_from``, ``loss_value`` and ``loss_and_kinks`` run the forward pass only; the numerical
 witness calls nothing else.
@@ -19,11 +22,12 @@ witness calls nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from gradcheck_cli.network.activations import Activation, Options
-from gradcheck_cli.network.layouts import Cache, Layout
+from gradcheck_cli.network.layers.base import Layer, Parameter, Shape
+from gradcheck_cli.network.layouts import Layout
 from gradcheck_cli.network.losses import Loss
 
 Array = np.ndarray
@@ -31,39 +35,44 @@ Params = dict[str, Array]
 
 
 @dataclass(frozen=True)
-class Layer:
-    units: int
-    activation: Activation
-    options: Options
-    bias: str  # per_unit | shared | none
-
-
-@dataclass(frozen=True)
 class Network:
     layout: Layout
-    inputs: int
+    input_shape: Shape  # of one sample
     layers: tuple[Layer, ...]
     loss: Loss
     reduction: str  # sum | mean over the samples of the batch
     l2: float
 
+    def parameters(self) -> dict[str, Parameter]:
+        """Every parameter by its name in specs and reports (W1, b1, gamma3, ...), layer by layer."""
+        return {f"{p.symbol}{l}": p for l, layer in enumerate(self.layers, start=1) for p in layer.parameters()}
+
     def parameter_names(self) -> list[str]:
-        names = []
-        for l, layer in enumerate(self.layers, start=1):
-            names.append(f"W{l}")
-            if layer.bias != "none":
-                names.append(f"b{l}")
-        return names
+        return list(self.parameters())
+
+    def layer_of(self, name: str) -> int:
+        """l of a parameter's name: the digits it ends with."""
+        return int(name[len(name.rstrip("0123456789")):])
+
+    @property
+    def outputs(self) -> int:
+        """The output layer's units: the width of a target."""
+        return self.layers[-1].out_shape[-1]
+
+
+def layer_params(params: Params, layer: Layer, l: int) -> dict[str, Array]:
+    """Layer l's parameters by their symbol (W, b, ...), as its forward and backward take them."""
+    return {p.symbol: params[f"{p.symbol}{l}"] for p in layer.parameters()}
 
 
 @dataclass
 class ForwardPass:
-    """Everything the backward pass needs: z^l, a^l (a[0] is x) and each dense layer's cache."""
+    """Everything the backward pass needs: z^l, a^l (a[0] is x) and each layer's cache."""
 
     E: float
     z: list[Array] = field(default_factory=list)
     a: list[Array] = field(default_factory=list)
-    caches: list[Cache] = field(default_factory=list)
+    caches: list[Any] = field(default_factory=list)
 
 
 def forward(net: Network, params: Params, x: Array, y: Array) -> ForwardPass:
@@ -85,7 +94,7 @@ def forward_from(net: Network, params: Params, y: Array, layer: int, *, a: Array
         fp.a.append(a)
         for l in range(layer + 1, len(net.layers) + 1):
             layer_l = net.layers[l - 1]
-            z, cache = net.layout.forward(a, params[f"W{l}"], params.get(f"b{l}"))
+            z, cache = layer_l.forward(a, layer_params(params, layer_l, l))
             a = layer_l.activation.forward(z, layer_l.options)
             fp.z.append(z)
             fp.a.append(a)
@@ -106,8 +115,9 @@ def per_sample_losses(net: Network, z: Array | None, a: Array, y: Array) -> Arra
 
 
 def weight_penalty(net: Network, params: Params) -> float:
-    """sum_l ||W^l||^2, which the L2 term multiplies by l2 / 2."""
-    return sum(np.sum(np.square(params[f"W{l}"])) for l in range(1, len(net.layers) + 1))
+    """The sum of ||p||^2 over the parameters L2 applies to (the W of dense layers), which the L2 term
+    multiplies by l2 / 2."""
+    return sum(np.sum(np.square(params[name])) for name, p in net.parameters().items() if p.l2)
 
 
 def loss_value(net: Network, params: Params, x: Array, y: Array) -> float:
@@ -133,7 +143,7 @@ def with_kinks(net: Network, fp: ForwardPass, first_layer: int) -> tuple[float, 
 
 
 def backward(net: Network, params: Params, fp: ForwardPass, y: Array) -> Params:
-    """Analytic gradients dE/dW^l and dE/db^l by the delta recursion, in parameter order."""
+    """Analytic gradients of every parameter by the delta recursion, in parameter order."""
     grads: Params = {}
     with np.errstate(all="ignore"):
         axis = net.layout.unit_axis
@@ -146,10 +156,10 @@ def backward(net: Network, params: Params, fp: ForwardPass, y: Array) -> Params:
                 delta = fused(fp.a[-1], y, axis) / batch_divisor(net, fp.a[-1])
             else:
                 delta = layer.activation.backward(da, fp.z[l - 1], fp.a[l], layer.options)
-            da, dW, db = net.layout.backward(delta, fp.caches[l - 1])
-            grads[f"W{l}"] = dW + net.l2 * params[f"W{l}"]
-            if db is not None:
-                grads[f"b{l}"] = db
+            da, layer_grads = layer.backward(delta, fp.caches[l - 1])
+            for p in layer.parameters():
+                name = f"{p.symbol}{l}"
+                grads[name] = layer_grads[p.symbol] + net.l2 * params[name] if p.l2 else layer_grads[p.symbol]
     return {name: grads[name] for name in net.parameter_names()}
 
 

@@ -18,16 +18,18 @@ import numpy as np
 
 from gradcheck_cli.derivation.links import Link
 from gradcheck_cli.errors import SpecError
-from gradcheck_cli.network.activations import ACTIVATIONS, PROBABILITY_OUTPUTS, Options
+from gradcheck_cli.network.activations import PROBABILITY_OUTPUTS
+from gradcheck_cli.network.layers import LAYER_TYPES
+from gradcheck_cli.network.layers.base import Layer, LayerProblem, Parameter, activation_of
 from gradcheck_cli.network.layouts import LAYOUTS, Layout
 from gradcheck_cli.network.losses import LOSSES
-from gradcheck_cli.network.network import Layer, Network, Params
+from gradcheck_cli.network.network import Network, Params
 from gradcheck_cli.network.registry import UnknownNameError, lookup
 from gradcheck_cli.reading.data import STREAM_PARAMS, data_arrays, numbers, seeded, shape_text
 from gradcheck_cli.reading.derivation_section import parse_derivation
 from gradcheck_cli.reading.loader import KeyPath, SourceMap
 from gradcheck_cli.reading.memory import check_memory
-from gradcheck_cli.reading.model import LayerSpec, Spec
+from gradcheck_cli.reading.model import Spec
 from gradcheck_cli.verdict.limits import settings_problem
 
 T = TypeVar("T")
@@ -92,7 +94,7 @@ def _parameter_lines(net: Network, source: SourceMap) -> dict[str, int]:
     and the line of ``expect:``, for an annotation when an expected failure passes."""
     lines = {}
     for name in net.parameter_names():
-        line = source.lines.get(("parameters", name)) or source.line(("layers", int(name[1:]) - 1))
+        line = source.lines.get(("parameters", name)) or source.line(("layers", net.layer_of(name) - 1))
         if line is not None:
             lines[name] = line
     if ("expect",) in source.lines:
@@ -102,15 +104,25 @@ def _parameter_lines(net: Network, source: SourceMap) -> dict[str, int]:
 
 def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
     problems: list[SpecError] = []
-    layers = [_collecting(problems, lambda i=i, layer=layer: _layer(layer, ("layers", i), layout, source))
-              for i, layer in enumerate(spec.layers)]
+    layers: list[Layer] = []
+    shape: tuple[int, ...] | None = (spec.input,)
+    for i, entry in enumerate(spec.layers):  # each layer is built on the output shape of the one before
+        try:
+            activation, options = activation_of(entry, layout)  # every layer's misnamed activation at once
+            if shape is not None:
+                layers.append(LAYER_TYPES[entry.type].build(entry, shape, layout, activation, options))
+                shape = layers[-1].out_shape
+        except LayerProblem as exc:
+            shape = None if exc.key is None else shape
+            where = ("layers", i) + ((exc.key,) if exc.key else ())
+            prefix = "" if exc.key else f"layer {i + 1} ({entry.type}): "
+            problems.append(source.error(where, prefix + exc.message, exc.hint))
     try:
         loss = lookup("loss", LOSSES, spec.loss.name)
     except UnknownNameError as exc:
         problems.append(source.error(("loss",), str(exc), exc.hint))
-    if problems:  # every layer's problem and the loss's at once
+    if problems:  # the layer's problem and the loss's at once
         raise SpecError.all_of(problems)
-    layers = [layer for layer in layers if layer is not None]
     last = layers[-1].activation.name
     if loss.needs_probabilities and last not in PROBABILITY_OUTPUTS:
         raise source.error(
@@ -118,36 +130,15 @@ def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
             f"loss {loss.name!r} takes probabilities, but the last layer's activation {last!r} does not produce them",
             "use a softmax or sigmoid output layer, or softmax_cross_entropy on logits",
         )
-    return Network(layout, spec.input, tuple(layers), loss, spec.loss.reduction, spec.l2)
-
-
-def _layer(layer: LayerSpec, path: KeyPath, layout: Layout, source: SourceMap) -> Layer:
-    try:
-        activation = lookup("activation", ACTIVATIONS, layer.activation)
-    except UnknownNameError as exc:
-        raise source.error(path + ("activation",), str(exc), exc.hint) from None
-    if layer.alpha is not None and activation.default_alpha is None:
-        raise source.error(path + ("alpha",), f"activation {activation.name!r} takes no alpha",
-                           "alpha applies to leaky_relu and elu; remove it")
-    alpha = layer.alpha if layer.alpha is not None else (activation.default_alpha or 0.0)
-    return Layer(layer.units, activation, Options(alpha=alpha, axis=layout.unit_axis), layer.bias)
+    return Network(layout, (spec.input,), tuple(layers), loss, spec.loss.reduction, spec.l2)
 
 
 # ----------------------------------------------------------------------------------- parameters
 
 
 def parameter_shapes(net: Network) -> dict[str, tuple[int, ...]]:
-    """Shape of every parameter in the layout: W^l, b^l per unit, or a scalar for a shared bias."""
-    shapes: dict[str, tuple[int, ...]] = {}
-    fan_in = net.inputs
-    for l, layer in enumerate(net.layers, start=1):
-        shapes[f"W{l}"] = net.layout.weight_shape(fan_in, layer.units)
-        if layer.bias == "per_unit":
-            shapes[f"b{l}"] = net.layout.bias_shape(layer.units)
-        elif layer.bias == "shared":
-            shapes[f"b{l}"] = ()
-        fan_in = layer.units
-    return shapes
+    """Shape of every parameter, by name, as its layer type places it in the layout."""
+    return {name: p.shape for name, p in net.parameters().items()}
 
 
 def _parameters(spec: Spec, net: Network, source: SourceMap) -> Params:
@@ -157,45 +148,45 @@ def _parameters(spec: Spec, net: Network, source: SourceMap) -> Params:
             if name not in shapes:
                 raise source.error((section, name), f"unknown parameter {name!r}", _why_unknown(name, net, shapes))
     params: Params = {}
-    fan_in = net.inputs
-    for index, name in enumerate(shapes):
-        shape = shapes[name]
+    for index, (name, p) in enumerate(net.parameters().items()):
         if name in spec.parameters:
-            params[name] = _explicit_parameter(spec.parameters[name], name, shape, net, source)
+            params[name] = _explicit_parameter(spec.parameters[name], name, p, source)
             continue
-        rng = seeded(spec.seed, STREAM_PARAMS + index)
-        if name.startswith("W"):
-            std = 1 / math.sqrt(fan_in) if spec.init.weights == "lecun" else spec.init.weights
-            params[name] = rng.standard_normal(shape) * std
-            fan_in = shape[0] if net.layout.name == "column" else shape[1]
+        rng = seeded(spec.seed, STREAM_PARAMS + index)  # each parameter its own stream, by its place
+        if p.init == "weights":
+            std = 1 / math.sqrt(p.fan_in) if spec.init.weights == "lecun" else spec.init.weights
         else:
-            params[name] = rng.standard_normal(shape) * spec.init.biases
+            std = spec.init.biases
+        params[name] = rng.standard_normal(p.shape) * std
     return params
 
 
 def _why_unknown(name: str, net: Network, shapes: dict[str, tuple[int, ...]]) -> str:
-    layer = name[1:]
-    if name[:1] in ("W", "b") and layer.isdigit():
-        l = int(layer)
-        if 1 <= l <= len(net.layers) and name[0] == "b":
+    symbol = name.rstrip("0123456789")
+    if symbol != name and name[len(symbol):][0] != "0":
+        l = net.layer_of(name)
+        if not 1 <= l <= len(net.layers):
+            return f"the network has {len(net.layers)} layers"
+        layer = net.layers[l - 1]
+        if symbol == "b" and getattr(layer, "bias", None) == "none":
             return f"layer {l} has bias: none"
-        return f"the network has {len(net.layers)} layers"
+        own = [f"{p.symbol}{l}" for p in layer.parameters()]
+        return f"layer {l} ({layer.TYPE}) has " + (", ".join(own) if own else "no parameters")
     return "parameters are named " + ", ".join(shapes)
 
 
-def _explicit_parameter(value: Any, name: str, shape: tuple[int, ...], net: Network,
-                        source: SourceMap) -> np.ndarray:
+def _explicit_parameter(value: Any, name: str, p: Parameter, source: SourceMap) -> np.ndarray:
     path: KeyPath = ("parameters", name)
     array = numbers(value, path, source)
-    if name.startswith("b"):
+    shape = p.shape
+    if p.init == "biases":
         # a bias is a vector: (3,), (3, 1) and (1, 3) are all the same three numbers
         if array.size == math.prod(shape) and sum(d > 1 for d in array.shape) <= 1:
             return array.reshape(shape)
         wanted = "one number (bias: shared)" if shape == () else f"{math.prod(shape)} numbers"
         raise source.error(path, f"{name} has shape {shape_text(array.shape)}, expected {wanted}")
     if array.shape != shape:
-        hint = f"in {net.layout.name} layout W is " + (
-            "units x inputs" if net.layout.name == "column" else "inputs x units")
+        hint = p.shape_hint
         if array.shape == shape[::-1]:
             hint += "; this looks transposed"
         raise source.error(path, f"{name} has shape {shape_text(array.shape)}, expected {shape_text(shape)}", hint)

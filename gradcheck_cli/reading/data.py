@@ -36,7 +36,7 @@ def data_arrays(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray
         if data.x is None or data.y is None:
             missing = "x" if data.x is None else "y"
             raise source.error(("data",), f"data.{missing} is missing", "explicit data needs both x and y")
-        x = _samples(data.x, net.inputs, ("data", "x"), source)
+        x = _samples(data.x, net.input_shape[0], ("data", "x"), source)
         y = _targets(data.y, x.shape[0], net, source)
         return x, y
     return _generated(spec, net, source)
@@ -55,7 +55,7 @@ def _samples(value: Any, width: int, path: KeyPath, source: SourceMap) -> np.nda
 
 def _targets(value: Any, m: int, net: Network, source: SourceMap) -> np.ndarray:
     path: KeyPath = ("data", "y")
-    outputs = net.layers[-1].units
+    outputs = net.outputs
     loss = net.loss
     if loss.targets == "class" and _is_label_list(value):
         labels = np.asarray(value)
@@ -89,15 +89,15 @@ def _is_label_list(value: Any) -> bool:
 
 
 def _generated(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray, np.ndarray]:
-    m, outputs = spec.data.batch or 4, net.layers[-1].units
+    m, outputs = spec.data.batch or 4, net.outputs
     rng_x, rng_y = seeded(spec.seed, STREAM_X), seeded(spec.seed, STREAM_Y)
     if spec.data.generator == "spiral":
-        if net.inputs != 2 or net.loss.targets != "class":
+        if net.input_shape[0] != 2 or net.loss.targets != "class":
             raise source.error(("data", "generator"), "the spiral generator makes 2-D points with class labels",
                                "use input: 2 and a class loss (softmax_cross_entropy or cross_entropy)")
         x, labels = spiral(m, outputs, rng_x)
         return x, np.eye(outputs)[labels]
-    x = rng_x.standard_normal((m, net.inputs))
+    x = rng_x.standard_normal((m, net.input_shape[0]))
     if net.loss.targets == "class":
         return x, np.eye(outputs)[rng_y.integers(0, outputs, size=m)]
     if net.loss.targets == "binary":

@@ -7,6 +7,8 @@ without a word. benchmarks/memory.py holds the estimate against the measured pea
 
 from __future__ import annotations
 
+import math
+
 from gradcheck_cli.network.network import Network
 from gradcheck_cli.reading.loader import SourceMap
 from gradcheck_cli.reading.model import Spec
@@ -30,21 +32,26 @@ def memory_needed(spec: Spec, net: Network) -> tuple[int, int, int]:
     Sizes are Python integers, so the estimate cannot overflow. benchmarks/memory.py holds it against
     the measured peak of real runs."""
     m = len(spec.data.x) if isinstance(spec.data.x, list) else (spec.data.batch or 4)
-    sizes = [net.inputs] + [layer.units for layer in net.layers]
-    weights = [sizes[l] * sizes[l + 1] for l in range(len(net.layers))]
-    params = sum(weights) + sum(sizes[1:])
+    sizes = [math.prod(net.input_shape)] + [math.prod(layer.out_shape) for layer in net.layers]
+    largest = _per_layer(net)
+    params = sum(largest.values())
     activations = m * sum(sizes) + m * (sizes[0] + sizes[-1])
-    needed = (BYTES_PER_PARAMETER * params + BYTES_PER_LARGEST_PARAMETER * max(weights)
+    needed = (BYTES_PER_PARAMETER * params + BYTES_PER_LARGEST_PARAMETER * max(largest.values(), default=0)
               + BYTES_PER_ACTIVATION * activations + FIXED_BYTES)
     return needed, params, m
+
+
+def _per_layer(net: Network) -> dict[int, int]:
+    """Each layer's parameter entries, by its index from 0."""
+    return {l: sum(math.prod(p.shape) for p in layer.parameters()) for l, layer in enumerate(net.layers)}
 
 
 def check_memory(spec: Spec, net: Network, source: SourceMap, max_bytes: int) -> None:
     """Refuse a spec whose arrays would not fit, naming what it would need and the limit."""
     needed, params, m = memory_needed(spec, net)
-    sizes = [net.inputs] + [layer.units for layer in net.layers]
     if needed > max_bytes:
-        widest = max(range(len(net.layers)), key=lambda l: sizes[l] * sizes[l + 1])
+        per_layer = _per_layer(net)
+        widest = max(per_layer, key=per_layer.__getitem__)
         raise source.error(("layers", widest), f"this network needs about {needed / 1024**3:.1f} GiB "
                            f"({params:,} parameters, batch {m:,}); the limit is {max_bytes / 1024**3:.1f} GiB",
                            "make it smaller, or raise the limit with --max-memory")

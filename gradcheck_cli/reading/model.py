@@ -15,28 +15,28 @@ import types
 import typing
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, model_validator
 
 from gradcheck_cli.errors import SpecError
 from gradcheck_cli.network.activations import ACTIVATIONS
+from gradcheck_cli.network.layers import LAYER_TYPES, type_of
+from gradcheck_cli.network.layers.base import PositiveInt, SpecModel
 from gradcheck_cli.network.losses import LOSSES
 from gradcheck_cli.network.registry import did_you_mean
 from gradcheck_cli.reading.loader import KeyPath, SourceMap
 
-PositiveInt = Annotated[int, Field(gt=0)]
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+_Model = SpecModel
 
-
-class LayerSpec(_Model):
-    units: PositiveInt
-    activation: str = "identity"
-    alpha: Annotated[float, Field(allow_inf_nan=False)] | None = None  # leaky_relu slope / elu scale
-    bias: Literal["per_unit", "shared", "none"] = "per_unit"
+# One entry of ``layers:``, validated by the model of the layer type its ``type:`` key names (each
+# type's module holds it, see network/layers/); an entry without ``type:`` is a dense layer.
+LayerSpec = Annotated[
+    Union[tuple(Annotated[module.SPEC, Tag(name)] for name, module in LAYER_TYPES.items())],  # noqa: UP007
+    Discriminator(type_of, custom_error_type="unknown_layer_type", custom_error_message="unknown layer type"),
+]
 
 
 class LossSpec(_Model):
@@ -136,22 +136,31 @@ def _translate(errors: list[Any], source: SourceMap) -> SpecError:
     by_place: dict[KeyPath, list[Any]] = {}
     for error in errors:
         by_place.setdefault(_clean(error["loc"]), []).append(error)
+    raw = {_clean(error["loc"]): error["loc"] for error in errors}  # with the layer type, to find its keys
     # a misspelled key also makes the key it was meant to be "missing": report only the misspelling
     misspelled_in = {loc[:-1] for loc, group in by_place.items() if group[0]["type"] == "extra_forbidden"}
-    problems = [_problem(loc, group, source) for loc, group in by_place.items()
+    problems = [_problem(loc, raw[loc], group, source) for loc, group in by_place.items()
                 if not (group[0]["type"] == "missing" and loc[:-1] in misspelled_in)]
     return SpecError.all_of(sorted(problems, key=lambda e: e.line or 0))
 
 
-def _problem(loc: KeyPath, errors: list[Any], source: SourceMap) -> SpecError:
+def _problem(loc: KeyPath, raw: tuple[Any, ...], errors: list[Any], source: SourceMap) -> SpecError:
     first = errors[0]
     where = _dotted(loc)
     if first["type"] == "extra_forbidden":
         key = str(loc[-1])
-        hint = did_you_mean(key, sorted(_fields_at(loc[:-1])))
+        hint = did_you_mean(key, sorted(_fields_at(raw[:-1])))
         return source.error(loc, f"unknown key {key!r}" + (f" in {_dotted(loc[:-1])}" if loc[:-1] else ""), hint)
     if first["type"] == "missing":
         return source.error(loc, f"missing required key {where!r}", "add it")
+    if first["type"] == "unknown_layer_type":
+        entry = first.get("input")
+        if not isinstance(entry, dict):
+            return source.error(loc, f"{where} must be a mapping of keys to values, not {_describe(entry)}")
+        kind = entry.get("type")
+        if not isinstance(kind, str):
+            return source.error(loc + ("type",), f"{where}.type must be text, not {_describe(kind)}")
+        return source.error(loc + ("type",), f"unknown layer type {kind!r}", did_you_mean(kind, sorted(LAYER_TYPES)))
     if first["type"] == "too_short":
         return source.error(loc, f"{where} must not be empty")
     alternatives = dict.fromkeys(_expected(e) for e in errors)
@@ -170,10 +179,15 @@ def _expected(error: Any) -> str:
 
 
 def _clean(loc: tuple[Any, ...]) -> KeyPath:
-    """pydantic puts the union member it tried into error locations (e.g. 'float', "literal['lecun']")."""
-    return tuple(part for part in loc if not (
-        isinstance(part, str) and (part in ("int", "float", "str", "bool")
+    """pydantic puts the union member it tried into error locations (e.g. 'float', "literal['lecun']"),
+    and a layer entry's type after its index ('layers', 0, 'dense', 'units')."""
+    return tuple(part for i, part in enumerate(loc) if not (
+        isinstance(part, str) and (part in ("int", "float", "str", "bool") or _is_layer_tag(loc, i)
                                    or part.startswith(("literal[", "function-", "constrained-")))))
+
+
+def _is_layer_tag(loc: tuple[Any, ...], i: int) -> bool:
+    return i == 2 and loc[0] == "layers" and loc[i] in LAYER_TYPES
 
 
 def _describe(value: Any) -> str:
@@ -196,8 +210,11 @@ def _dotted(loc: KeyPath) -> str:
 def _fields_at(loc: KeyPath) -> set[str]:
     """The keys allowed at ``loc``: walk the model classes along the path."""
     model: Any = Spec
-    for part in loc:
+    for i, part in enumerate(loc):
         if isinstance(part, int):
+            continue
+        if _is_layer_tag(loc, i):
+            model = LAYER_TYPES[part].SPEC
             continue
         annotation = model.model_fields[part].annotation
         model = _model_in(annotation)
@@ -224,10 +241,14 @@ def json_schema() -> dict[str, Any]:
     schema = Spec.model_json_schema()
     defs = schema["$defs"]
     schema["title"] = "gradcheck spec, format version 1"
-    defs["LayerSpec"]["properties"]["activation"]["enum"] = sorted(ACTIVATIONS)
+    for module in LAYER_TYPES.values():
+        properties = defs[module.SPEC.__name__]["properties"]
+        if "activation" in properties:
+            properties["activation"]["enum"] = sorted(ACTIVATIONS)
     defs["LossSpec"]["properties"]["name"]["enum"] = sorted(LOSSES)
     schema["properties"]["loss"] = {  # the shorthand `loss: half_sse` is allowed too
         "anyOf": [{"$ref": "#/$defs/LossSpec"}, {"type": "string", "enum": sorted(LOSSES)}]
     }
-    schema["properties"]["parameters"]["propertyNames"] = {"pattern": "^[Wb][1-9][0-9]*$"}
+    symbols = sorted({symbol for module in LAYER_TYPES.values() for symbol in module.SYMBOLS})
+    schema["properties"]["parameters"]["propertyNames"] = {"pattern": f"^({'|'.join(symbols)})[1-9][0-9]*$"}
     return schema

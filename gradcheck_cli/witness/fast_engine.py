@@ -15,7 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck_cli.network.network import Network, Params, batch_divisor, forward, per_sample_losses, weight_penalty
+from gradcheck_cli.network.network import (
+    Network,
+    Params,
+    batch_divisor,
+    forward,
+    layer_params,
+    per_sample_losses,
+    weight_penalty,
+)
 from gradcheck_cli.witness import loss_fit
 from gradcheck_cli.witness.central import quotients
 
@@ -176,7 +184,7 @@ class Engine:
 
     def _unit_exact(self, l: int, unit: int, stack: _Stack, penalty: Array | None) -> tuple[Array, Array]:
         """E for perturbations of one unit, each running the rest of the network for real."""
-        sizes = [layer.units for layer in self.net.layers]
+        sizes = [layer.out_shape[0] for layer in self.net.layers]
         full = self.net.layers[l - 1].activation.name == "softmax" or l == len(sizes)
         widest = max(sizes[l - 1:] if full else sizes[l:]) * self._samples()  # what one perturbation makes
         chunk = max(1, CHUNK_ELEMENTS // widest)
@@ -309,7 +317,7 @@ class Engine:
             for k in range(l, len(net.layers) + 1):
                 layer = net.layers[k - 1]
                 if k > l:
-                    z, _ = net.layout.forward(a, self.params[f"W{k}"], self.params.get(f"b{k}"))
+                    z, _ = layer.forward(a, layer_params(self.params, layer, k))
                 if layer.activation.kinked and not (k == l and skip_kinks_of_first):
                     base = self.fp.z[k - 1] if samples is None else self._take(self.fp.z[k - 1], samples)
                     crossed |= ((z > 0) != (base > 0)[None]).any(axis=(1, 2))

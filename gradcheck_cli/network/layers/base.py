@@ -1,0 +1,151 @@
+"""What every layer type provides, so that the network, the spec reader, the derivation names,
+``explain`` and the memory guard can all treat layers alike.
+
+A layer type is one module (see ``layers/__init__.py``) holding, side by side:
+
+- ``TYPE``, its name in a spec's ``type:`` key, ``SPEC``, the pydantic model of its entry, and
+  ``SYMBOLS``, the names its parameters can have (W, b, gamma, ...) without the layer index;
+- ``build(spec, in_shape, layout, activation, options)``, which checks the entry against the shape of one sample's input
+  and returns the built layer, or raises :class:`LayerProblem` naming the key, the arithmetic and
+  the fix;
+- the built layer, a subclass of :class:`Layer`: its parameters (:class:`Parameter`), its output
+  shape, ``forward(a, p) -> (z, cache)`` and ``backward(dz, cache) -> (da, grads)`` in cs231n's
+  contract, and the equations ``explain`` prints.
+
+The activation is applied by the network loop after ``forward`` (``a = f(z)``) and undone before
+``backward`` (``dz = f'(z) * da``), so a layer's own code never sees it; a layer type without an
+``activation:`` key gets the identity. Shapes here are per sample, without the batch axis.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from gradcheck_cli.network.activations import ACTIVATIONS, Activation, Options
+from gradcheck_cli.network.layouts import Layout
+from gradcheck_cli.network.registry import UnknownNameError, lookup
+
+Array = np.ndarray
+Shape = tuple[int, ...]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class SpecModel(BaseModel):
+    """The spec format's models: strict types, no unknown keys, immutable."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class ActivationSpec(SpecModel):
+    """The keys of a layer type that takes an activation."""
+
+    activation: str = "identity"
+    alpha: Annotated[float, Field(allow_inf_nan=False)] | None = None  # leaky_relu slope / elu scale
+
+
+class LayerProblem(ValueError):
+    """A layer entry that cannot be built: what is wrong, how to fix it, and the key it concerns
+    (None: the entry as a whole). The spec reader turns it into a SpecError at that key's line."""
+
+    def __init__(self, message: str, hint: str = "", key: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.hint, self.key = message, hint, key
+
+
+def activation_of(spec: Any, layout: Layout) -> tuple[Activation, Options]:
+    """The activation an entry names (identity for a type without the key), with its options."""
+    name = getattr(spec, "activation", "identity")
+    alpha = getattr(spec, "alpha", None)
+    try:
+        activation = lookup("activation", ACTIVATIONS, name)
+    except UnknownNameError as exc:
+        raise LayerProblem(str(exc), exc.hint, key="activation") from None
+    if alpha is not None and activation.default_alpha is None:
+        raise LayerProblem(f"activation {activation.name!r} takes no alpha",
+                           "alpha applies to leaky_relu and elu; remove it", key="alpha")
+    alpha = alpha if alpha is not None else (activation.default_alpha or 0.0)
+    return activation, Options(alpha=alpha, axis=layout.unit_axis)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a layer. ``symbol`` is its name without the layer index (W, b, gamma), so
+    W^l is called ``W<l>`` in specs, derivations and reports; ``init`` says how an entry is drawn
+    from the seed when the spec gives no value ("weights": normal with the spec's weight scale, or
+    1/sqrt(fan_in) for lecun; "biases": normal with the spec's bias scale)."""
+
+    symbol: str
+    shape: Shape
+    init: Literal["weights", "biases"]
+    fan_in: int = 1
+    l2: bool = False  # whether the L2 term l2/2 ||p||^2 includes it
+    shape_hint: str = ""  # what its axes are ("in row layout W is inputs x units"), for a value of the wrong shape
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One line of ``explain``: a forward quantity or a derivation name, in the formula language (so
+    a student can paste it into ``derivation:``) and in LaTeX, with its shape."""
+
+    name: str
+    formula: str
+    latex: str
+    shape: str
+
+
+@dataclass(frozen=True)
+class Notation:
+    """How ``explain`` writes the quantities of one network: a^0 is x, shapes with m for the batch."""
+
+    layout: Layout
+    sizes: tuple[Shape, ...]  # a^0 .. a^L, per sample
+
+    def a(self, l: int) -> str:
+        return "x" if l == 0 else f"a{l}"
+
+    def tex(self, symbol: str, l: int) -> str:
+        return "x" if symbol == "a" and l == 0 else f"{symbol}^{{[{l}]}}"
+
+    def shape(self, l: int) -> str:
+        """The shape of z^l and a^l with the batch: units x m in column layout, m x ... in row layout."""
+        per_sample = " x ".join(str(d) for d in self.sizes[l])
+        return f"{per_sample} x m" if self.layout.name == "column" else f"m x {per_sample}"
+
+
+@dataclass(frozen=True)
+class Layer(ABC):
+    """A built layer: its place in the network's loop. Each layer type subclasses it."""
+
+    TYPE: ClassVar[str]
+    in_shape: Shape
+    layout: Layout
+    activation: Activation
+    options: Options
+
+    @property
+    @abstractmethod
+    def out_shape(self) -> Shape: ...
+
+    def parameters(self) -> tuple[Parameter, ...]:
+        return ()
+
+    @abstractmethod
+    def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, Any]:
+        """z^l from a^(l-1) and this layer's parameters by symbol, with what ``backward`` needs."""
+
+    @abstractmethod
+    def backward(self, dz: Array, cache: Any) -> tuple[Array, dict[str, Array]]:
+        """dE/da^(l-1) and the gradient of each parameter by symbol, from dE/dz^l."""
+
+    @abstractmethod
+    def forward_equation(self, l: int, n: Notation) -> Equation:
+        """z^l = ..., as ``explain`` prints it."""
+
+    @abstractmethod
+    def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
+        """Each parameter's gradient from delta^l, then dE/da^(l-1), as ``explain`` prints them."""

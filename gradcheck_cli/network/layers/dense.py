@@ -1,0 +1,157 @@
+"""dense: the fully connected layer of seeds 000-004, in both layouts.
+
+Column layout (seeds 000-003): samples are columns, ``z = W @ a + b`` with W units x inputs and
+b units x 1 (or one number shared by the layer). Its backward pass:
+
+    dW = dz @ a^T,   db = sum(dz, axis=1),   da_prev = W^T @ dz.
+
+Row layout (seed 004, cs231n): samples are rows, ``z = a @ W + b`` with W inputs x units and b
+1 x units:
+
+    dW = a^T @ dz,   db = sum(dz, axis=0),   da_prev = dz @ W^T.
+
+Both layouts are written out on purpose rather than one derived from the other by transposes: a
+spec in either layout then exercises its own code, and the tests compare the two. The forward also
+runs on a stack of networks with a leading axis (the fast witness's perturbed copies).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from gradcheck_cli.network.activations import Activation, Options
+from gradcheck_cli.network.layers.base import (
+    ActivationSpec,
+    Array,
+    Equation,
+    Layer,
+    LayerProblem,
+    Notation,
+    Parameter,
+    PositiveInt,
+    Shape,
+)
+from gradcheck_cli.network.layouts import Layout
+
+TYPE = "dense"
+SYMBOLS = ("W", "b")  # its parameters' names without the layer index
+Cache = tuple[Array, Array, Array | None]
+
+
+class DenseSpec(ActivationSpec):
+    """``{units: 10}``: ``type: dense`` is the default."""
+
+    type: Literal["dense"] = "dense"
+    units: PositiveInt
+    bias: Literal["per_unit", "shared", "none"] = "per_unit"
+
+
+SPEC = DenseSpec
+
+
+def build(spec: DenseSpec, in_shape: Shape, layout: Layout, activation: Activation, options: Options) -> Dense:
+    if len(in_shape) != 1:
+        raise LayerProblem(f"a dense layer takes one vector per sample, but its input is "
+                           f"{' x '.join(map(str, in_shape))} per sample", "put {type: flatten} before it")
+    return Dense(in_shape, layout, activation, options, units=spec.units, bias=spec.bias)
+
+
+def bias_gradient(dz: Array, b: Array | None, sample_axis: int) -> Array | None:
+    """db: dz summed over the samples, and also over the units when the bias is shared (a scalar)."""
+    if b is None:
+        return None
+    if b.ndim == 0:
+        return np.asarray(dz.sum())
+    return dz.sum(axis=sample_axis, keepdims=True)
+
+
+def column_forward(a: Array, W: Array, b: Array | None) -> tuple[Array, Cache]:
+    z = W @ a
+    if b is not None:
+        z = z + b
+    return z, (a, W, b)
+
+
+def column_backward(dz: Array, cache: Cache) -> tuple[Array, Array, Array | None]:
+    a, W, b = cache
+    dW = dz @ a.T
+    return W.T @ dz, dW, bias_gradient(dz, b, sample_axis=1)
+
+
+def row_forward(a: Array, W: Array, b: Array | None) -> tuple[Array, Cache]:
+    z = a @ W
+    if b is not None:
+        z = z + b
+    return z, (a, W, b)
+
+
+def row_backward(dz: Array, cache: Cache) -> tuple[Array, Array, Array | None]:
+    a, W, b = cache
+    dW = a.T @ dz
+    return dz @ W.T, dW, bias_gradient(dz, b, sample_axis=0)
+
+
+@dataclass(frozen=True)
+class Dense(Layer):
+    TYPE = TYPE
+    units: int
+    bias: str  # per_unit | shared | none
+
+    @property
+    def column(self) -> bool:
+        return self.layout.name == "column"
+
+    @property
+    def out_shape(self) -> Shape:
+        return (self.units,)
+
+    def parameters(self) -> tuple[Parameter, ...]:
+        inputs = self.in_shape[0]
+        W = Parameter("W", (self.units, inputs) if self.column else (inputs, self.units), "weights", fan_in=inputs,
+                      l2=True, shape_hint=f"in {self.layout.name} layout W is "
+                      + ("units x inputs" if self.column else "inputs x units"))
+        if self.bias == "none":
+            return (W,)
+        shape = () if self.bias == "shared" else (self.units, 1) if self.column else (1, self.units)
+        return W, Parameter("b", shape, "biases")
+
+    def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, Cache]:
+        return (column_forward if self.column else row_forward)(a, p["W"], p.get("b"))
+
+    def backward(self, dz: Array, cache: Cache) -> tuple[Array, dict[str, Array]]:
+        da, dW, db = (column_backward if self.column else row_backward)(dz, cache)
+        return da, {"W": dW} if db is None else {"W": dW, "b": db}
+
+    def forward_equation(self, l: int, n: Notation) -> Equation:
+        bias = "" if self.bias == "none" else f" + b{l}"
+        bias_tex = "" if self.bias == "none" else f" + {n.tex('b', l)}"
+        product = f"W{l} @ {n.a(l - 1)}" if self.column else f"{n.a(l - 1)} @ W{l}"
+        product_tex = (f"{n.tex('W', l)} {n.tex('a', l - 1)}" if self.column
+                       else f"{n.tex('a', l - 1)} {n.tex('W', l)}")
+        return Equation(f"z{l}", product + bias, f"{n.tex('z', l)} = {product_tex}{bias_tex}", n.shape(l))
+
+    def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
+        a, tex, column, units, inputs = n.a(l - 1), n.tex, self.column, self.units, self.in_shape[0]
+        penalty, penalty_tex = (f" + l2 * W{l}", rf" + \lambda {tex('W', l)}") if l2 else ("", "")
+        dW = f"dz{l} @ {a}.T" if column else f"{a}.T @ dz{l}"
+        dW_tex = (rf"\delta^{{[{l}]}} ({tex('a', l - 1)})^\top" if column
+                  else rf"({tex('a', l - 1)})^\top \delta^{{[{l}]}}")
+        W_shape = f"{units} x {inputs}" if column else f"{inputs} x {units}"
+        dW_of = rf"\frac{{\partial E}}{{\partial {tex('W', l)}}}"
+        out = [Equation(f"dW{l}", dW + penalty, f"{dW_of} = {dW_tex}{penalty_tex}", W_shape)]
+        if self.bias == "per_unit":
+            axis = self.layout.sample_axis % 2
+            out.append(Equation(f"db{l}", f"sum(dz{l}, axis={axis}, keepdims=True)",
+                                rf"\frac{{\partial E}}{{\partial {tex('b', l)}}} = \sum_{{\text{{samples}}}} "
+                                rf"\delta^{{[{l}]}}", f"{units} x 1" if column else f"1 x {units}"))
+        elif self.bias == "shared":
+            out.append(Equation(f"db{l}", f"sum(dz{l})", rf"\frac{{\partial E}}{{\partial {tex('b', l)}}} = "
+                                rf"\sum_{{\text{{units, samples}}}} \delta^{{[{l}]}}", "scalar"))
+        da = f"W{l}.T @ dz{l}" if column else f"dz{l} @ W{l}.T"
+        da_tex = rf"({tex('W', l)})^\top \delta^{{[{l}]}}" if column else rf"\delta^{{[{l}]}} ({tex('W', l)})^\top"
+        out.append(Equation(f"da{l - 1}", da, rf"\frac{{\partial E}}{{\partial {tex('a', l - 1)}}} = {da_tex}",
+                            n.shape(l - 1)))
+        return out
