@@ -51,7 +51,8 @@ def plain_loop(net, params, x, y, kind, layer, eps):  # noqa: ANN001, ANN201 - t
     value = fp.z[layer - 1] if kind == "z" else fp.a[layer]
 
     def loss(q):  # noqa: ANN001, ANN202
-        return with_kinks(net, forward_from(net, params, y, layer, **{kind: q[name]}), first_layer=start)
+        fp = forward_from(net, params, y, layer, **{kind: q[name]})
+        return with_kinks(net, fp, first_layer=start, from_z=kind == "z")
 
     return central_differences(loss, {name: value}, eps)
 

@@ -27,7 +27,8 @@ def plain(net, params, env, y, kind: str, layer: int):  # noqa: ANN001, ANN201
     name, start = f"{kind}{layer}", layer if kind == "z" else layer + 1
 
     def loss(q):  # noqa: ANN001, ANN202
-        return with_kinks(net, forward_from(net, params, y, layer, **{kind: q[name]}), first_layer=start)
+        fp = forward_from(net, params, y, layer, **{kind: q[name]})
+        return with_kinks(net, fp, first_layer=start, from_z=kind == "z")
 
     return central_differences(loss, {name: env[name]}, CENTRAL_EPS)
 

@@ -14,8 +14,7 @@ import numpy as np
 
 from gradcheck_cli.network.network import backward, forward
 from gradcheck_cli.reading.build import Problem
-from gradcheck_cli.witness.fast import fast_central_differences
-from gradcheck_cli.witness.methods import DEFAULT_EPS
+from gradcheck_cli.witness.methods import DEFAULT_EPS, WitnessMaker, engine_for
 
 STEPS = tuple(sorted({*(10.0 ** -k for k in range(1, 12)), DEFAULT_EPS["central"]}, reverse=True))
 
@@ -35,8 +34,9 @@ def sweep(problem: Problem, path: str, steps: tuple[float, ...] = STEPS) -> Swee
     x, y = problem.x.astype(np.float64), problem.y.astype(np.float64)
     analytic = backward(net, params, forward(net, params, x, y), y)
     errors: dict[str, list[float]] = {name: [] for name in params}
+    maker = WitnessMaker(net, params, x, y, engine_for(net, "fast"))
     for h in steps:
-        witness = fast_central_differences(net, params, x, y, h)
+        witness = maker.central(h, progress=False)
         for name, a in analytic.items():
             n = witness.gradient[name]
             denominator = float(np.linalg.norm(a) + np.linalg.norm(n))

@@ -200,7 +200,7 @@ def _judge(link: Link, value: np.ndarray, env: dict[str, np.ndarray], context: C
 def _witness(net: Network, params: Params, env: dict[str, np.ndarray], y: np.ndarray, kind: str, layer: int,
              parameter_witness: Witness, rule: Rule) -> Witness:
     """Numerical dE/d(quantity): the parameters' own witness, or one that perturbs z^l or a^l."""
-    if kind in ("W", "b"):
+    if kind not in ("z", "a"):
         return parameter_witness
     # central differences whatever --method: a step chosen for Richardson or the complex step is not one for them
     eps = rule.eps if rule.method == "central" else CENTRAL_EPS

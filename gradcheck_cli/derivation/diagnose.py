@@ -19,7 +19,7 @@ import numpy as np
 
 from gradcheck_cli.derivation.links import Link
 from gradcheck_cli.network.activations import ACTIVATIONS, Activation, Options
-from gradcheck_cli.network.network import Network, Params
+from gradcheck_cli.network.network import Network, Params, layer_params
 from gradcheck_cli.verdict.results import ParamResult, Rule
 from gradcheck_cli.witness.central import Witness
 
@@ -129,7 +129,8 @@ def _candidates(link: Link, ctx: Context) -> list[tuple[Array, str]]:
                        f"used the derivative of {other.name} where layer {l}'s activation is {act.name} "
                        f"({act.derivative})"))
     out = [(_lift(link, delta, ctx), f"{link.name}: {text}") for delta, text in deltas]
-    if link.kind == "b" and ctx.params[f"b{l}"].ndim:  # summed over the units: square layers hide it in the shape
+    # summed over the units: square dense layers hide it in the shape
+    if link.kind == "b" and layer.TYPE == "dense" and ctx.params[f"b{l}"].ndim:
         per_sample = ctx.witness("z", l).gradient[f"z{l}"].sum(axis=ctx.net.layout.unit_axis % 2)
         if per_sample.size == ctx.params[f"b{l}"].size:
             out.append((per_sample.reshape(ctx.params[f"b{l}"].shape), _summed_over_units(link, ctx)))
@@ -140,16 +141,15 @@ def _candidates(link: Link, ctx: Context) -> list[tuple[Array, str]]:
 
 
 def _lift(link: Link, delta: Array, ctx: Context) -> Array:
-    """What a delta^l becomes in dW^l or db^l (the formulas of network/layouts.py, plus L2 for W)."""
-    l, layout = link.layer, ctx.net.layout
+    """What a delta^l becomes in the gradient of layer l's parameter: the layer type's own backward
+    (plus L2 where it applies), run on the forward's a^(l-1)."""
+    l = link.layer
     if link.kind == "z":
         return delta
-    if link.kind == "W":
-        previous = ctx.env[f"a{l - 1}"]
-        dW = delta @ previous.T if layout.name == "column" else previous.T @ delta
-        return dW + ctx.net.l2 * ctx.params[f"W{l}"]
-    b = ctx.params[f"b{l}"]
-    return np.asarray(delta.sum()) if b.ndim == 0 else delta.sum(axis=layout.sample_axis, keepdims=True)
+    layer, name = ctx.net.layers[l - 1], f"{link.kind}{l}"
+    _, cache = layer.forward(ctx.env[f"a{l - 1}"], layer_params(ctx.params, layer, l))
+    gradient = layer.backward(delta, cache)[1][link.kind]
+    return gradient + ctx.net.l2 * ctx.params[name] if ctx.net.parameters()[name].l2 else gradient
 
 
 def _derivative(act: Activation, at: Array, options: Options) -> Array:

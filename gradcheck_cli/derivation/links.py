@@ -26,10 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradcheck_cli.derivation.formula import Formula
+from gradcheck_cli.network.layers import LAYER_TYPES
 from gradcheck_cli.network.network import ForwardPass, Network, Params
 
-_CHECKED = re.compile(r"^d(W|b|z|a|Z|A)(\d+)$")
-_LOOKS_CHECKED = re.compile(r"^(?:d[elj])?d([wbzax])(\d*)$|^delta(\d*)$")  # on the name lowercased, without _
+# d + a parameter's symbol (W, b, gamma, beta: every layer type's, from the registry) or z, a
+_SYMBOLS = sorted({s for module in LAYER_TYPES.values() for s in module.SYMBOLS}, key=len, reverse=True)
+_CHECKED = re.compile(rf"^d({'|'.join(_SYMBOLS)}|z|a|Z|A)(\d+)$")
+_LOOKS_CHECKED = re.compile(  # on the name lowercased, without _
+    rf"^(?:d[elj])?d([wbzax]|{'|'.join(s.lower() for s in _SYMBOLS if len(s) > 1)})(\d*)$|^delta(\d*)$")
 CAPITALS = {"Z": "z", "A": "a"}  # Ng's dZ<l>, dA<l> and Z<l>, A<l>
 
 
@@ -65,6 +69,7 @@ def quantity_names(net: Network) -> list[str]:
     names = ["x", "y", "m", "E", "l2", "X", "Y"] + net.parameter_names()
     names += [f"z{l}" for l in range(1, layers + 1)] + [f"a{l}" for l in range(0, layers + 1)]
     names += [f"Z{l}" for l in range(1, layers + 1)] + [f"A{l}" for l in range(0, layers + 1)]
+    names += [f"{q}{l}" for l, layer in enumerate(net.layers, start=1) for q in layer.QUANTITIES]
     return names
 
 
@@ -91,7 +96,7 @@ def classify(name: str, net: Network) -> tuple[str | None, int]:
         if not (0 if kind == "a" else 1) <= layer <= len(net.layers):
             raise NameRejected(f"{name}: the network has no layer {layer} (layers are numbered 1..{len(net.layers)},"
                                f" and a0 is x)", f"did you mean {_suggest(match.group(1), '', net)}?")
-        if kind in ("W", "b") and f"{kind}{layer}" not in net.parameters():
+        if kind not in ("z", "a") and f"{kind}{layer}" not in net.parameters():
             of = net.layers[layer - 1]
             raise NameRejected(f"{name}: layer {layer} has bias: none" if getattr(of, "bias", None) == "none"
                                else f"{name}: layer {layer} ({of.TYPE}) has no parameter {kind}{layer}", "remove it")
@@ -114,7 +119,7 @@ def _suggest(symbol: str, digits: str, net: Network) -> str:
     kind = CAPITALS.get(symbol, symbol)
     names = net.parameters()
     layers = [l for l in range(0 if kind == "a" else 1, len(net.layers) + 1)
-              if kind not in ("W", "b") or f"{kind}{l}" in names]
+              if kind in ("z", "a") or f"{kind}{l}" in names]
     if digits and int(digits) in layers:
         return f"d{symbol}{int(digits)}"
     return " or ".join(f"d{symbol}{l}" for l in layers) or f"no d{symbol}: the network has none"
@@ -123,7 +128,7 @@ def _suggest(symbol: str, digits: str, net: Network) -> str:
 def environment(net: Network, params: Params, fp: ForwardPass, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """The quantities formulas read, as float64 arrays in the spec's layout."""
     env: dict[str, np.ndarray] = {
-        "x": x, "y": y, "m": np.asarray(float(x.shape[net.layout.sample_axis])), "E": np.asarray(fp.E),
+        "x": x, "y": y, "m": np.asarray(float(y.shape[net.layout.sample_axis])), "E": np.asarray(fp.E),
         "l2": np.asarray(net.l2),
     }
     env.update(params)
@@ -132,12 +137,13 @@ def environment(net: Network, params: Params, fp: ForwardPass, x: np.ndarray, y:
         env[f"z{l}"] = env[f"Z{l}"] = z
     for l, a in enumerate(fp.a):
         env[f"a{l}"] = env[f"A{l}"] = a
+    for l, (layer, cache) in enumerate(zip(net.layers, fp.caches, strict=True), start=1):
+        env.update(layer.quantities(l, cache))  # a dropout's mask<l>, a normalisation's xhat<l>, istd<l>
     return env
 
 
 def expected_shape(link: Link, env: dict[str, np.ndarray]) -> tuple[int, ...]:
-    quantity = {"W": "W", "b": "b", "z": "z", "a": "a"}[link.kind or "a"]
-    return tuple(np.shape(env[f"{quantity}{link.layer}"]))
+    return tuple(np.shape(env[f"{link.kind or 'a'}{link.layer}"]))
 
 
 def accept_shape(value: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:

@@ -20,6 +20,12 @@ class Layout:
     unit_axis: int
     sample_axis: int
 
+    @property
+    def batch_axis(self) -> int:
+        """The samples' axis of one (unstacked) array of any rank: first in row layout (N x C x H x W),
+        last in column layout."""
+        return 0 if self.name == "row" else -1
+
     def from_rows(self, rows: Array) -> Array:
         """Arrange data given one sample per row (as specs write it) in this layout."""
         return rows.T if self.name == "column" else rows

@@ -134,12 +134,24 @@ def loss_and_kinks(net: Network, params: Params, x: Array, y: Array) -> tuple[fl
     return with_kinks(net, forward(net, params, x, y), first_layer=1)
 
 
-def with_kinks(net: Network, fp: ForwardPass, first_layer: int) -> tuple[float, bytes]:
-    """E and the kink pattern of the pre-activations ``fp.z``, which start at layer ``first_layer``."""
-    layers = net.layers[first_layer - 1 :]
-    sides = [np.packbits(z.real > 0).tobytes()
-             for layer, z in zip(layers, fp.z, strict=False) if layer.activation.kinked]
-    return fp.E, b"".join(sides)
+def with_kinks(net: Network, fp: ForwardPass, first_layer: int, from_z: bool = False) -> tuple[float, bytes]:
+    """E and the kink pattern of the forward pass ``fp``, which starts at layer ``first_layer``."""
+    sides = kink_sides(net, fp, first_layer, from_z)
+    return fp.E, b"".join(np.packbits(s).tobytes() if s.dtype == bool else s.tobytes() for s in sides)
+
+
+def kink_sides(net: Network, fp: ForwardPass, first_layer: int, from_z: bool = False) -> list[Array]:
+    """Which side of each kink every layer of ``fp`` lies on, from layer ``first_layer`` on: the layer's
+    own (a max-pool window's argmax, read from its forward's cache) and its activation's (z > 0 where
+    the activation is kinked). ``from_z``: ``fp`` started from z^first_layer, so that layer's own
+    forward did not run and only its activation counts."""
+    sides: list[Array] = []
+    for k, (layer, z) in enumerate(zip(net.layers[first_layer - 1 :], fp.z, strict=False)):
+        if not (from_z and k == 0):
+            sides += layer.input_sides(fp.caches[k - 1 if from_z else k])
+        if layer.activation.kinked:
+            sides.append(z.real > 0)
+    return sides
 
 
 def backward(net: Network, params: Params, fp: ForwardPass, y: Array) -> Params:

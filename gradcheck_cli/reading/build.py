@@ -20,7 +20,7 @@ from gradcheck_cli.derivation.links import Link
 from gradcheck_cli.errors import SpecError
 from gradcheck_cli.network.activations import PROBABILITY_OUTPUTS
 from gradcheck_cli.network.layers import LAYER_TYPES
-from gradcheck_cli.network.layers.base import Layer, LayerProblem, Parameter, activation_of
+from gradcheck_cli.network.layers.base import Layer, LayerProblem, Parameter, Place, activation_of
 from gradcheck_cli.network.layouts import LAYOUTS, Layout
 from gradcheck_cli.network.losses import LOSSES
 from gradcheck_cli.network.network import Network, Params
@@ -105,12 +105,16 @@ def _parameter_lines(net: Network, source: SourceMap) -> dict[str, int]:
 def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
     problems: list[SpecError] = []
     layers: list[Layer] = []
-    shape: tuple[int, ...] | None = (spec.input,)
+    shape: tuple[int, ...] | None = input_shape(spec)
     for i, entry in enumerate(spec.layers):  # each layer is built on the output shape of the one before
+        module = LAYER_TYPES[entry.type]
         try:
             activation, options = activation_of(entry, layout)  # every layer's misnamed activation at once
+            if layout.name not in module.LAYOUTS:
+                raise LayerProblem(f"needs layout: row (samples first, N x C x H x W); this spec is in "
+                                   f"{layout.name} layout", "add 'layout: row' and write W as inputs x units")
             if shape is not None:
-                layers.append(LAYER_TYPES[entry.type].build(entry, shape, layout, activation, options))
+                layers.append(module.build(entry, shape, Place(layout, activation, options, spec.seed, i + 1)))
                 shape = layers[-1].out_shape
         except LayerProblem as exc:
             shape = None if exc.key is None else shape
@@ -123,6 +127,10 @@ def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
         problems.append(source.error(("loss",), str(exc), exc.hint))
     if problems:  # the layer's problem and the loss's at once
         raise SpecError.all_of(problems)
+    if len(layers[-1].out_shape) != 1:
+        raise source.error(("layers", len(layers) - 1), f"the loss takes one vector per sample, but the last layer's "
+                           f"output is {' x '.join(map(str, layers[-1].out_shape))} per sample",
+                           "end the network with {type: flatten} and a dense layer")
     last = layers[-1].activation.name
     if loss.needs_probabilities and last not in PROBABILITY_OUTPUTS:
         raise source.error(
@@ -130,7 +138,12 @@ def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
             f"loss {loss.name!r} takes probabilities, but the last layer's activation {last!r} does not produce them",
             "use a softmax or sigmoid output layer, or softmax_cross_entropy on logits",
         )
-    return Network(layout, (spec.input,), tuple(layers), loss, spec.loss.reduction, spec.l2)
+    return Network(layout, input_shape(spec), tuple(layers), loss, spec.loss.reduction, spec.l2)
+
+
+def input_shape(spec: Spec) -> tuple[int, ...]:
+    """One sample's shape: ``input: 3`` is (3,), ``input: [3, 8, 8]`` is channels x height x width."""
+    return (spec.input,) if isinstance(spec.input, int) else tuple(spec.input)
 
 
 # ----------------------------------------------------------------------------------- parameters
@@ -157,7 +170,7 @@ def _parameters(spec: Spec, net: Network, source: SourceMap) -> Params:
             std = 1 / math.sqrt(p.fan_in) if spec.init.weights == "lecun" else spec.init.weights
         else:
             std = spec.init.biases
-        params[name] = rng.standard_normal(p.shape) * std
+        params[name] = rng.standard_normal(p.shape) * std + (1.0 if p.init == "scales" else 0.0)
     return params
 
 
@@ -179,8 +192,8 @@ def _explicit_parameter(value: Any, name: str, p: Parameter, source: SourceMap) 
     path: KeyPath = ("parameters", name)
     array = numbers(value, path, source)
     shape = p.shape
-    if p.init == "biases":
-        # a bias is a vector: (3,), (3, 1) and (1, 3) are all the same three numbers
+    if p.init != "weights":
+        # a bias (or gamma) is a vector: (3,), (3, 1) and (1, 3) are all the same three numbers
         if array.size == math.prod(shape) and sum(d > 1 for d in array.shape) <= 1:
             return array.reshape(shape)
         wanted = "one number (bias: shared)" if shape == () else f"{math.prod(shape)} numbers"

@@ -36,7 +36,7 @@ def data_arrays(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray
         if data.x is None or data.y is None:
             missing = "x" if data.x is None else "y"
             raise source.error(("data",), f"data.{missing} is missing", "explicit data needs both x and y")
-        x = _samples(data.x, net.input_shape[0], ("data", "x"), source)
+        x = _inputs(data.x, net.input_shape, source)
         y = _targets(data.y, x.shape[0], net, source)
         return x, y
     return _generated(spec, net, source)
@@ -50,6 +50,17 @@ def _samples(value: Any, width: int, path: KeyPath, source: SourceMap) -> np.nda
     if array.ndim != 2 or array.shape[1] != width:
         raise source.error(path, f"{dotted(path)} has shape {shape_text(array.shape)}, expected rows of {width} "
                            "numbers", "write one sample per row")
+    return array
+
+
+def _inputs(value: Any, shape: tuple[int, ...], source: SourceMap) -> np.ndarray:
+    """One sample per row, or per entry of C x H x W nested arrays for a multi-axis input."""
+    if len(shape) == 1:
+        return _samples(value, shape[0], ("data", "x"), source)
+    array = numbers(value, ("data", "x"), source)
+    if array.shape[1:] != shape:
+        raise source.error(("data", "x"), f"data.x has shape {shape_text(array.shape)}, expected samples of "
+                           f"{shape_text(shape)} (the spec's input)", "write one nested array per sample")
     return array
 
 
@@ -92,12 +103,12 @@ def _generated(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray,
     m, outputs = spec.data.batch or 4, net.outputs
     rng_x, rng_y = seeded(spec.seed, STREAM_X), seeded(spec.seed, STREAM_Y)
     if spec.data.generator == "spiral":
-        if net.input_shape[0] != 2 or net.loss.targets != "class":
+        if net.input_shape != (2,) or net.loss.targets != "class":
             raise source.error(("data", "generator"), "the spiral generator makes 2-D points with class labels",
                                "use input: 2 and a class loss (softmax_cross_entropy or cross_entropy)")
         x, labels = spiral(m, outputs, rng_x)
         return x, np.eye(outputs)[labels]
-    x = rng_x.standard_normal((m, net.input_shape[0]))
+    x = rng_x.standard_normal((m,) + net.input_shape)
     if net.loss.targets == "class":
         return x, np.eye(outputs)[rng_y.integers(0, outputs, size=m)]
     if net.loss.targets == "binary":
@@ -125,18 +136,10 @@ def spiral(m: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, 
 
 
 def numbers(value: Any, path: KeyPath, source: SourceMap) -> np.ndarray:
-    """A number, a list of numbers or a list of equal-length rows of finite numbers, as float64."""
-    if isinstance(value, list) and value and all(isinstance(row, list) for row in value):
-        width = len(value[0])
-        for i, row in enumerate(value):
-            if len(row) != width:
-                raise source.error(path + (i,), f"row {i} of {dotted(path)} has {len(row)} numbers, row 0 has {width}",
-                                   "every row needs the same length")
-        items = [(path + (i, j), v) for i, row in enumerate(value) for j, v in enumerate(row)]
-    elif isinstance(value, list):
-        items = [(path + (i,), v) for i, v in enumerate(value)]
-    else:
-        items = [(path, value)]
+    """A number, or nested lists of equal lengths at every level (rows; samples of C x H x W) of
+    finite numbers, as float64."""
+    items: list[tuple[KeyPath, Any]] = []
+    _items(value, path, path, source, items)
     if not items:
         raise source.error(path, f"{dotted(path)} is empty")
     for where, v in items:
@@ -145,6 +148,23 @@ def numbers(value: Any, path: KeyPath, source: SourceMap) -> np.ndarray:
         if not math.isfinite(v):
             raise source.error(where, f"{dotted(path)} contains {v}", "NaN and infinite values cannot be checked")
     return np.array(value, dtype=np.float64)
+
+
+def _items(value: Any, where: KeyPath, path: KeyPath, source: SourceMap, out: list[tuple[KeyPath, Any]]) -> tuple:
+    """The numbers of a nested list with their places, and its shape; ragged nesting (a row shorter
+    than row 0, a sample of another shape) is refused at the first place it shows."""
+    if not isinstance(value, list):
+        out.append((where, value))
+        return ()
+    shapes = [_items(item, where + (i,), path, source, out) for i, item in enumerate(value)]
+    for i, shape in enumerate(shapes):
+        if shape != shapes[0]:
+            if len(shape) == len(shapes[0]) == 1:
+                raise source.error(where + (i,), f"row {i} of {dotted(where)} has {shape[0]} numbers, row 0 has "
+                                   f"{shapes[0][0]}", "every row needs the same length")
+            raise source.error(where + (i,), f"entry {i} of {dotted(where)} has shape {shape_text(shape)}, entry 0 "
+                               f"has {shape_text(shapes[0])}", "every entry needs the same shape")
+    return (len(value),) + (shapes[0] if shapes else ())
 
 
 def dotted(path: KeyPath) -> str:

@@ -76,7 +76,7 @@ class Spec(_Model):
     seed: Annotated[int, Field(ge=0)] = 0
     dtype: Literal["float64", "float32"] = "float64"
     layout: Literal["column", "row"] = "column"
-    input: PositiveInt
+    input: PositiveInt | Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]  # [channels, height, width]
     layers: Annotated[list[LayerSpec], Field(min_length=1)]
     loss: LossSpec
     l2: NonNegativeFloat = 0.0
@@ -183,7 +183,7 @@ def _clean(loc: tuple[Any, ...]) -> KeyPath:
     and a layer entry's type after its index ('layers', 0, 'dense', 'units')."""
     return tuple(part for i, part in enumerate(loc) if not (
         isinstance(part, str) and (part in ("int", "float", "str", "bool") or _is_layer_tag(loc, i)
-                                   or part.startswith(("literal[", "function-", "constrained-")))))
+                                   or part.startswith(("literal[", "function-", "constrained-", "list[")))))
 
 
 def _is_layer_tag(loc: tuple[Any, ...], i: int) -> bool:

@@ -47,7 +47,8 @@ def spec_record(spec: SpecResult, options: ReportOptions = DEFAULT_OPTIONS) -> d
         "errors": [{"message": text, "line": line} for text, line in spec.problems] if spec.status is Status.ERROR
         else [],
         "rule": None if rule is None else {
-            "method": rule.method, "rtol": rule.rtol, "warn_rtol": rule.warn_rtol, "eps": rule.eps,
+            "method": rule.method, "engine": rule.engine, "rtol": rule.rtol, "warn_rtol": rule.warn_rtol,
+            "eps": rule.eps,
             "noise": _number(rule.noise), "dtype": rule.dtype,
         },
         "parameters": [param_record(p, values=options.values) for p in spec.params],

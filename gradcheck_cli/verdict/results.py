@@ -52,6 +52,7 @@ class Rule:
     dtype_noise_factor: float
     method: str = "central"  # central | richardson | complex
     loose_rtol: float = 1e-2  # the second tier, for entries too small for rtol to be resolved
+    engine: str = "fast"  # which engine witnessed the central differences (see witness/methods.py)
 
     def describe(self) -> str:
         return (
@@ -62,7 +63,7 @@ class Rule:
             f"{' + truncation |D(h)-D(2h)|/3' if self.method == 'richardson' else ''}"
             f"{', re-checks included' if self.method != 'complex' else ''})"
             f" + {self.dtype_noise_factor:g} eps_{self.dtype} max|n|;"
-            f" round-off = {self.noise:.2g} at h = {self.eps:g}"
+            f" round-off = {self.noise:.2g} at h = {self.eps:g}; {self.engine} engine"
         )
 
 

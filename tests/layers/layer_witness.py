@@ -11,9 +11,20 @@ from collections.abc import Callable
 
 import numpy as np
 
-from gradcheck_cli.network.layers.base import Layer
+from gradcheck_cli.network.activations import ACTIVATIONS, Options
+from gradcheck_cli.network.layers.base import Layer, Place
+from gradcheck_cli.network.layouts import LAYOUTS
 
 Array = np.ndarray
+
+
+def place(layout: str = "row", l: int = 1, seed: int = 0) -> Place:
+    """Where a layer under test is built: no activation (the network loop applies it)."""
+    return Place(LAYOUTS[layout], ACTIVATIONS["identity"], Options(0.0, LAYOUTS[layout].unit_axis), seed, l)
+
+
+def random_params(layer: Layer, rng: np.random.Generator) -> dict[str, Array]:
+    return {p.symbol: rng.standard_normal(p.shape) for p in layer.parameters()}
 
 
 def numerical_vjp(f: Callable[[Array], Array], x: Array, dout: Array, h: float = 1e-6) -> Array:

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from layer_witness import assert_backward_matches_witness
+from layer_witness import assert_backward_matches_witness, place, random_params
 
-from gradcheck_cli.network.activations import ACTIVATIONS, Options
 from gradcheck_cli.network.layers import dense
 from gradcheck_cli.network.layers.base import LayerProblem
-from gradcheck_cli.network.layouts import LAYOUTS
 
 
 def _layer(layout: str, inputs: int, units: int, bias: str = "per_unit") -> dense.Dense:
-    spec = dense.DenseSpec(units=units, bias=bias)
-    return dense.build(spec, (inputs,), LAYOUTS[layout], ACTIVATIONS["identity"], Options(0.0, -1))
-
-
-def _params(layer: dense.Dense, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    return {p.symbol: rng.standard_normal(p.shape) for p in layer.parameters()}
+    return dense.build(dense.DenseSpec(units=units, bias=bias), (inputs,), place(layout))
 
 
 @pytest.mark.parametrize("layout", ["column", "row"])
@@ -29,7 +22,7 @@ def test_backward_matches_the_forward_only_witness(layout: str, bias: str, seed:
     inputs, units, m = rng.integers(1, 6, size=3)
     layer = _layer(layout, int(inputs), int(units), bias)
     a = rng.standard_normal((int(inputs), int(m)) if layout == "column" else (int(m), int(inputs)))
-    assert_backward_matches_witness(layer, a, _params(layer, rng), seed)
+    assert_backward_matches_witness(layer, a, random_params(layer, rng), seed)
 
 
 def test_a_hand_computed_case_in_column_layout() -> None:
@@ -56,5 +49,5 @@ def test_parameters_are_placed_in_the_layout_and_only_W_takes_l2(layout: str, W:
 def test_a_dense_layer_refuses_an_input_of_more_than_one_axis() -> None:
     spec = dense.DenseSpec(units=3)
     with pytest.raises(LayerProblem, match=r"input is 4 x 2 x 2 per sample") as caught:
-        dense.build(spec, (4, 2, 2), LAYOUTS["row"], ACTIVATIONS["identity"], Options(0.0, -1))
+        dense.build(spec, (4, 2, 2), place())
     assert "flatten" in caught.value.hint

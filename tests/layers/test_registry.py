@@ -4,6 +4,7 @@ and a spec naming an unknown type is one clear error."""
 from __future__ import annotations
 
 import json
+import typing
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,8 @@ HERE = Path(__file__).parent
 @pytest.mark.parametrize("name", sorted(LAYER_TYPES))
 def test_every_layer_type_is_a_complete_module_with_its_own_tests(name: str) -> None:
     module = LAYER_TYPES[name]
-    assert module.TYPE == name and module.SPEC.model_fields["type"].default in (name, None)
-    assert callable(module.build) and module.SYMBOLS
+    assert module.TYPE == name and typing.get_args(module.SPEC.model_fields["type"].annotation) == (name,)
+    assert callable(module.build) and isinstance(module.SYMBOLS, tuple) and set(module.LAYOUTS) <= {"row", "column"}
     classes = [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, Layer)]
     assert any(getattr(c, "TYPE", None) == name for c in classes)
     assert (HERE / f"test_{name}.py").is_file()

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from gradcheck_cli.network.layers import dense
+from gradcheck_cli.network.layers import avgpool2d, batchnorm, conv2d, dense, dropout, flatten, layernorm, maxpool2d
 
-LAYER_TYPES: dict[str, ModuleType] = {module.TYPE: module for module in (dense,)}
+LAYER_TYPES: dict[str, ModuleType] = {module.TYPE: module for module in (
+    dense, conv2d, maxpool2d, avgpool2d, batchnorm, layernorm, dropout, flatten,
+)}
 
 
 def type_of(entry: object) -> object:

@@ -5,7 +5,9 @@ A layer type is one module (see ``layers/__init__.py``) holding, side by side:
 
 - ``TYPE``, its name in a spec's ``type:`` key, ``SPEC``, the pydantic model of its entry, and
   ``SYMBOLS``, the names its parameters can have (W, b, gamma, ...) without the layer index;
-- ``build(spec, in_shape, layout, activation, options)``, which checks the entry against the shape of one sample's input
+- ``LAYOUTS``, the layouts it works in (only dense has a column layout: other layers need samples
+  first, NCHW);
+- ``build(spec, in_shape, place)``, which checks the entry against the shape of one sample's input
   and returns the built layer, or raises :class:`LayerProblem` naming the key, the arithmetic and
   the fix;
 - the built layer, a subclass of :class:`Layer`: its parameters (:class:`Parameter`), its output
@@ -73,15 +75,29 @@ def activation_of(spec: Any, layout: Layout) -> tuple[Activation, Options]:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a layer is built: the network's layout, the entry's activation (checked for every entry
+    first, so that all misnamed activations are reported at once), the spec's seed and the index l."""
+
+    layout: Layout
+    activation: Activation
+    options: Options
+    seed: int
+    l: int
+
+
+@dataclass(frozen=True)
 class Parameter:
     """One parameter of a layer. ``symbol`` is its name without the layer index (W, b, gamma), so
     W^l is called ``W<l>`` in specs, derivations and reports; ``init`` says how an entry is drawn
     from the seed when the spec gives no value ("weights": normal with the spec's weight scale, or
-    1/sqrt(fan_in) for lecun; "biases": normal with the spec's bias scale)."""
+    1/sqrt(fan_in) for lecun; "biases": normal with the spec's bias scale; "scales": 1 plus that,
+    for a normalisation's gamma: near 1 as it starts in training, but not exactly 1, so that a
+    derivation which forgets to multiply by gamma cannot pass by accident)."""
 
     symbol: str
     shape: Shape
-    init: Literal["weights", "biases"]
+    init: Literal["weights", "biases", "scales"]
     fan_in: int = 1
     l2: bool = False  # whether the L2 term l2/2 ||p||^2 includes it
     shape_hint: str = ""  # what its axes are ("in row layout W is inputs x units"), for a value of the wrong shape
@@ -122,6 +138,10 @@ class Layer(ABC):
     """A built layer: its place in the network's loop. Each layer type subclasses it."""
 
     TYPE: ClassVar[str]
+    # whether a sample's output depends on the other samples of the batch (batchnorm): then no
+    # witness may move one entry of every sample at once and read each sample's own loss
+    MIXES_SAMPLES: ClassVar[bool] = False
+    QUANTITIES: ClassVar[tuple[str, ...]] = ()  # what ``quantities`` names, without the layer index
     in_shape: Shape
     layout: Layout
     activation: Activation
@@ -133,6 +153,17 @@ class Layer(ABC):
 
     def parameters(self) -> tuple[Parameter, ...]:
         return ()
+
+    def input_sides(self, cache: Any) -> list[Array]:
+        """The layer's own kinks, from its forward's cache: which side of each one its input lies on
+        (a max-pool window's argmax). Two evaluations whose sides differ straddle a point where E is
+        not differentiable. The activation's kinks are the network loop's (z > 0)."""
+        return []
+
+    def quantities(self, l: int, cache: Any) -> dict[str, Array]:
+        """Named arrays of its forward that a derivation or ``--backward`` may read besides z<l> and
+        a<l> (a dropout layer's mask<l>)."""
+        return {}
 
     @abstractmethod
     def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, Any]:

@@ -22,7 +22,6 @@ from typing import Literal
 
 import numpy as np
 
-from gradcheck_cli.network.activations import Activation, Options
 from gradcheck_cli.network.layers.base import (
     ActivationSpec,
     Array,
@@ -31,13 +30,14 @@ from gradcheck_cli.network.layers.base import (
     LayerProblem,
     Notation,
     Parameter,
+    Place,
     PositiveInt,
     Shape,
 )
-from gradcheck_cli.network.layouts import Layout
 
 TYPE = "dense"
 SYMBOLS = ("W", "b")  # its parameters' names without the layer index
+LAYOUTS = ("column", "row")
 Cache = tuple[Array, Array, Array | None]
 
 
@@ -52,11 +52,11 @@ class DenseSpec(ActivationSpec):
 SPEC = DenseSpec
 
 
-def build(spec: DenseSpec, in_shape: Shape, layout: Layout, activation: Activation, options: Options) -> Dense:
+def build(spec: DenseSpec, in_shape: Shape, place: Place) -> Dense:
     if len(in_shape) != 1:
         raise LayerProblem(f"a dense layer takes one vector per sample, but its input is "
                            f"{' x '.join(map(str, in_shape))} per sample", "put {type: flatten} before it")
-    return Dense(in_shape, layout, activation, options, units=spec.units, bias=spec.bias)
+    return Dense(in_shape, place.layout, place.activation, place.options, units=spec.units, bias=spec.bias)
 
 
 def bias_gradient(dz: Array, b: Array | None, sample_axis: int) -> Array | None:

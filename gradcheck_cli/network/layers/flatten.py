@@ -1,0 +1,52 @@
+"""flatten: channels x height x width to one vector per sample, in C order as numpy's reshape
+(index c H W + h W + w). Backward: the same numbers put back in their shape."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from gradcheck_cli.network.layers.base import Array, Equation, Layer, Notation, Place, Shape, SpecModel
+
+TYPE = "flatten"
+SYMBOLS = ()
+LAYOUTS = ("row",)
+
+
+class FlattenSpec(SpecModel):
+    """``{type: flatten}``."""
+
+    type: Literal["flatten"]
+
+
+SPEC = FlattenSpec
+
+
+def build(spec: FlattenSpec, in_shape: Shape, place: Place) -> Flatten:
+    return Flatten(in_shape, place.layout, place.activation, place.options)
+
+
+@dataclass(frozen=True)
+class Flatten(Layer):
+    TYPE = TYPE
+
+    @property
+    def out_shape(self) -> Shape:
+        return (math.prod(self.in_shape),)
+
+    def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, Shape]:
+        return a.reshape(a.shape[: a.ndim - len(self.in_shape)] + (-1,)), a.shape
+
+    def backward(self, dz: Array, cache: Shape) -> tuple[Array, dict[str, Array]]:
+        return dz.reshape(cache), {}
+
+    def forward_equation(self, l: int, n: Notation) -> Equation:
+        return Equation(f"z{l}", f"flatten({n.a(l - 1)})",
+                        rf"{n.tex('z', l)} = \mathrm{{flatten}}({n.tex('a', l - 1)})", n.shape(l))
+
+    def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
+        times = r" \times ".join(map(str, self.in_shape))
+        return [Equation(f"da{l - 1}", f"reshape_like(dz{l}, {n.a(l - 1)})",
+                         rf"\frac{{\partial E}}{{\partial {n.tex('a', l - 1)}}} = \mathrm{{reshape}}(\delta^{{[{l}]}}, "
+                         rf"m \times {times})", n.shape(l - 1))]

@@ -1,0 +1,109 @@
+"""What batch and layer normalisation share: normalise over some axes, then scale and shift.
+
+    mu = mean of a over the axes,   var = mean of (a - mu)^2 (biased),   xhat = (a - mu) / sqrt(var + eps)
+    z  = gamma * xhat + beta        (gamma, beta per feature, or per channel on 4-D input)
+
+Backward (cs231n's batchnorm backward, over the N values each statistic is taken of):
+
+    dxhat  = dz * gamma
+    da     = (N dxhat - sum(dxhat) - xhat sum(dxhat * xhat)) / (N sqrt(var + eps))
+    dgamma = sum over samples (and positions) of dz * xhat,   dbeta = the same of dz
+
+The two sums in da are the paths through the mean and the variance; leaving them out is the classic
+mistake. gamma starts near 1 and beta near 0, drawn from the seed (see ``Parameter``).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Annotated
+
+import numpy as np
+from pydantic import Field
+
+from gradcheck_cli.network.layers.base import ActivationSpec, Array, Equation, Layer, Notation, Parameter, Shape
+
+
+class NormSpec(ActivationSpec):
+    epsilon: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1e-5
+
+
+@dataclass(frozen=True)
+class Normalising(Layer):
+    QUANTITIES = ("xhat", "istd")
+    epsilon: float
+
+    @property
+    def out_shape(self) -> Shape:
+        return self.in_shape
+
+    @property
+    @abstractmethod
+    def axes(self) -> tuple[int, ...]:
+        """The axes each mean and variance is taken over (of an N x features array)."""
+
+    def parameters(self) -> tuple[Parameter, ...]:
+        features = (self.in_shape[0],)  # per channel on C x H x W, per feature on a vector
+        return Parameter("gamma", features, "scales"), Parameter("beta", features, "biases")
+
+    def _per_feature(self, p: Array) -> Array:
+        """gamma or beta placed along the feature (channel) axis of an N x ... array."""
+        return p.reshape(p.shape + (1,) * (len(self.in_shape) - 1))
+
+    def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, tuple]:
+        mu = a.mean(axis=self.axes, keepdims=True)
+        centred = a - mu
+        var = (centred * centred).mean(axis=self.axes, keepdims=True)  # not abs: the complex step stays analytic
+        inv_std = 1 / np.sqrt(var + self.epsilon)
+        xhat = centred * inv_std
+        z = self._per_feature(p["gamma"]) * xhat + self._per_feature(p["beta"])
+        return z, (xhat, inv_std, p["gamma"])
+
+    def backward(self, dz: Array, cache: tuple) -> tuple[Array, dict[str, Array]]:
+        xhat, inv_std, gamma = cache
+        N = np.prod([dz.shape[k] for k in self.axes])
+        dxhat = dz * self._per_feature(gamma)
+        da = (N * dxhat - dxhat.sum(axis=self.axes, keepdims=True)
+              - xhat * (dxhat * xhat).sum(axis=self.axes, keepdims=True)) * inv_std / N
+        over = self.not_features(dz.ndim)
+        return da, {"gamma": (dz * xhat).sum(axis=over), "beta": dz.sum(axis=over)}
+
+    @staticmethod
+    def not_features(ndim: int) -> tuple[int, ...]:
+        """Every axis but the features' (channels'): what dgamma and dbeta sum over."""
+        return (0,) + tuple(range(2, ndim))
+
+    def quantities(self, l: int, cache: tuple) -> dict[str, Array]:
+        xhat, inv_std, _ = cache
+        return {f"xhat{l}": xhat, f"istd{l}": inv_std}
+
+    def forward_equation(self, l: int, n: Notation) -> Equation:
+        gamma, beta = (f"per_channel({p}{l})" if len(self.in_shape) == 3 else f"{p}{l}" for p in ("gamma", "beta"))
+        return Equation(f"z{l}", f"{gamma} * xhat{l} + {beta}",
+                        rf"{n.tex('z', l)} = \gamma^{{[{l}]}} \odot \hat{{x}}^{{[{l}]}} + \beta^{{[{l}]}},\ "
+                        rf"\hat{{x}} = ({n.tex('a', l - 1)} - \mu) / \sqrt{{\sigma^2 + {self.epsilon:g}}}", n.shape(l))
+
+    def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
+        over = _axes(self.not_features(len(self.in_shape) + 1))
+        axes = _axes(self.axes)
+        count = " * ".join(["m"] * (0 in self.axes) + [str(self.in_shape[k - 1]) for k in self.axes if k])
+        gamma = f"per_channel(gamma{l})" if len(self.in_shape) == 3 else f"gamma{l}"
+        dxhat = f"dz{l} * {gamma}"
+        features = str(self.in_shape[0])
+        return [
+            Equation(f"dgamma{l}", f"sum(dz{l} * xhat{l}, axis={over})",
+                     rf"\frac{{\partial E}}{{\partial \gamma^{{[{l}]}}}} = "
+                     rf"\sum \delta^{{[{l}]}} \odot \hat{{x}}^{{[{l}]}}", features),
+            Equation(f"dbeta{l}", f"sum(dz{l}, axis={over})",
+                     rf"\frac{{\partial E}}{{\partial \beta^{{[{l}]}}}} = \sum \delta^{{[{l}]}}", features),
+            Equation(f"da{l - 1}", f"(({count}) * {dxhat} - sum({dxhat}, axis={axes}, keepdims=True) - xhat{l} * "
+                     f"sum({dxhat} * xhat{l}, axis={axes}, keepdims=True)) * istd{l} / ({count})",
+                     rf"\frac{{\partial E}}{{\partial {n.tex('a', l - 1)}}} = \frac{{1}}{{N\sigma}}\left(N\,"
+                     rf"\partial\hat{{x}} - \sum \partial\hat{{x}} - \hat{{x}} \sum \partial\hat{{x}} \odot "
+                     rf"\hat{{x}}\right)", n.shape(l - 1)),
+        ]
+
+
+def _axes(axes: tuple[int, ...]) -> str:
+    return str(axes[0]) if len(axes) == 1 else f"({', '.join(map(str, axes))})"

@@ -1,0 +1,68 @@
+"""What convolution and pooling share: a kernel or window that slides over the height and width of
+N x C x H x W arrays with a stride, after zero padding.
+
+``output_size`` does the arithmetic a spec is checked with (and says it in words when it does not
+come out whole); ``windows`` is the strided view every window position reads, without copying
+(numpy's ``sliding_window_view``); ``scatter`` adds each window's share back to the positions it
+read, the backward of reading them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from pydantic import Field
+
+from gradcheck_cli.network.layers.base import Array, LayerProblem, PositiveInt
+
+# an int for both axes, or [height, width]
+Pair = PositiveInt | Annotated[list[PositiveInt], Field(min_length=2, max_length=2)]
+PairOrZero = Annotated[int, Field(ge=0)] | Annotated[list[Annotated[int, Field(ge=0)]],
+                                                      Field(min_length=2, max_length=2)]
+
+
+def pair(value: int | list[int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else (value[0], value[1])
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int, axis: str, what: str) -> int:
+    """Window positions along one axis: (size + 2 padding - kernel) / stride + 1, which must be whole."""
+    padded = size + 2 * padding
+    written = f"{axis} {padded}" if not padding else f"{axis} {padded} ({size} + 2 x {padding})"
+    where = "the padded input" if padding else "the input"
+    if kernel > padded:
+        raise LayerProblem(f"its {what} {kernel} is larger than {where} {written}",
+                           f"use a {what} of at most {padded}, or more padding", key=None)
+    left = (padded - kernel) % stride
+    if left:
+        raise LayerProblem(f"{what} {kernel} with stride {stride} leaves {left} position(s) of {where} {written} "
+                           f"over: ({padded} - {kernel}) / {stride} is not whole",
+                           "choose a stride, padding or size for which it is whole", key=None)
+    return (padded - kernel) // stride + 1
+
+
+def pad(a: Array, padding: tuple[int, int]) -> Array:
+    """Zeros around the height and width of an N x C x H x W array."""
+    ph, pw = padding
+    if not (ph or pw):
+        return a
+    return np.pad(a, [(0, 0)] * (a.ndim - 2) + [(ph, ph), (pw, pw)])
+
+
+def windows(a: Array, kernel: tuple[int, int], stride: tuple[int, int]) -> Array:
+    """N x C x Ho x Wo x kh x kw: the window at every output position, a view of ``a``."""
+    view = np.lib.stride_tricks.sliding_window_view(a, kernel, axis=(-2, -1))
+    return view[..., :: stride[0], :: stride[1], :, :]
+
+
+def scatter(shares: Array, shape: tuple[int, ...], stride: tuple[int, int]) -> Array:
+    """The backward of ``windows``: an array of ``shape`` to which every window position adds its
+    kh x kw shares (N x C x Ho x Wo x kh x kw) where it read them; overlapping windows add up."""
+    out = np.zeros(shape, dtype=shares.dtype)
+    Ho, Wo, kh, kw = shares.shape[-4:]
+    sh, sw = stride
+    for i in range(kh):
+        for j in range(kw):
+            out[..., i : i + sh * Ho : sh, j : j + sw * Wo : sw] += shares[..., i, j]
+    return out
