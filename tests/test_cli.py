@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import SMALL_SPEC, SPECS, run, run_json
+from conftest import SMALL_SPEC, SMALL_SPECS, SPECS, run, run_json
 from gradcheck_cli.network import activations
 
 JSON_SPEC_KEYS = {"path", "name", "status", "expect", "gate", "loss", "message", "rule", "parameters", "derivation",
@@ -126,7 +126,7 @@ def test_validate_accepts_all_bundled_specs() -> None:
 
 def test_bundled_small_specs_all_pass() -> None:
     """Every bundled spec but seed 004's 101,000-parameter network, which the main command checks."""
-    small = [p for p in sorted(SPECS.rglob("*.yaml")) if "relu_no_bias_row" not in p.name]
+    small = SMALL_SPECS
     code, report = run_json(*small)
     assert code == 0, [(s["path"], s["status"], s["message"]) for s in report["specs"] if s["status"] != "pass"]
     assert len(report["specs"]) == len(small) >= 15

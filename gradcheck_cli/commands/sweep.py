@@ -14,7 +14,7 @@ import numpy as np
 
 from gradcheck_cli.network.network import backward, forward
 from gradcheck_cli.reading.build import Problem
-from gradcheck_cli.witness.methods import DEFAULT_EPS, WitnessMaker, engine_for
+from gradcheck_cli.witness.methods import DEFAULT_EPS, WitnessMaker
 
 STEPS = tuple(sorted({*(10.0 ** -k for k in range(1, 12)), DEFAULT_EPS["central"]}, reverse=True))
 
@@ -34,7 +34,7 @@ def sweep(problem: Problem, path: str, steps: tuple[float, ...] = STEPS) -> Swee
     x, y = problem.x.astype(np.float64), problem.y.astype(np.float64)
     analytic = backward(net, params, forward(net, params, x, y), y)
     errors: dict[str, list[float]] = {name: [] for name in params}
-    maker = WitnessMaker(net, params, x, y, engine_for(net, "fast"))
+    maker = WitnessMaker(net, params, x, y, "fast")
     for h in steps:
         witness = maker.central(h, progress=False)
         for name, a in analytic.items():

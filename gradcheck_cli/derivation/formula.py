@@ -8,9 +8,11 @@ ever passed to ``eval`` or ``exec``. Only these nodes exist in the language:
 - ``+ - * / @``, ``**`` with a literal exponent of magnitude <= 8, unary ``-`` and ``+``;
 - one comparison ``> >= < <= == !=`` (a 0/1 mask such as ``z1 > 0``);
 - the attribute ``.T`` and nothing else;
-- calls of the functions in ``FUNCTIONS`` by name, with literal keyword arguments where listed.
+- calls of the functions in ``FUNCTIONS`` by name, with literal keyword arguments where listed (a
+  whole number, True/False, or a tuple of whole numbers such as ``axis=(0, 2, 3)``); the layer
+  operations (conv2d, rot180, pad, dilate, pooling, ...) are in ``layer_functions.py``.
 
-No other attribute, no subscripts, no strings, no lambdas, comprehensions, conditionals or
+No other attribute, no subscripts, no strings, no tuples but a keyword's, no lambdas, comprehensions, conditionals or
 boolean operators; names starting with ``_`` are refused. Before every operation the size of its
 result is computed from the operand shapes, and anything over ``MAX_ELEMENTS`` is refused, so
 ``outer`` of two long vectors or a broadcast to a huge matrix fails before any allocation.
@@ -27,13 +29,13 @@ import ast
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from gradcheck_cli.network.activations import sigmoid as _sigmoid
-from gradcheck_cli.network.activations import softmax as _softmax
+from gradcheck_cli.derivation.functions import FUNCTIONS, MAX_TUPLE, FormulaFailed, broadcast_size, shape_text
 from gradcheck_cli.network.registry import did_you_mean
+
+__all__ = ["Formula", "FormulaFailed", "FormulaRejected", "parse_formula"]
 
 MAX_SOURCE = 1000
 MAX_NODES = 200
@@ -51,56 +53,6 @@ class FormulaRejected(ValueError):
         self.hint = hint
 
 
-class FormulaFailed(ValueError):
-    """The formula is allowed but cannot be evaluated on these arrays (shapes, domain)."""
-
-
-@dataclass(frozen=True)
-class Function:
-    arity: tuple[int, int]  # (min, max) positional arguments
-    keywords: tuple[str, ...]
-    call: Callable[..., Any]  # numpy functions; results pass through np.asarray
-    result_size: Callable[..., int] | None = None  # from the argument shapes; None: the first's size
-
-
-def _elementwise(f: Callable[[np.ndarray], np.ndarray]) -> Function:
-    return Function((1, 1), (), f)
-
-
-def _outer_size(a: tuple[int, ...], b: tuple[int, ...]) -> int:
-    return math.prod(a) * math.prod(b)
-
-
-def _diag_size(a: tuple[int, ...]) -> int:
-    return math.prod(a) ** 2 if len(a) <= 1 else min(a)
-
-
-def _broadcast_size(*shapes: tuple[int, ...]) -> int:
-    return math.prod(_broadcast(*shapes))
-
-
-FUNCTIONS: dict[str, Function] = {
-    "sum": Function((1, 1), ("axis", "keepdims"), lambda a, axis=None, keepdims=False: np.sum(a, axis,
-                                                                                             keepdims=keepdims)),
-    "mean": Function((1, 1), ("axis", "keepdims"), lambda a, axis=None, keepdims=False: np.mean(a, axis,
-                                                                                               keepdims=keepdims)),
-    "exp": _elementwise(np.exp),
-    "log": _elementwise(np.log),
-    "sqrt": _elementwise(np.sqrt),
-    "abs": _elementwise(np.abs),
-    "tanh": _elementwise(np.tanh),
-    "sigmoid": _elementwise(_sigmoid),
-    "relu": _elementwise(lambda a: np.maximum(a, 0.0)),
-    "softmax": Function((1, 1), ("axis",), lambda a, axis=0: _softmax(a, axis)),
-    "maximum": Function((2, 2), (), np.maximum, _broadcast_size),
-    "minimum": Function((2, 2), (), np.minimum, _broadcast_size),
-    "where": Function((3, 3), (), lambda c, a, b: np.where(c != 0, a, b), _broadcast_size),
-    "outer": Function((2, 2), (), lambda a, b: np.outer(a, b), _outer_size),
-    "diag": Function((1, 1), (), np.diag, _diag_size),
-    "ones_like": _elementwise(np.ones_like),
-    "zeros_like": _elementwise(np.zeros_like),
-    "clip": Function((3, 3), (), np.clip, _broadcast_size),
-}
 
 _COMPARISONS: dict[type, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     ast.Gt: np.greater, ast.GtE: np.greater_equal, ast.Lt: np.less, ast.LtE: np.less_equal,
@@ -144,7 +96,11 @@ def parse_formula(text: str) -> Formula:
     if _depth(tree) > MAX_DEPTH:
         raise FormulaRejected(f"formula nested deeper than {MAX_DEPTH} levels")
     names = set()
+    keyword_tuples = {id(n.value) for n in nodes if isinstance(n, ast.keyword) and isinstance(n.value, ast.Tuple)}
     for node in nodes:
+        if isinstance(node, ast.Tuple) and id(node) not in keyword_tuples:
+            raise FormulaRejected("a tuple is not allowed in a formula",
+                                  "tuples go only in keywords, as axis=(0, 2, 3)")
         _check_node(node)
         if isinstance(node, ast.Name) and not _is_function_name(node, tree):
             names.add(node.id)
@@ -162,7 +118,7 @@ def _is_function_name(node: ast.Name, tree: ast.AST) -> bool:
 
 
 _ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Constant, ast.Attribute, ast.Call,
-            ast.Load, ast.keyword, ast.USub, ast.UAdd, *_ARITHMETIC, ast.MatMult, ast.Pow, *_COMPARISONS)
+            ast.Load, ast.keyword, ast.Tuple, ast.USub, ast.UAdd, *_ARITHMETIC, ast.MatMult, ast.Pow, *_COMPARISONS)
 
 
 def _check_node(node: ast.AST) -> None:
@@ -202,10 +158,12 @@ def _check_call(node: ast.Call) -> None:
             raise FormulaRejected(f"{name}() takes no keyword {keyword.arg!r}",
                                   did_you_mean(str(keyword.arg), sorted(function.keywords)) if function.keywords
                                   else f"{name}() takes no keywords")
-        value = _literal_number(keyword.value)
         is_bool = isinstance(keyword.value, ast.Constant) and isinstance(keyword.value.value, bool)
-        if not is_bool and (value is None or value != int(value)):
-            raise FormulaRejected(f"{name}({keyword.arg}=...) must be a whole number or True/False written out")
+        numbers = keyword.value.elts if isinstance(keyword.value, ast.Tuple) else [keyword.value]
+        values = [_literal_number(v) for v in numbers]
+        if not is_bool and (not 1 <= len(values) <= MAX_TUPLE or any(v is None or v != int(v) for v in values)):
+            raise FormulaRejected(f"{name}({keyword.arg}=...) must be a whole number, a tuple of at most {MAX_TUPLE} "
+                                  "whole numbers, or True/False, written out")
 
 
 def _check_constant(value: object) -> None:
@@ -238,24 +196,13 @@ def _describe(node: ast.AST) -> str:
     return names.get(type(node), type(node).__name__)
 
 
-def _broadcast(*shapes: tuple[int, ...]) -> tuple[int, ...]:
-    try:
-        return tuple(np.broadcast_shapes(*shapes))
-    except ValueError:
-        raise FormulaFailed("shapes " + " and ".join(_shape(s) for s in shapes) + " do not broadcast") from None
-
-
 def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     if not a or not b:
         raise FormulaFailed("'@' needs arrays, not numbers; use '*' for a number")
     inner_a, inner_b = a[-1], (b[0] if len(b) == 1 else b[-2])
     if inner_a != inner_b or len(a) > 2 or len(b) > 2:
-        raise FormulaFailed(f"shape mismatch for '@': {_shape(a)} @ {_shape(b)}")
+        raise FormulaFailed(f"shape mismatch for '@': {shape_text(a)} @ {shape_text(b)}")
     return a[:-1] + b[1:] if len(b) == 2 else a[:-1]
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _guard(size: int, what: str) -> None:
@@ -283,7 +230,7 @@ class _Evaluator:
             return -value if isinstance(node.op, ast.USub) else +value
         if isinstance(node, ast.Compare):
             left, right = self.visit(node.left), self.visit(node.comparators[0])
-            _guard(_broadcast_size(np.shape(left), np.shape(right)), "this comparison")
+            _guard(broadcast_size(np.shape(left), np.shape(right)), "this comparison")
             return _COMPARISONS[type(node.ops[0])](left, right).astype(np.float64)
         if isinstance(node, ast.BinOp):
             return self._binary(node)
@@ -302,7 +249,7 @@ class _Evaluator:
             shape = _matmul_shape(np.shape(left), np.shape(right))
             _guard(math.prod(shape), "this '@'")
             return np.matmul(left, right)
-        _guard(_broadcast_size(np.shape(left), np.shape(right)), f"this '{_SYMBOL[type(node.op)]}'")
+        _guard(broadcast_size(np.shape(left), np.shape(right)), f"this '{_SYMBOL[type(node.op)]}'")
         return _ARITHMETIC[type(node.op)](left, right)
 
     def _call(self, node: ast.Call) -> np.ndarray:
@@ -313,17 +260,22 @@ class _Evaluator:
         kwargs = {k.arg: self._keyword(k.value) for k in node.keywords if k.arg}
         if name == "softmax":
             kwargs.setdefault("axis", self.softmax_axis)
-        size = function.result_size(*(np.shape(a) for a in args)) if function.result_size else np.size(args[0])
-        _guard(size, f"{name}()")
         try:
+            size = (function.result_size(*(np.shape(a) for a in args), **kwargs) if function.result_size
+                    else np.size(args[0]))
+            _guard(size, f"{name}()")
             return function.call(*args, **kwargs)
-        except (ValueError, np.exceptions.AxisError) as exc:
+        except (ValueError, TypeError, IndexError) as exc:  # numpy's AxisError is both of the first and last
+            if isinstance(exc, FormulaRejected):
+                raise
             raise FormulaFailed(f"{name}(): {exc}") from None
 
     @staticmethod
-    def _keyword(node: ast.AST) -> int | bool:
+    def _keyword(node: ast.AST) -> int | bool | tuple[int, ...]:
         if isinstance(node, ast.Constant) and isinstance(node.value, bool):
             return node.value
+        if isinstance(node, ast.Tuple):
+            return tuple(int(_literal_number(v)) for v in node.elts)  # type: ignore[arg-type]
         value = _literal_number(node)
         assert value is not None
         return int(value)

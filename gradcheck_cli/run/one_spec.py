@@ -29,7 +29,7 @@ from gradcheck_cli.verdict.directional import directional_results, needs_drill_d
 from gradcheck_cli.verdict.limits import settings_problem
 from gradcheck_cli.verdict.results import LinkResult, ParamResult, Rule, SpecResult, Status
 from gradcheck_cli.witness.central import Masks, Witness
-from gradcheck_cli.witness.methods import DEFAULT_EPS, WitnessMaker, engine_for
+from gradcheck_cli.witness.methods import DEFAULT_EPS, WitnessMaker
 
 DEFAULT_TIMEOUT = 600.0  # per spec: minutes for the largest bundled spec's seconds, well inside a CI job
 
@@ -161,7 +161,7 @@ def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(
                         "method, eps, rtol, warn_rtol) override the spec's check: settings")
     eps = chosen_eps or DEFAULT_EPS[method]
     rule = make_rule(spec.dtype, E64, eps, method, rtol=rtol, warn_rtol=warn_rtol)
-    maker = WitnessMaker(net, params64, x64, y64, engine_for(net, overrides.engine), Pace(overrides.timeout, progress))
+    maker = WitnessMaker(net, params64, x64, y64, overrides.engine, Pace(overrides.timeout, progress))
     rule = replace(rule, engine=maker.engine)
     needs_every_entry = bool(problem.derivation or overrides.backward or overrides.self_test)
     if overrides.fast and not needs_every_entry:  # links and negative controls are judged entry by entry

@@ -22,6 +22,10 @@ No derivative is used anywhere: each entry is (E(theta + h) - E(theta - h)) / 2h
 computed from forward passes, so this engine agrees with the plain loop (``central.py``, kept as
 ``--engine naive``) up to round-off, which a test checks on every example spec. Each chunk also
 carries an unperturbed copy, so the one-sided slopes at kinks compare values of one computation.
+
+All of that is for dense layers with only dense layers after them (the network's dense tail).
+The parameters of every other layer (convolutions, normalisations, a dense layer before them) go
+to ``layered.py``: a stack of perturbed copies rerun from the perturbed layer on.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import numpy as np
 from gradcheck_cli.network.network import Network, Params
 from gradcheck_cli.witness.central import Masks, Witness, roundoff_error, selected, step_sizes
 from gradcheck_cli.witness.fast_engine import Engine, Results
+from gradcheck_cli.witness.layered import LayeredEngine
 
 Array = np.ndarray
 THREADS_FROM = 4096  # entries of a check from which its groups run in worker threads
@@ -65,6 +70,8 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
     steps, the re-checks' six): one pass over the groups instead of one per step."""
     params = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
     engine = Engine(net, params, x, y, fit)
+    layered = LayeredEngine(net, params, y, engine.fp)
+    tail = dense_tail(net)
     witnesses = [Witness() for _ in epsilons]
     chosen = selected(params, masks)
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
@@ -72,9 +79,18 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
         try:
             for name, mask in chosen.items():
                 p = params[name]
-                results = [Results.empty(p.shape) for _ in epsilons]
                 unit_steps = step_sizes(p, 1.0)  # eps * this is step_sizes(p, eps), bit for bit
                 steps = [eps * unit_steps for eps in epsilons]
+                if net.layer_of(name) < tail:
+                    def advance(n: int) -> None:
+                        nonlocal done
+                        done += n
+                        if progress:
+                            progress(done, total)
+                    for witness, fields in zip(witnesses, layered.witness(name, mask, steps, advance), strict=True):
+                        _store(witness, name, fields, engine.fp.E, mask)
+                    continue
+                results = [Results.empty(p.shape) for _ in epsilons]
                 in_flight: deque[tuple[int, Future[None]]] = deque()  # a few groups ahead, never all at once
                 for index, w in engine.entries(name, mask):
                     in_flight.append((np.size(w), threads.submit(engine.group, name, index, w,
@@ -84,14 +100,25 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
                 while in_flight:
                     done = _finish(in_flight.popleft(), done, total, progress)
                 for witness, r in zip(witnesses, results, strict=True):
-                    witness.gradient[name], witness.step[name], witness.kink[name] = r.gradient, r.step, r.kink
-                    witness.expected[name] = roundoff_error(engine.fp.E, r.step)
-                    witness.left[name], witness.right[name] = r.left, r.right
-                    witness.checked[name] = mask.copy()
+                    _store(witness, name, (r.gradient, r.step, r.left, r.right, r.kink), engine.fp.E, mask)
         except BaseException:  # a time budget or Ctrl-C: drop the queued groups; the running ones end in ms
             threads.shutdown(wait=False, cancel_futures=True)
             raise
     return witnesses
+
+
+def dense_tail(net: Network) -> int:
+    """The index l from which every layer is dense: the fast engine's part of the network."""
+    l = len(net.layers)
+    while l >= 1 and net.layers[l - 1].TYPE == "dense":
+        l -= 1
+    return l + 1
+
+
+def _store(witness: Witness, name: str, fields: tuple[Array, ...], E: float, mask: Array) -> None:
+    witness.gradient[name], witness.step[name], witness.left[name], witness.right[name], witness.kink[name] = fields
+    witness.expected[name] = roundoff_error(E, witness.step[name])
+    witness.checked[name] = mask.copy()
 
 
 class _Inline:

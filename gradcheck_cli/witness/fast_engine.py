@@ -71,11 +71,12 @@ class Engine:
         self.penalty = weight_penalty(net, params)
         self.column = net.layout.name == "column"
         self.base_losses = per_sample_losses(net, self.fp.z[-1], self.fp.a[-1], y)  # unperturbed, per sample
-        self._tolerance = loss_fit.tolerance(self.fp.E, batch_divisor(net, self.fp.a[0]))  # of the fitted loss
+        self._tolerance = loss_fit.tolerance(self.fp.E, batch_divisor(net, self.fp.a[-1]))  # of the fitted loss
         self._local = threading.local()  # per-thread scratch arrays, reused: fresh large arrays cost page faults
         # a^(l-1) with one row per input unit, contiguous: its rows are what a weight's step scales (in row
         # layout a^(l-1) is transposed once here, not for every unit: copying a transpose is slow)
-        self._inputs = [np.ascontiguousarray(a if self.column else a.T) for a in self.fp.a[:-1]]
+        # (only the dense tail's inputs are read: a layer of any other type is witnessed by layered.py)
+        self._inputs = [np.ascontiguousarray(a if self.column else a.T) if a.ndim == 2 else a for a in self.fp.a[:-1]]
         self._reach = [np.abs(inputs).max(axis=0, initial=0.0) for inputs in self._inputs]  # per sample
 
     def _scratch(self, slot: str, shape: tuple[int, ...], perturbations_inner: bool = False) -> Array:
@@ -171,7 +172,7 @@ class Engine:
         return E[:n], E[n : 2 * n], float(E[-1]), c[:n] | c[n : 2 * n]
 
     def _samples(self) -> int:
-        return self.fp.a[0].shape[self.net.layout.sample_axis]
+        return self.fp.a[-1].shape[self.net.layout.sample_axis]
 
     def _unit(self, l: int, unit: int, stack: _Stack, penalty: Array | None = None) -> tuple[Array, Array]:
         """E for every perturbation of one unit's pre-activation, in chunks that bound memory: large
@@ -334,4 +335,4 @@ class Engine:
         """E from the losses summed over all samples: the reduction, and the L2 term of each member."""
         weights = self.penalty if penalty is None else penalty
         with np.errstate(all="ignore"):
-            return data / batch_divisor(self.net, self.fp.a[0]) + 0.5 * self.net.l2 * weights
+            return data / batch_divisor(self.net, self.fp.a[-1]) + 0.5 * self.net.l2 * weights

@@ -61,15 +61,6 @@ KINK_STEP_FACTOR = 1e-3  # kink entries are re-checked with a step this much sma
 COARSE_STEP_FACTORS = (10.0, 100.0)  # entries below the noise floor are re-checked by Richardson at these larger steps
 
 
-def engine_for(net: Network, requested: str) -> str:
-    """The engine that will run: the fast and stack engines know dense layers only (a weight's step is
-    a rank-1 change of the next layer), so a network with any other layer type is witnessed by the
-    plain loop, and the report names it."""
-    if requested != "naive" and any(layer.TYPE != "dense" for layer in net.layers):
-        return "naive"
-    return requested
-
-
 _FIELDS = ("gradient", "step", "expected", "kink", "left", "right", "checked")
 
 

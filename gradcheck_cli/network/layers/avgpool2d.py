@@ -51,6 +51,5 @@ class Avgpool2d(Pool):
         return self.pool_equation(l, n, "avgpool", rf"\tfrac{{1}}{{{self.size[0] * self.size[1]}}}\sum")
 
     def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
-        return [self.routed_back(l, n, f"avgpool_backward(dz{l}, {self.arguments()}, "
-                                       f"size_in=({self.in_shape[1]}, {self.in_shape[2]}))",
+        return [self.routed_back(l, n, f"upsample(dz{l}, {self.arguments()}) / {self.size[0] * self.size[1]}",
                                  r"\text{spread evenly over each window}")]

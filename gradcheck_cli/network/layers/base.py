@@ -165,6 +165,21 @@ class Layer(ABC):
         a<l> (a dropout layer's mask<l>)."""
         return {}
 
+    def perturbed(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array, p: dict[str, Array],
+                  z: Array) -> Array:
+        """z^l for each of P perturbations (P, *z.shape): entry ``index[k]`` of parameter ``symbol``
+        moved by ``deltas[k]``, from the layer's input ``a`` and its unperturbed output ``z``.
+
+        This is the forward pass run once per perturbation. A layer type that is affine in its
+        parameters overrides it with z + delta D, D the entry's own contribution to z computed from
+        the forward's quantities (never from its backward); the tests hold both to the same values."""
+        out = np.empty((len(deltas),) + z.shape, dtype=np.result_type(z, deltas))
+        for k, delta in enumerate(deltas):
+            moved = p[symbol].copy()
+            moved[tuple(i[k] for i in index)] += delta
+            out[k] = self.forward(a, {**p, symbol: moved})[0]
+        return out
+
     @abstractmethod
     def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, Any]:
         """z^l from a^(l-1) and this layer's parameters by symbol, with what ``backward`` needs."""

@@ -40,4 +40,5 @@ class Batchnorm(Normalising):
 
     @property
     def axes(self) -> tuple[int, ...]:
-        return (0,) + tuple(range(2, len(self.in_shape) + 1))
+        rank = len(self.in_shape) + 1
+        return tuple(k - rank for k in (0,) + tuple(range(2, rank)))  # samples (and positions)

@@ -107,9 +107,26 @@ class Conv2d(Layer):
         da = scatter(shares, padded, self.stride)[..., ph : padded[-2] - ph, pw : padded[-1] - pw]
         return da, grads
 
+    def perturbed(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array, p: dict[str, Array],
+                  z: Array) -> Array:
+        """z is affine in each entry: W[f, c, u, v] adds delta times the (c, u, v) tap of every window to
+        output channel f; b[f] adds delta to channel f (to every channel if shared)."""
+        out = np.repeat(z[None], len(deltas), axis=0)
+        if symbol == "b" and not index:
+            out += deltas[:, None, None, None, None]
+            return out
+        members, f = np.arange(len(deltas)), index[0]
+        if symbol == "W":
+            read = windows(pad(a, self.padding), self.kernel, self.stride)  # N x C x Ho x Wo x kh x kw
+            taps = read[:, index[1], :, :, index[2], index[3]]  # P x N x Ho x Wo
+            out[members, :, f] += deltas[:, None, None, None] * taps
+        else:
+            out[members, :, f] += deltas[:, None, None, None]
+        return out
+
     def forward_equation(self, l: int, n: Notation) -> Equation:
         s, p, a = self.stride, self.padding, n.a(l - 1)
-        bias = "" if self.bias == "none" else f" + b{l}"
+        bias = {"none": "", "shared": f" + b{l}", "per_unit": f" + per_channel(b{l})"}[self.bias]
         formula = f"conv2d({a}, W{l}, stride={_text(s)}, padding={_text(p)}){bias}"
         latex = (rf"{n.tex('z', l)} = {n.tex('W', l)} \star_{{s={_text(s)},\,p={_text(p)}}} {n.tex('a', l - 1)}"
                  + ("" if self.bias == "none" else f" + {n.tex('b', l)}"))
@@ -120,7 +137,12 @@ class Conv2d(Layer):
         delta = rf"\delta^{{[{l}]}}"
         penalty, penalty_tex = (f" + l2 * W{l}", rf" + \lambda {tex('W', l)}") if l2 else ("", "")
         W_shape = " x ".join(map(str, (self.filters, self.in_shape[0]) + self.kernel))
-        out = [Equation(f"dW{l}", f"conv2d_weights({a}, dz{l}, stride={s}, padding={p}){penalty}",
+        swap = "axes=(1, 0, 2, 3)"
+        dW = (f"transpose(conv2d(transpose({a}, {swap}), transpose(dilate(dz{l}, stride={s}), {swap}), "
+              f"padding={p}), {swap})")
+        crop = _text(tuple(k - 1 - q for k, q in zip(self.kernel, self.padding, strict=True)))
+        da = f"conv2d(pad(dilate(dz{l}, stride={s}), width={crop}), transpose(rot180(W{l}), {swap}))"
+        out = [Equation(f"dW{l}", dW + penalty,
                         rf"\frac{{\partial E}}{{\partial {tex('W', l)}}} = {tex('a', l - 1)} \star_{{s={s},\,p={p}}} "
                         rf"{delta}{penalty_tex}", W_shape)]
         if self.bias == "per_unit":
@@ -130,8 +152,7 @@ class Conv2d(Layer):
         elif self.bias == "shared":
             out.append(Equation(f"db{l}", f"sum(dz{l})", rf"\frac{{\partial E}}{{\partial {tex('b', l)}}} = "
                                 rf"\sum_{{n,f,i,j}} {delta}", "scalar"))
-        out.append(Equation(f"da{l - 1}", f"conv2d_input(dz{l}, W{l}, stride={s}, padding={p}, "
-                            f"size={_text(self.in_shape[1:])})",
+        out.append(Equation(f"da{l - 1}", da,
                             rf"\frac{{\partial E}}{{\partial {tex('a', l - 1)}}} = \mathrm{{dilate}}_{{{s}}}({delta}) "
                             rf"\star_{{\text{{full}}}} \mathrm{{rot180}}({tex('W', l)})", n.shape(l - 1)))
         return out

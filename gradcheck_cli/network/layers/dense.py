@@ -125,6 +125,27 @@ class Dense(Layer):
         da, dW, db = (column_backward if self.column else row_backward)(dz, cache)
         return da, {"W": dW} if db is None else {"W": dW, "b": db}
 
+    def perturbed(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array, p: dict[str, Array],
+                  z: Array) -> Array:
+        """z is affine in each entry: W[unit, input] (column) or W[input, unit] (row) adds delta times
+        that input's row of a to the unit; a bias adds delta to its unit (to all units if shared)."""
+        out = np.repeat(z[None], len(deltas), axis=0)
+        members = np.arange(len(deltas))
+        if symbol == "b" and not index:
+            out += deltas.reshape((-1,) + (1,) * z.ndim)
+            return out
+        unit = index[0] if self.column else index[1]
+        if symbol == "W":
+            inputs = a[index[1], :] if self.column else a[:, index[0]].T  # (P, m)
+            change = deltas[:, None] * inputs
+        else:
+            change = deltas[:, None]
+        if self.column:
+            out[members, unit, :] += change
+        else:
+            out[members, :, unit] += change
+        return out
+
     def forward_equation(self, l: int, n: Notation) -> Equation:
         bias = "" if self.bias == "none" else f" + b{l}"
         bias_tex = "" if self.bias == "none" else f" + {n.tex('b', l)}"

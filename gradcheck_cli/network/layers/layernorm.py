@@ -37,4 +37,4 @@ class Layernorm(Normalising):
 
     @property
     def axes(self) -> tuple[int, ...]:
-        return tuple(range(1, len(self.in_shape) + 1))
+        return tuple(range(-len(self.in_shape), 0))  # all of one sample's features

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from gradcheck_cli.network.layers.base import Array, Equation, Notation, Place, Shape
-from gradcheck_cli.network.layers.pooling import Pool, PoolSpec, build_pool
+from gradcheck_cli.network.layers.pooling import Pool, PoolSpec, build_pool, text
 from gradcheck_cli.network.layers.windows import scatter, windows
 
 TYPE = "maxpool2d"
@@ -60,6 +60,9 @@ class Maxpool2d(Pool):
     def forward_equation(self, l: int, n: Notation) -> Equation:
         return self.pool_equation(l, n, "maxpool", r"\max")
 
+
     def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
-        return [self.routed_back(l, n, f"maxpool_backward(dz{l}, {n.a(l - 1)}, {self.arguments()})",
-                                 r"\text{to each window's maximum}")]
+        a = n.a(l - 1)
+        formula = (f"upsample(dz{l}, size={text(self.size)}) * maxmask({a}, size={text(self.size)})"
+                   if self.stride == self.size else f"unpool_max(dz{l}, {a}, {self.arguments()})")
+        return [self.routed_back(l, n, formula, r"\text{to each window's maximum}")]

@@ -41,7 +41,8 @@ class Normalising(Layer):
     @property
     @abstractmethod
     def axes(self) -> tuple[int, ...]:
-        """The axes each mean and variance is taken over (of an N x features array)."""
+        """The axes each mean and variance is taken over, counted from the end (so that the forward
+        also runs on a stack of perturbed copies with a leading axis)."""
 
     def parameters(self) -> tuple[Parameter, ...]:
         features = (self.in_shape[0],)  # per channel on C x H x W, per feature on a vector
@@ -69,6 +70,20 @@ class Normalising(Layer):
         over = self.not_features(dz.ndim)
         return da, {"gamma": (dz * xhat).sum(axis=over), "beta": dz.sum(axis=over)}
 
+    def perturbed(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array, p: dict[str, Array],
+                  z: Array) -> Array:
+        """z is affine in gamma and beta: gamma[c] adds delta times xhat's feature (channel) c, beta[c]
+        adds delta to it."""
+        out = np.repeat(z[None], len(deltas), axis=0)
+        members, c = np.arange(len(deltas)), index[0]
+        per_member = deltas.reshape((-1, 1) + (1,) * (len(self.in_shape) - 1))
+        if symbol == "gamma":
+            xhat = self.forward(a, p)[1][0]
+            out[members, :, c] += per_member * np.moveaxis(xhat[:, c], 1, 0)
+        else:
+            out[members, :, c] += per_member
+        return out
+
     @staticmethod
     def not_features(ndim: int) -> tuple[int, ...]:
         """Every axis but the features' (channels'): what dgamma and dbeta sum over."""
@@ -85,9 +100,9 @@ class Normalising(Layer):
                         rf"\hat{{x}} = ({n.tex('a', l - 1)} - \mu) / \sqrt{{\sigma^2 + {self.epsilon:g}}}", n.shape(l))
 
     def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
-        over = _axes(self.not_features(len(self.in_shape) + 1))
-        axes = _axes(self.axes)
-        count = " * ".join(["m"] * (0 in self.axes) + [str(self.in_shape[k - 1]) for k in self.axes if k])
+        rank = len(self.in_shape) + 1
+        over, axes = _axes(self.not_features(rank)), _axes(tuple(k % rank for k in self.axes))
+        count = " * ".join(["m"] * (-rank in self.axes) + [str(self.in_shape[k]) for k in self.axes if k != -rank])
         gamma = f"per_channel(gamma{l})" if len(self.in_shape) == 3 else f"gamma{l}"
         dxhat = f"dz{l} * {gamma}"
         features = str(self.in_shape[0])

@@ -28,7 +28,7 @@ class Pool(Layer):
 
     def arguments(self) -> str:
         """size=..., stride=... as the formula language's pooling functions take them."""
-        return f"size={_text(self.size)}, stride={_text(self.stride)}"
+        return f"size={text(self.size)}, stride={text(self.stride)}"
 
     def pool_equation(self, l: int, n: Notation, function: str, operator: str) -> Equation:
         return Equation(f"z{l}", f"{function}({n.a(l - 1)}, {self.arguments()})",
@@ -55,5 +55,6 @@ def build_pool(kind: type[P], spec: PoolSpec, in_shape: Shape, place: Place) -> 
                 out_hw=out_hw)  # type: ignore[call-arg]
 
 
-def _text(pair_: tuple[int, int]) -> str:
+def text(pair_: tuple[int, int]) -> str:
+    """An int when both axes agree (as a spec would write it), else (h, w)."""
     return str(pair_[0]) if pair_[0] == pair_[1] else f"({pair_[0]}, {pair_[1]})"
