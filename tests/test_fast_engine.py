@@ -112,7 +112,8 @@ def test_fast_engine_is_forward_only(monkeypatch: pytest.MonkeyPatch) -> None:
     onto every unit it may stand for) gives the same witness, bit for bit."""
     monkeypatch.setattr(engine, "FIT_MIN", 1)
     counts = count_fits(monkeypatch)
-    for spec in ("seed004_spiral_softmax_l2.yaml", "seed001_deep_sigmoid.yaml"):
+    for spec in ("seed004_spiral_softmax_l2.yaml", "seed001_deep_sigmoid.yaml", "layers/batchnorm.yaml",
+                 "layers/maxpool2d.yaml"):
         problem = load_problem(SPECS / spec)
         params = {k: v.astype(np.float64) for k, v in problem.params.items()}
         before = fast_central_differences(problem.network, params, problem.x, problem.y, 1e-6)

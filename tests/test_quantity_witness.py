@@ -19,7 +19,9 @@ from gradcheck_cli.witness.quantities import quantity_witness
 
 NETWORKS = ["seed000_three_layer_mean.yaml", "seed002_two_layer_sigmoid_row.yaml",
             "homework/seed004_spiral_kink_mask.yaml", "functions/activation_softmax.yaml",
-            "functions/loss_binary_cross_entropy.yaml", "functions/activation_leaky_relu.yaml"]
+            "functions/loss_binary_cross_entropy.yaml", "functions/activation_leaky_relu.yaml",
+            # 4-D quantities, a max-pool's kinks, and batchnorm, after which every entry moves alone
+            "layers/maxpool2d.yaml", "layers/batchnorm.yaml", "layers/dropout.yaml"]
 
 
 def plain(net, params, env, y, kind: str, layer: int):  # noqa: ANN001, ANN201

@@ -94,7 +94,7 @@ def central_differences(loss: Callable[[Params], tuple[float, bytes]], params: P
     ``masks`` limits it to some entries per parameter (``--sample``, re-checks); the others stay NaN
     and unchecked. ``progress(done, total)`` is called every few thousand entries.
     """
-    work = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
+    work = {name: np.array(value, dtype=np.float64, order="C") for name, value in params.items()}  # flat views below
     e_base, pattern = loss(work)
     witness = Witness()
     chosen = {name: np.flatnonzero(mask) for name, mask in selected(work, masks).items()}

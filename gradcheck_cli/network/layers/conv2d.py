@@ -91,7 +91,7 @@ class Conv2d(Layer):
     def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, tuple]:
         read = windows(pad(a, self.padding), self.kernel, self.stride)  # N x C x Ho x Wo x kh x kw
         z = np.tensordot(read, p["W"], axes=([-5, -2, -1], [1, 2, 3]))  # N x Ho x Wo x F
-        z = np.moveaxis(z, -1, -3)
+        z = np.ascontiguousarray(np.moveaxis(z, -1, -3))
         if "b" in p:
             z = z + (p["b"] if p["b"].ndim == 0 else p["b"][:, None, None])
         return z, (a.shape, read, p["W"], "b" in p and p["b"].ndim == 0)
