@@ -22,6 +22,15 @@ DIAGNOSES = [
     ("seed004_spiral_bias_not_summed.yaml", "db1", r"bias gradient must be summed over the batch.*one row per sample"),
     ("seed004_spiral_no_l2.yaml", "dW1", r"the L2 term l2 \* W1 is missing"),
     ("tanh_with_sigmoid_derivative.yaml", "dz2", r"used the derivative of sigmoid .* on a tanh layer"),
+    ("conv_kernel_not_rotated.yaml", "da0", r"the kernel was not rotated .* rot180\(W1\)"),
+    ("conv_bias_not_summed_over_positions.yaml", "db1", r"over the positions too: use sum\(dz1, axis=\(0, 2, 3\)\)"),
+    ("conv_stride_ignored.yaml", "da0", r"the stride 2 was ignored in the backward: dilate dz1"),
+    ("conv_padding_ignored.yaml", "da0", r"the padding was ignored in the backward.*crop 1 from each side"),
+    ("conv_weight_gradient_rotated.yaml", "dW1", r"rotated by 180 degrees: .* the correlation of x"),
+    ("maxpool_every_position.yaml", "da1", r"max-pool gradient was sent to every position of its window"),
+    ("maxpool_averaged.yaml", "da1", r"max-pool gradient was averaged over the window"),
+    ("batchnorm_missing_mean_variance.yaml", "da1", r"the terms through the mean and the variance are missing"),
+    ("flatten_order.yaml", "da1", r"the flatten order: unflattened as height x width x channels"),
 ]
 
 

@@ -61,7 +61,7 @@ class _Checker:
             return witnesses[kind, layer]
 
         self.context = Context(net=net, params=params, env=quantities, witness=witness, rule=rule)
-        m = batch_divisor(net, x)
+        m = batch_divisor(net, y)  # y: samples x outputs in any network (x may be N x C x H x W)
 
         def per_sample(kind: str, layer: int) -> Witness:  # of the summed per-sample losses: m E
             return _scaled(witness(kind, layer), m) if kind in ("z", "a") else witness(kind, layer)

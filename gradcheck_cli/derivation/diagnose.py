@@ -40,7 +40,10 @@ class Context:
 
 
 def diagnose_shape(link: Link, value: Array, expected: tuple[int, ...], ctx: Context) -> str:
-    if link.kind == "b":
+    found = diagnose_layer_shape(link, value, ctx)
+    if found:
+        return found
+    if link.kind == "b" and ctx.net.layers[link.layer - 1].TYPE == "dense":
         found = _bias_axis_problem(link, value, ctx)
         if found:
             return found
@@ -90,11 +93,36 @@ def diagnose(link: Link, s: Array, comparison: ParamResult, ctx: Context) -> str
             described += ("; if your derivation keeps per-sample deltas (dZ = A - Y, with 1/m only in dW and db, "
                           "as in Ng's course), declare it with 'deltas: per_sample'")
         return described
-    for candidate, explanation in _candidates(link, ctx):
+    for candidate, explanation in _layer_mistakes(link, ctx) + _candidates(link, ctx):
         if _close(s, candidate) and not _close(candidate, n):
             return explanation
     return (f"{int(failing.sum())} of {n.size} entries disagree; not a constant factor, a transpose or an "
             f"activation derivative")
+
+
+def _layer_mistakes(link: Link, ctx: Context) -> list[tuple[Array, str]]:
+    """The classic mistakes of the layer type whose backward gives this link (the layer above a da
+    link, the parameter's own layer), from the numerical dE/dz of that layer."""
+    l = link.layer + 1 if link.kind == "a" else link.layer
+    if link.kind in (None, "z") or not 1 <= l <= len(ctx.net.layers) or (link.per_sample and link.kind != "a"):
+        return []
+    layer = ctx.net.layers[l - 1]
+    dz = ctx.witness("z", l).gradient[f"z{l}"]
+    with np.errstate(all="ignore"):
+        mistakes = [m for m in layer.mistakes(l, dz, ctx.env[f"a{l - 1}"], layer_params(ctx.params, layer, l))
+                    if m.of == link.kind]
+    name = f"{link.kind}{l}"
+    l2 = ctx.net.l2 if link.kind != "a" and ctx.net.parameters()[name].l2 else 0.0
+    return [(m.value + l2 * ctx.params[name] if l2 else m.value, f"{link.name}: {m.says}") for m in mistakes]
+
+
+def diagnose_layer_shape(link: Link, value: Array, ctx: Context) -> str:
+    """A layer type's classic mistake whose result has this wrong shape (a conv bias not summed over
+    the positions, the padding or stride left out of da), or ''."""
+    for candidate, explanation in _layer_mistakes(link, ctx):
+        if candidate.shape == value.shape and _close(value, candidate):
+            return explanation
+    return ""
 
 
 def _candidates(link: Link, ctx: Context) -> list[tuple[Array, str]]:

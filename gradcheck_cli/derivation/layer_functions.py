@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from gradcheck_cli.network.layers.windows import correlate, scatter, windows
+from gradcheck_cli.network.layers.windows import dilate as spread
 from gradcheck_cli.network.layers.windows import pad as zero_pad
-from gradcheck_cli.network.layers.windows import scatter, windows
 
 Array = np.ndarray
 Shape = tuple[int, ...]
@@ -111,8 +112,7 @@ def transpose_shape(x: Shape, axes: Any = None) -> Shape:
 
 def conv2d(x: Array, K: Array, stride: Any = 1, padding: Any = 0) -> Array:
     conv2d_shape(np.shape(x), np.shape(K), stride, padding)
-    read = windows(zero_pad(x, _pair(padding, "padding")), K.shape[-2:], _pair(stride, "stride"))
-    return np.moveaxis(np.tensordot(read, K, axes=([1, 4, 5], [1, 2, 3])), -1, 1)
+    return correlate(x, K, _pair(stride, "stride"), _pair(padding, "padding"))
 
 
 def pad(x: Array, width: Any = 0) -> Array:
@@ -124,10 +124,8 @@ def pad(x: Array, width: Any = 0) -> Array:
 
 
 def dilate(x: Array, stride: Any = 1) -> Array:
-    sh, sw = _pair(stride, "stride")
-    out = np.zeros(dilate_shape(np.shape(x), stride))
-    out[..., ::sh, ::sw] = x
-    return out
+    dilate_shape(np.shape(x), stride)
+    return spread(np.asarray(x, dtype=np.float64), _pair(stride, "stride"))
 
 
 def pool(x: Array, size: Any, stride: Any, reduce: Callable[..., Array]) -> Array:

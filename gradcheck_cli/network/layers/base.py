@@ -104,6 +104,16 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Mistake:
+    """A wrong derivation of one gradient of a layer: ``of`` is "a" (dE/da^(l-1)) or a parameter's
+    symbol; ``value`` what that derivation gives; ``says`` what went wrong and how to fix it."""
+
+    of: str
+    value: Array
+    says: str
+
+
+@dataclass(frozen=True)
 class Equation:
     """One line of ``explain``: a forward quantity or a derivation name, in the formula language (so
     a student can paste it into ``derivation:``) and in LaTeX, with its shape."""
@@ -179,6 +189,12 @@ class Layer(ABC):
             moved[tuple(i[k] for i in index)] += delta
             out[k] = self.forward(a, {**p, symbol: moved})[0]
         return out
+
+    def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
+        """The classic wrong derivations of this layer type, for ``diagnose``: each as the value it
+        would produce, computed from the *numerical* dE/dz^l (``dz``), the forward's a^(l-1) and the
+        parameters, so that no explanation rests on gradcheck's own backward."""
+        return []
 
     @abstractmethod
     def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, Any]:

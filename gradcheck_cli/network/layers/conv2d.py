@@ -27,13 +27,24 @@ from gradcheck_cli.network.layers.base import (
     Equation,
     Layer,
     LayerProblem,
+    Mistake,
     Notation,
     Parameter,
     Place,
     PositiveInt,
     Shape,
 )
-from gradcheck_cli.network.layers.windows import Pair, PairOrZero, output_size, pad, pair, scatter, windows
+from gradcheck_cli.network.layers.windows import (
+    Pair,
+    PairOrZero,
+    correlate,
+    dilate,
+    output_size,
+    pad,
+    pair,
+    scatter,
+    windows,
+)
 
 TYPE = "conv2d"
 SYMBOLS = ("W", "b")
@@ -89,11 +100,10 @@ class Conv2d(Layer):
         return W, Parameter("b", () if self.bias == "shared" else (self.filters,), "biases")
 
     def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, tuple]:
-        read = windows(pad(a, self.padding), self.kernel, self.stride)  # N x C x Ho x Wo x kh x kw
-        z = np.tensordot(read, p["W"], axes=([-5, -2, -1], [1, 2, 3]))  # N x Ho x Wo x F
-        z = np.ascontiguousarray(np.moveaxis(z, -1, -3))
+        z = correlate(a, p["W"], self.stride, self.padding)
         if "b" in p:
             z = z + (p["b"] if p["b"].ndim == 0 else p["b"][:, None, None])
+        read = windows(pad(a, self.padding), self.kernel, self.stride)  # N x C x Ho x Wo x kh x kw, a view
         return z, (a.shape, read, p["W"], "b" in p and p["b"].ndim == 0)
 
     def backward(self, dz: Array, cache: tuple) -> tuple[Array, dict[str, Array]]:
@@ -122,6 +132,43 @@ class Conv2d(Layer):
             out[members, :, f] += deltas[:, None, None, None] * taps
         else:
             out[members, :, f] += deltas[:, None, None, None]
+        return out
+
+    def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
+        W, s, (ph, pw) = p["W"], self.stride, self.padding
+        prev = "x" if l == 1 else f"a{l - 1}"
+        full = (self.kernel[0] - 1 - ph, self.kernel[1] - 1 - pw)
+
+        def da_with(K: Array, stride: tuple[int, int] = s, crop: tuple[int, int] = full) -> Array:
+            spread = dilate(dz, stride)
+            cut = spread[..., max(-crop[0], 0) : spread.shape[-2] - max(-crop[0], 0),
+                         max(-crop[1], 0) : spread.shape[-1] - max(-crop[1], 0)]
+            return correlate(pad(cut, (max(crop[0], 0), max(crop[1], 0))), np.swapaxes(K, 0, 1))
+
+        rotated = W[..., ::-1, ::-1]
+        out = [Mistake("a", da_with(W), f"the kernel was not rotated (or was rotated twice): it is the full "
+                       f"correlation of dz{l} with rot180(W{l})"),
+               Mistake("a", da_with(np.swapaxes(rotated, -1, -2)), f"the kernel's height and width axes are swapped: "
+                       f"rot180(W{l}) keeps W{l}'s axes (filters, channels, height, width)"),
+               Mistake("a", da_with(rotated, crop=(self.kernel[0] - 1, self.kernel[1] - 1)),
+                       f"the padding was ignored in the backward: that is the gradient of the padded input; crop "
+                       f"{_text(self.padding)} from each side (pad width kernel - 1 - padding)"),
+               Mistake("a", da_with(rotated, stride=(1, 1)), f"the stride {_text(s)} was ignored in the backward: "
+                       f"dilate dz{l} by it first (dilate(dz{l}, stride={_text(s)}))"),
+               Mistake("b", dz.sum(axis=0), f"the bias gradient must be summed over the positions too: use "
+                       f"sum(dz{l}, axis=(0, 2, 3))"),
+               Mistake("b", dz.sum(axis=(2, 3)), f"the bias gradient must be summed over the samples too: use "
+                       f"sum(dz{l}, axis=(0, 2, 3))")]
+        def dW_with(padding: tuple[int, int]) -> Array:  # a^(l-1) correlated with the dilated dz, per channel pair
+            return np.swapaxes(correlate(np.swapaxes(a, 0, 1), np.swapaxes(dilate(dz, s), 0, 1), padding=padding), 0, 1)
+
+        dW = dW_with(self.padding)
+        out += [Mistake("W", dW[..., ::-1, ::-1], f"rotated by 180 degrees: the weight gradient is the "
+                        f"correlation of {prev} with dz{l}, not their convolution"),
+                Mistake("W", np.swapaxes(dW, -1, -2), "the kernel's height and width axes are swapped")]
+        if all(k > 2 * q for k, q in zip(self.kernel, self.padding, strict=True)) and any(self.padding):
+            out.append(Mistake("W", dW_with((0, 0)), f"the padding was ignored: correlate the padded {prev} "
+                               f"(pad({prev}, width={_text(self.padding)})) with dz{l}"))
         return out
 
     def forward_equation(self, l: int, n: Notation) -> Equation:

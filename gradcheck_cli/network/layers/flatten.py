@@ -7,7 +7,9 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from gradcheck_cli.network.layers.base import Array, Equation, Layer, Notation, Place, Shape, SpecModel
+import numpy as np
+
+from gradcheck_cli.network.layers.base import Array, Equation, Layer, Mistake, Notation, Place, Shape, SpecModel
 
 TYPE = "flatten"
 SYMBOLS = ()
@@ -40,6 +42,17 @@ class Flatten(Layer):
 
     def backward(self, dz: Array, cache: Shape) -> tuple[Array, dict[str, Array]]:
         return dz.reshape(cache), {}
+
+    def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
+        if len(self.in_shape) != 3:
+            return []
+        C, H, W = self.in_shape
+        channels_last = np.moveaxis(dz.reshape((-1, H, W, C)), -1, 1)
+        fortran = dz.reshape((-1,) + self.in_shape[::-1]).transpose(0, 3, 2, 1)
+        return [Mistake("a", channels_last, f"the flatten order: unflattened as height x width x "
+                        f"channels; flatten is C order over channels x height x width (reshape_like(dz{l}, a{l - 1}))"),
+                Mistake("a", fortran, f"the flatten order: unflattened in Fortran order; flatten is C "
+                        f"order, as numpy's reshape (reshape_like(dz{l}, a{l - 1}))")]
 
     def forward_equation(self, l: int, n: Notation) -> Equation:
         return Equation(f"z{l}", f"flatten({n.a(l - 1)})",

@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from gradcheck_cli.network.layers.base import Array, Equation, Notation, Place, Shape
+from gradcheck_cli.network.layers.base import Array, Equation, Mistake, Notation, Place, Shape
 from gradcheck_cli.network.layers.pooling import Pool, PoolSpec, build_pool, text
 from gradcheck_cli.network.layers.windows import scatter, windows
 
@@ -53,6 +53,14 @@ class Maxpool2d(Pool):
         shares = np.zeros(where.shape + (self.size[0] * self.size[1],), dtype=dz.dtype)
         np.put_along_axis(shares, where[..., None], dz[..., None], axis=-1)
         return scatter(shares.reshape(where.shape + self.size), shape, self.stride), {}
+
+    def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
+        every = scatter(np.broadcast_to(dz[..., None, None], dz.shape + self.size), a.shape, self.stride)
+        k = self.size[0] * self.size[1]
+        return [Mistake("a", every, f"the max-pool gradient was sent to every position of its window; only each "
+                        f"window's maximum receives it (multiply by maxmask(a{l - 1}, size={text(self.size)}))"),
+                Mistake("a", every / k, "the max-pool gradient was averaged over the window (average pooling's "
+                        "backward); it all goes to each window's maximum")]
 
     def input_sides(self, cache: tuple) -> list[Array]:
         return [cache[1]]

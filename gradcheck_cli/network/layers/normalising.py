@@ -22,7 +22,16 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
-from gradcheck_cli.network.layers.base import ActivationSpec, Array, Equation, Layer, Notation, Parameter, Shape
+from gradcheck_cli.network.layers.base import (
+    ActivationSpec,
+    Array,
+    Equation,
+    Layer,
+    Mistake,
+    Notation,
+    Parameter,
+    Shape,
+)
 
 
 class NormSpec(ActivationSpec):
@@ -88,6 +97,21 @@ class Normalising(Layer):
     def not_features(ndim: int) -> tuple[int, ...]:
         """Every axis but the features' (channels'): what dgamma and dbeta sum over."""
         return (0,) + tuple(range(2, ndim))
+
+    def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
+        xhat, inv_std, gamma = self.forward(a, p)[1]
+        N = np.prod([dz.shape[k] for k in self.axes])
+        dxhat = dz * self._per_feature(gamma)
+        mean_term = dxhat.sum(axis=self.axes, keepdims=True)
+        variance_term = xhat * (dxhat * xhat).sum(axis=self.axes, keepdims=True)
+        return [Mistake("a", dxhat * inv_std, f"the terms through the mean and the variance are missing: they "
+                        f"depend on a{l - 1} too (da = (N dxhat - sum(dxhat) - xhat sum(dxhat xhat)) istd / N)"),
+                Mistake("a", (N * dxhat - mean_term) * inv_std / N,
+                        f"the term through the variance is missing (- xhat{l} sum(dxhat * xhat{l}))"),
+                Mistake("a", (N * dxhat - variance_term) * inv_std / N, "the term through the mean is missing "
+                        "(- sum(dxhat))"),
+                Mistake("gamma", dz.sum(axis=self.not_features(dz.ndim)), f"dgamma{l} is the sum of dz{l} * xhat{l}, "
+                        f"not of dz{l} alone")]
 
     def quantities(self, l: int, cache: tuple) -> dict[str, Array]:
         xhat, inv_std, _ = cache

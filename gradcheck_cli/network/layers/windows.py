@@ -56,6 +56,20 @@ def windows(a: Array, kernel: tuple[int, int], stride: tuple[int, int]) -> Array
     return view[..., :: stride[0], :: stride[1], :, :]
 
 
+def correlate(x: Array, K: Array, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0)) -> Array:
+    """The cross-correlation of N x C x H x W with F x C x kh x kw: N x F x Ho x Wo (conv2d's z)."""
+    read = windows(pad(x, padding), K.shape[-2:], stride)  # N x C x Ho x Wo x kh x kw
+    return np.ascontiguousarray(np.moveaxis(np.tensordot(read, K, axes=([-5, -2, -1], [1, 2, 3])), -1, -3))
+
+
+def dilate(x: Array, stride: tuple[int, int]) -> Array:
+    """stride - 1 zeros between neighbouring entries of the last two axes."""
+    sh, sw = stride
+    out = np.zeros(x.shape[:-2] + ((x.shape[-2] - 1) * sh + 1, (x.shape[-1] - 1) * sw + 1), dtype=x.dtype)
+    out[..., ::sh, ::sw] = x
+    return out
+
+
 def scatter(shares: Array, shape: tuple[int, ...], stride: tuple[int, int]) -> Array:
     """The backward of ``windows``: an array of ``shape`` to which every window position adds its
     kh x kw shares (N x C x Ho x Wo x kh x kw) where it read them; overlapping windows add up."""
