@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from gradcheck_cli.network.layers.base import feature_slice
 from gradcheck_cli.network.network import (
     ForwardPass,
     Network,
@@ -40,10 +41,6 @@ class LayeredEngine:
     def __init__(self, net: Network, params: Params, y: Array, fp: ForwardPass) -> None:
         self.net, self.params, self.y, self.fp = net, params, y, fp
         self.penalty = weight_penalty(net, params)
-        # each layer's kink sides in the unperturbed network, with a leading axis to meet the stacks'
-        self.base_own = [[s[None] for s in layer.input_sides(cache)] for layer, cache in zip(net.layers, fp.caches,
-                                                                                             strict=True)]
-        self.base_activation = [(z.real > 0)[None] for z in fp.z]
 
     def witness(self, name: str, mask: Array, steps: Sequence[Array],
                 progress: Callable[[int], None] | None = None) -> list[tuple[Array, Array, Array, Array, Array]]:
@@ -51,55 +48,90 @@ class LayeredEngine:
         entries ``mask`` selects (the others NaN)."""
         net, p = self.net, self.params[name]
         l = net.layer_of(name)
-        symbol = name[: -len(str(l))]
+        symbol, layer = name[: -len(str(l))], net.layers[l - 1]
         l2 = net.l2 if net.parameters()[name].l2 else 0.0
-        per_member = max(math.prod(z.shape) for z in self.fp.z[l - 1:])
-        chunk = max(1, CHUNK_ELEMENTS // per_member // 2)  # each entry is two members, up and down
         flat = np.flatnonzero(mask)
+        index = np.unravel_index(flat, p.shape) if p.ndim else ()
+        channels = layer.channel_of(symbol, index) if flat.size else None
+        # entries that change one feature of z^l each, grouped by it; the others all in one group
+        groups = ([(c, flat[channels == c]) for c in np.unique(channels)] if channels is not None
+                  else [(None, flat)])
+        per_member = max(math.prod(z.shape) for z in self.fp.z[l - 1:])
+        if channels is not None:
+            per_member //= layer.out_shape[0]
+        chunk = max(1, CHUNK_ELEMENTS // per_member // 2)  # each entry is two members, up and down
         out = []
         for k, h in enumerate(steps):
             gradient, step, left, right = (np.full(p.shape, np.nan) for _ in range(4))
             kink = np.zeros(p.shape, dtype=bool)
-            for start in range(0, flat.size, chunk):
-                index = np.unravel_index(flat[start : start + chunk], p.shape) if p.ndim else ()
-                n, w = index[0].size if index else 1, p[index]
-                upper, lower = w + h[index], w - h[index]
-                deltas = np.concatenate([np.ravel(upper - w), np.ravel(lower - w), [0.0]])
-                members = tuple(np.concatenate([i, i, i[:1]]) for i in index)
-                E, crossed = self._energies(l, symbol, members, deltas)
-                if l2:  # the L2 term of each member: its one entry of the parameter changed
-                    E[:-1] += 0.5 * l2 * (np.concatenate([np.ravel(upper), np.ravel(lower)]) ** 2
-                                          - np.tile(np.ravel(w) ** 2, 2))
-                shape = np.shape(w)  # (entries,), or () for a single number (a shared bias)
-                gradient[index], step[index], left[index], right[index] = quotients(
-                    E[:n].reshape(shape), E[n : 2 * n].reshape(shape), E[-1], w, upper, lower)
-                kink[index] = (crossed[:n] | crossed[n : 2 * n]).reshape(shape)
-                if progress is not None and k == 0:
-                    progress(n)
+            for channel, entries in groups:
+                for start in range(0, entries.size, chunk):
+                    index = np.unravel_index(entries[start : start + chunk], p.shape) if p.ndim else ()
+                    n, w = index[0].size if index else 1, p[index]
+                    upper, lower = w + h[index], w - h[index]
+                    deltas = np.concatenate([np.ravel(upper - w), np.ravel(lower - w), [0.0]])
+                    members = tuple(np.concatenate([i, i, i[:1]]) for i in index)
+                    E, crossed = self._energies(l, symbol, members, deltas, channel)
+                    if l2:  # the L2 term of each member: its one entry of the parameter changed
+                        E[:-1] += 0.5 * l2 * (np.concatenate([np.ravel(upper), np.ravel(lower)]) ** 2
+                                              - np.tile(np.ravel(w) ** 2, 2))
+                    shape = np.shape(w)  # (entries,), or () for a single number (a shared bias)
+                    gradient[index], step[index], left[index], right[index] = quotients(
+                        E[:n].reshape(shape), E[n : 2 * n].reshape(shape), E[-1], w, upper, lower)
+                    kink[index] = (crossed[:n] | crossed[n : 2 * n]).reshape(shape)
+                    if progress is not None and k == 0:
+                        progress(n)
             out.append((gradient, step, left, right, kink))
         return out
 
-    def _energies(self, l: int, symbol: str, index: tuple[Array, ...], deltas: Array) -> tuple[Array, Array]:
-        """E of every member of the stack (its last member unperturbed) and which cross a kink."""
+    def _energies(self, l: int, symbol: str, index: tuple[Array, ...], deltas: Array,
+                  channel: int | None) -> tuple[Array, Array]:
+        """E of every member of the stack (its last member unperturbed) and which cross a kink: a
+        member whose kink sides differ from the unperturbed member's.
+
+        With ``channel``, the stack holds only that feature of z^l, and keeps only the features that
+        depend on it for as long as the layers act on each feature alone (activations, pooling,
+        batchnorm, dropout, flatten); a layer linear in its input (conv2d, dense) then adds the
+        change of those features to its unperturbed z, and from there the stack is whole."""
         net, fp = self.net, self.fp
         crossed = np.zeros(len(deltas), dtype=bool)
-        a = fp.a[l - 1]
+        layer = net.layers[l - 1]
+        kept = None if channel is None else slice(channel, channel + 1)  # the features the stack holds
+        a = fp.a[l - 1]  # replaced by the stack's own a^l in the loop's first pass
         with np.errstate(all="ignore"):
-            layer = net.layers[l - 1]
-            z = layer.perturbed(symbol, index, deltas, a, layer_params(self.params, layer, l), fp.z[l - 1])
+            z = layer.perturbed(symbol, index, deltas, a, layer_params(self.params, layer, l),
+                                fp.z[l - 1], channel)
             for k in range(l, len(net.layers) + 1):
                 layer = net.layers[k - 1]
-                if k > l:  # the perturbed layer's own forward did not run on the stack: only its activation
-                    z, cache = layer.forward(a, layer_params(self.params, layer, k))
-                    for before, after in zip(self.base_own[k - 1], layer.input_sides(cache), strict=True):
-                        crossed |= _differs(before, after)
+                p = layer_params(self.params, layer, k)
+                if k > l and kept is not None and layer.CHANNEL_LOCAL:
+                    z, cache, kept = layer.forward_channels(a, p, kept)
+                    crossed |= _from_base(layer.input_sides(cache))
+                elif k > l:
+                    change = None if kept is None else layer.change_from(a - a[-1:], kept, p)
+                    if change is not None:  # a linear layer (no kinks of its own): the stack is whole again
+                        z, kept = fp.z[k - 1][None] + change, None
+                    else:
+                        if kept is not None:  # the whole input, the kept features replaced
+                            whole = np.repeat(fp.a[k - 1][None], len(deltas), axis=0)
+                            feature_slice(whole, len(layer.in_shape), kept)[...] = a
+                            a, kept = whole, None
+                        z, cache = layer.forward(a, p)
+                        crossed |= _from_base(layer.input_sides(cache))
                 if layer.activation.kinked:
-                    crossed |= _differs(self.base_activation[k - 1], z.real > 0)
+                    crossed |= _from_base([z.real > 0])
+                if kept is not None and layer.activation.name == "softmax":  # couples the features: whole
+                    whole = np.repeat(fp.z[k - 1][None], len(deltas), axis=0)
+                    feature_slice(whole, len(layer.out_shape), kept)[...] = z
+                    z, kept = whole, None
                 a = layer.activation.forward(z, layer.options)
             losses = per_sample_losses(net, z, a, self.y).sum(axis=-1)
             return losses / batch_divisor(net, fp.a[-1]) + 0.5 * net.l2 * self.penalty, crossed
 
 
-def _differs(before: Array, after: Array) -> Array:
-    """Per member of the stack ``after``: whether any of its values differs from ``before``'s."""
-    return (before != after).reshape(after.shape[0], -1).any(axis=1)
+def _from_base(sides: list[Array]) -> Array | bool:
+    """Per member of a stack: whether any of its kink sides differs from the last (unperturbed) member's."""
+    differs: Array | bool = False
+    for side in sides:
+        differs = differs | (side != side[-1:]).reshape(side.shape[0], -1).any(axis=1)
+    return differs

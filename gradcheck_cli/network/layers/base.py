@@ -37,6 +37,12 @@ Shape = tuple[int, ...]
 PositiveInt = Annotated[int, Field(gt=0)]
 
 
+def feature_slice(array: Array, rank: int, channels: slice) -> Array:
+    """The features ``channels`` of an array whose samples have ``rank`` axes (the feature axis is the
+    first of them), whatever axes lead (a stack's, the samples')."""
+    return array[(Ellipsis, channels) + (slice(None),) * (rank - 1)]
+
+
 class SpecModel(BaseModel):
     """The spec format's models: strict types, no unknown keys, immutable."""
 
@@ -175,10 +181,13 @@ class Layer(ABC):
         a<l> (a dropout layer's mask<l>)."""
         return {}
 
+    # --- what the layered witness (witness/layered.py) exploits; each has a plain, always-right default
+
     def perturbed(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array, p: dict[str, Array],
-                  z: Array) -> Array:
+                  z: Array, channel: int | None = None) -> Array:
         """z^l for each of P perturbations (P, *z.shape): entry ``index[k]`` of parameter ``symbol``
-        moved by ``deltas[k]``, from the layer's input ``a`` and its unperturbed output ``z``.
+        moved by ``deltas[k]``, from the layer's input ``a`` and its unperturbed output ``z``. With
+        ``channel`` (every entry's ``channel_of``), only that feature of z: width 1 on its axis.
 
         This is the forward pass run once per perturbation. A layer type that is affine in its
         parameters overrides it with z + delta D, D the entry's own contribution to z computed from
@@ -188,7 +197,24 @@ class Layer(ABC):
             moved = p[symbol].copy()
             moved[tuple(i[k] for i in index)] += delta
             out[k] = self.forward(a, {**p, symbol: moved})[0]
-        return out
+        return out if channel is None else feature_slice(out, len(self.out_shape), slice(channel, channel + 1))
+
+    def channel_of(self, symbol: str, index: tuple[Array, ...]) -> Array | None:
+        """The one feature (channel, or unit) of z that a step of each entry changes, or None where a
+        step may change them all."""
+        return None
+
+    CHANNEL_LOCAL: ClassVar[bool] = False  # each feature of z from the same feature of a alone (pooling)
+
+    def forward_channels(self, a: Array, p: dict[str, Array], channels: slice) -> tuple[Array, Any, slice]:
+        """For a CHANNEL_LOCAL layer: z of the features ``channels`` of the input from those of ``a``
+        alone, its cache, and which features of z they are."""
+        return (*self.forward(a, p), channels)
+
+    def change_from(self, delta_a: Array, channels: slice, p: dict[str, Array]) -> Array | None:
+        """For a layer linear in its input: the change of z when the features ``channels`` of a^(l-1)
+        change by ``delta_a`` (the others not at all); None for a layer that is not."""
+        return None
 
     def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
         """The classic wrong derivations of this layer type, for ``diagnose``: each as the value it

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from gradcheck_cli.network.layers.base import Place, Shape
+from gradcheck_cli.network.layers.base import Array, Place, Shape
 from gradcheck_cli.network.layers.normalising import Normalising, NormSpec
 
 TYPE = "batchnorm"
@@ -37,6 +37,10 @@ def build(spec: BatchnormSpec, in_shape: Shape, place: Place) -> Batchnorm:
 class Batchnorm(Normalising):
     TYPE = TYPE
     MIXES_SAMPLES = True
+    CHANNEL_LOCAL = True  # each channel normalised over the samples and positions, with its own gamma, beta
+
+    def forward_channels(self, a: Array, p: dict[str, Array], channels: slice) -> tuple[Array, tuple, slice]:
+        return (*self.forward(a, {"gamma": p["gamma"][channels], "beta": p["beta"][channels]}), channels)
 
     @property
     def axes(self) -> tuple[int, ...]:

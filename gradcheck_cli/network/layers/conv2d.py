@@ -118,14 +118,14 @@ class Conv2d(Layer):
         return da, grads
 
     def perturbed(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array, p: dict[str, Array],
-                  z: Array) -> Array:
+                  z: Array, channel: int | None = None) -> Array:
         """z is affine in each entry: W[f, c, u, v] adds delta times the (c, u, v) tap of every window to
         output channel f; b[f] adds delta to channel f (to every channel if shared)."""
-        out = np.repeat(z[None], len(deltas), axis=0)
         if symbol == "b" and not index:
-            out += deltas[:, None, None, None, None]
-            return out
-        members, f = np.arange(len(deltas)), index[0]
+            return z[None] + deltas[:, None, None, None, None]
+        f = index[0] if channel is None else np.zeros(len(deltas), dtype=int)  # within the one channel kept
+        out = np.repeat((z if channel is None else z[:, channel : channel + 1])[None], len(deltas), axis=0)
+        members = np.arange(len(deltas))
         if symbol == "W":
             read = windows(pad(a, self.padding), self.kernel, self.stride)  # N x C x Ho x Wo x kh x kw
             taps = read[:, index[1], :, :, index[2], index[3]]  # P x N x Ho x Wo
@@ -133,6 +133,12 @@ class Conv2d(Layer):
         else:
             out[members, :, f] += deltas[:, None, None, None]
         return out
+
+    def channel_of(self, symbol: str, index: tuple[Array, ...]) -> Array | None:
+        return index[0] if index else None  # a filter's weights and bias change its own channel only
+
+    def change_from(self, delta_a: Array, channels: slice, p: dict[str, Array]) -> Array:
+        return correlate(delta_a, p["W"][:, channels], self.stride, self.padding)
 
     def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
         W, s, (ph, pw) = p["W"], self.stride, self.padding

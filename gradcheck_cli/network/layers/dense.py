@@ -126,15 +126,16 @@ class Dense(Layer):
         return da, {"W": dW} if db is None else {"W": dW, "b": db}
 
     def perturbed(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array, p: dict[str, Array],
-                  z: Array) -> Array:
+                  z: Array, channel: int | None = None) -> Array:
         """z is affine in each entry: W[unit, input] (column) or W[input, unit] (row) adds delta times
         that input's row of a to the unit; a bias adds delta to its unit (to all units if shared)."""
-        out = np.repeat(z[None], len(deltas), axis=0)
         members = np.arange(len(deltas))
         if symbol == "b" and not index:
-            out += deltas.reshape((-1,) + (1,) * z.ndim)
-            return out
-        unit = index[0] if self.column else index[1]
+            return z[None] + deltas.reshape((-1,) + (1,) * z.ndim)
+        if channel is not None:  # row layout, one unit kept
+            z = z[:, channel : channel + 1]
+        out = np.repeat(z[None], len(deltas), axis=0)
+        unit = index[0] if self.column else (index[1] if channel is None else np.zeros(len(deltas), dtype=int))
         if symbol == "W":
             inputs = a[index[1], :] if self.column else a[:, index[0]].T  # (P, m)
             change = deltas[:, None] * inputs
@@ -145,6 +146,12 @@ class Dense(Layer):
         else:
             out[members, :, unit] += change
         return out
+
+    def channel_of(self, symbol: str, index: tuple[Array, ...]) -> Array | None:
+        return index[1] if index and not self.column else None  # a unit's weights and bias: that unit only
+
+    def change_from(self, delta_a: Array, channels: slice, p: dict[str, Array]) -> Array | None:
+        return None if self.column else delta_a @ p["W"][channels]
 
     def forward_equation(self, l: int, n: Notation) -> Equation:
         bias = "" if self.bias == "none" else f" + b{l}"

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from gradcheck_cli.network.layers.base import Array, Equation, Layer, Notation, Place, Shape, SpecModel
+from gradcheck_cli.network.layers.base import Array, Equation, Layer, Notation, Place, Shape, SpecModel, feature_slice
 
 TYPE = "dropout"
 SYMBOLS = ()
@@ -53,6 +53,7 @@ def mask(seed: int, l: int, shape: Shape, rate: float) -> Array:
 class Dropout(Layer):
     TYPE = TYPE
     QUANTITIES = ("mask",)
+    CHANNEL_LOCAL = True
     rate: float
     seed: int
     l: int
@@ -71,6 +72,12 @@ class Dropout(Layer):
 
     def backward(self, dz: Array, cache: Array) -> tuple[Array, dict[str, Array]]:
         return dz * cache, {}
+
+    def forward_channels(self, a: Array, p: dict[str, Array], channels: slice) -> tuple[Array, Array, slice]:
+        shape = a.shape[a.ndim - len(self.in_shape) - 1 :]
+        whole = mask(self.seed, self.l, (shape[0], self.in_shape[0]) + shape[2:], self.rate)
+        m = feature_slice(whole, len(self.in_shape), channels)
+        return a * m, m, channels
 
     def quantities(self, l: int, cache: Array) -> dict[str, Array]:
         return {f"mask{l}": cache}

@@ -32,7 +32,7 @@ def build(spec: FlattenSpec, in_shape: Shape, place: Place) -> Flatten:
 @dataclass(frozen=True)
 class Flatten(Layer):
     TYPE = TYPE
-
+    CHANNEL_LOCAL = True  # channels c..d become one contiguous run of features
     @property
     def out_shape(self) -> Shape:
         return (math.prod(self.in_shape),)
@@ -42,6 +42,10 @@ class Flatten(Layer):
 
     def backward(self, dz: Array, cache: Shape) -> tuple[Array, dict[str, Array]]:
         return dz.reshape(cache), {}
+
+    def forward_channels(self, a: Array, p: dict[str, Array], channels: slice) -> tuple[Array, Shape, slice]:
+        per_channel = math.prod(self.in_shape[1:])
+        return (*self.forward(a, p), slice(channels.start * per_channel, channels.stop * per_channel))
 
     def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
         if len(self.in_shape) != 3:

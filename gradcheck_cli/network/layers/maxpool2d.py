@@ -10,6 +10,7 @@ hands (``sides``) and judges that entry by its one-sided slopes, as for a ReLU.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from gradcheck_cli.network.layers.base import Array, Equation, Mistake, Notation, Place, Shape
 from gradcheck_cli.network.layers.pooling import Pool, PoolSpec, build_pool, text
-from gradcheck_cli.network.layers.windows import scatter, windows
+from gradcheck_cli.network.layers.windows import scatter, taps
 
 TYPE = "maxpool2d"
 SYMBOLS = ()
@@ -42,17 +43,25 @@ class Maxpool2d(Pool):
     TYPE = TYPE
 
     def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, tuple]:
-        read = windows(a, self.size, self.stride)
-        flat = read.reshape(read.shape[:-2] + (-1,))
-        where = np.argmax(flat.real, axis=-1)  # the real part: the complex step keeps the real maximum
-        z = np.take_along_axis(flat, where[..., None], axis=-1)[..., 0]
-        return z, (a.shape, where)
+        read = taps(a, self.size, self.stride)
+        if np.iscomplexobj(a):  # the complex step: the value whose real part is largest
+            where = np.argmax(np.stack([t.real for t in read]), axis=0)
+            z = np.choose(where, read)
+        else:
+            z = functools.reduce(np.maximum, read)
+        return z, (a, z)
 
     def backward(self, dz: Array, cache: tuple) -> tuple[Array, dict[str, Array]]:
-        shape, where = cache
-        shares = np.zeros(where.shape + (self.size[0] * self.size[1],), dtype=dz.dtype)
-        np.put_along_axis(shares, where[..., None], dz[..., None], axis=-1)
-        return scatter(shares.reshape(where.shape + self.size), shape, self.stride), {}
+        a, z = cache
+        da = np.zeros_like(a, dtype=dz.dtype)
+        first = self._maxima(a, z).argmax(axis=0)  # the first maximum of each window, in C order
+        for k, tap in enumerate(taps(da, self.size, self.stride)):  # views of da: overlapping windows add up
+            tap += np.where(first == k, dz, 0.0)
+        return da, {}
+
+    def _maxima(self, a: Array, z: Array) -> Array:
+        """For each kernel position, where it holds its window's maximum (taps x N x C x Ho x Wo)."""
+        return np.stack([t.real == z.real for t in taps(a, self.size, self.stride)])
 
     def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
         every = scatter(np.broadcast_to(dz[..., None, None], dz.shape + self.size), a.shape, self.stride)
@@ -63,7 +72,10 @@ class Maxpool2d(Pool):
                         "backward); it all goes to each window's maximum")]
 
     def input_sides(self, cache: tuple) -> list[Array]:
-        return [cache[1]]
+        """Where each window's maximum is: a kink wherever a step makes another value the largest
+        (or a tie, two at once). Stacked copies keep their leading axis first."""
+        maxima = self._maxima(*cache)
+        return [np.moveaxis(maxima, 0, -1)]
 
     def forward_equation(self, l: int, n: Notation) -> Equation:
         return self.pool_equation(l, n, "maxpool", r"\max")

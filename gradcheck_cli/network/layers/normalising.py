@@ -80,18 +80,23 @@ class Normalising(Layer):
         return da, {"gamma": (dz * xhat).sum(axis=over), "beta": dz.sum(axis=over)}
 
     def perturbed(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array, p: dict[str, Array],
-                  z: Array) -> Array:
+                  z: Array, channel: int | None = None) -> Array:
         """z is affine in gamma and beta: gamma[c] adds delta times xhat's feature (channel) c, beta[c]
         adds delta to it."""
-        out = np.repeat(z[None], len(deltas), axis=0)
-        members, c = np.arange(len(deltas)), index[0]
+        c = index[0] if channel is None else np.zeros(len(deltas), dtype=int)
+        kept = slice(None) if channel is None else slice(channel, channel + 1)
+        out = np.repeat(z[:, kept][None], len(deltas), axis=0)
+        members = np.arange(len(deltas))
         per_member = deltas.reshape((-1, 1) + (1,) * (len(self.in_shape) - 1))
         if symbol == "gamma":
-            xhat = self.forward(a, p)[1][0]
+            xhat = self.forward(a, p)[1][0][:, kept]
             out[members, :, c] += per_member * np.moveaxis(xhat[:, c], 1, 0)
         else:
             out[members, :, c] += per_member
         return out
+
+    def channel_of(self, symbol: str, index: tuple[Array, ...]) -> Array:
+        return index[0]
 
     @staticmethod
     def not_features(ndim: int) -> tuple[int, ...]:

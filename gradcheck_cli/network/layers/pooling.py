@@ -18,6 +18,7 @@ class PoolSpec(SpecModel):
 
 @dataclass(frozen=True)
 class Pool(Layer):
+    CHANNEL_LOCAL = True  # each channel pooled alone
     size: tuple[int, int]
     stride: tuple[int, int]
     out_hw: tuple[int, int]

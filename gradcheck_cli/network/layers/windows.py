@@ -56,6 +56,16 @@ def windows(a: Array, kernel: tuple[int, int], stride: tuple[int, int]) -> Array
     return view[..., :: stride[0], :: stride[1], :, :]
 
 
+def taps(a: Array, kernel: tuple[int, int], stride: tuple[int, int]) -> list[Array]:
+    """For each kernel position (u, v) in C order, the N x C x Ho x Wo view of the values it reads at
+    every window: a[..., s i + u, s j + v]. A reduction over the taps (max, sum) is a few whole-array
+    operations, several times faster than one over the windows' own axes."""
+    (kh, kw), (sh, sw) = kernel, stride
+    Ho, Wo = (a.shape[-2] - kh) // sh + 1, (a.shape[-1] - kw) // sw + 1
+    return [a[..., u : u + sh * (Ho - 1) + 1 : sh, v : v + sw * (Wo - 1) + 1 : sw]
+            for u in range(kh) for v in range(kw)]
+
+
 def correlate(x: Array, K: Array, stride: tuple[int, int] = (1, 1), padding: tuple[int, int] = (0, 0)) -> Array:
     """The cross-correlation of N x C x H x W with F x C x kh x kw: N x F x Ho x Wo (conv2d's z)."""
     read = windows(pad(x, padding), K.shape[-2:], stride)  # N x C x Ho x Wo x kh x kw
