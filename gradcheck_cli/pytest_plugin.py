@@ -15,7 +15,8 @@ import pytest
 from rich.console import Console
 
 from gradcheck_cli.reading.loader import load_yaml_text
-from gradcheck_cli.reporters import REPORTERS, ReportOptions
+from gradcheck_cli.reporters import reporter
+from gradcheck_cli.reporters.options import ReportOptions
 from gradcheck_cli.run.discover import SPEC_SUFFIXES, Target
 from gradcheck_cli.run.one_spec import check_target
 from gradcheck_cli.verdict.results import Gate, RunResult, SpecResult, Status
@@ -71,7 +72,7 @@ class SpecItem(pytest.Item):
             return f"{result.path}: expected to fail (expect: fail), but every check passed"
         buffer = io.StringIO()
         console = Console(file=buffer, width=160, no_color=True)
-        REPORTERS["table"](RunResult([result]), console, ReportOptions(verbose=1))
+        reporter("table")(RunResult([result]), console, ReportOptions(verbose=1))
         return buffer.getvalue()
 
     def reportinfo(self) -> tuple[Path, int, str]:

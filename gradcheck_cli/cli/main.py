@@ -3,8 +3,9 @@
 Exit codes: 0 every check passed (warnings allowed), 1 some gradient check failed,
 2 a spec could not be read or is invalid, or the command line is wrong.
 
-``step``, ``explain`` and ``sweep`` import their modules when they run: ``check``, the command a
-CI job runs over and over, starts without them.
+Every command imports the core when it runs, and this module imports only click and constants:
+``gradcheck --help`` starts without numpy, pydantic or rich, and ``check`` (the command a CI job
+runs over and over) without the modules of ``step``, ``explain`` and ``sweep``.
 """
 
 from __future__ import annotations
@@ -17,26 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.table import Table
-from rich.text import Text
 
 from gradcheck_cli import __version__
-from gradcheck_cli.cli.console import internal_errors_reported, load_or_exit, make_console, report_problems
 from gradcheck_cli.cli.options import color_option, shard_option, skip_option, targets_from, within
 from gradcheck_cli.cli.output import writable_output, write_atomically
-from gradcheck_cli.derivation.user_code import BackwardLoadError, load_backward
 from gradcheck_cli.errors import ExitCode, Interrupted
-from gradcheck_cli.network.activations import ACTIVATIONS
-from gradcheck_cli.network.losses import LOSSES
-from gradcheck_cli.reading.model import json_schema
-from gradcheck_cli.reporters import PRINTS_TEXT, REPORTERS, ReportOptions
-from gradcheck_cli.reporters.printable import printable_run
-from gradcheck_cli.run.many_specs import check_targets, validate_targets
-from gradcheck_cli.run.one_spec import DEFAULT_TIMEOUT, Overrides
-from gradcheck_cli.run.progress import RunProgress
+from gradcheck_cli.reporters import FORMATS, PRINTS_TEXT, reporter
+from gradcheck_cli.run.budget import DEFAULT_TIMEOUT
 from gradcheck_cli.verdict.limits import EPS_ANY_METHOD, MAX_MEMORY_GIB, RTOL, WARN_RTOL, settings_problem
-from gradcheck_cli.verdict.results import Status
-from gradcheck_cli.witness.methods import ENGINES, METHODS
+from gradcheck_cli.witness.names import ENGINES, METHODS
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -72,7 +62,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 @cli.command()
 @click.argument("specs", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(list(REPORTERS)), default="table", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True,
               help="Report format.")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Write the report to this file; the table still goes to the terminal.")
@@ -124,6 +114,14 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
           shard_text: str | None,
           skip_non_specs: bool, color: str) -> None:
     """Check the gradients of every SPEC: files, folders (searched for *.yaml, *.yml) or globs."""
+    from gradcheck_cli.cli.console import internal_errors_reported, make_console, report_problems
+    from gradcheck_cli.derivation.user_code import BackwardLoadError, load_backward
+    from gradcheck_cli.reporters.options import ReportOptions
+    from gradcheck_cli.reporters.printable import printable_run
+    from gradcheck_cli.run.many_specs import check_targets
+    from gradcheck_cli.run.one_spec import Overrides
+    from gradcheck_cli.run.progress import RunProgress
+
     writable_output(output)
     _, problem = settings_problem("complex", None, rtol, warn_rtol)  # the pair; each step is checked per method
     if problem:
@@ -146,10 +144,10 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
     report_problems(printed, color)
     formatted = printed if fmt in PRINTS_TEXT else run
     if output is not None:
-        write_atomically(output, lambda handle: REPORTERS[fmt](formatted, make_console(color, file=handle), options))
-        REPORTERS["table"](printed, make_console(color), options)
+        write_atomically(output, lambda handle: reporter(fmt)(formatted, make_console(color, file=handle), options))
+        reporter("table")(printed, make_console(color), options)
     else:
-        REPORTERS[fmt](formatted, make_console(color), options)
+        reporter(fmt)(formatted, make_console(color), options)
     sys.exit(int(run.exit_code(fail_on)))
 
 
@@ -163,6 +161,13 @@ def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: boo
 
     A derivation's formulas are evaluated on one forward pass: one that does not evaluate, or gives
     the wrong shape, is a fail line and exit 1, as check would report it."""
+    from rich.text import Text
+
+    from gradcheck_cli.cli.console import internal_errors_reported, make_console, report_problems
+    from gradcheck_cli.reporters.printable import printable_run
+    from gradcheck_cli.run.many_specs import validate_targets
+    from gradcheck_cli.verdict.results import Status
+
     with internal_errors_reported(", ".join(specs)):
         run = validate_targets(targets_from(specs, shard_text, skip_non_specs))
     printed = printable_run(run)
@@ -188,6 +193,7 @@ def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: boo
 @color_option
 def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
     """Run gradient descent on SPEC's network and print the updated parameters and the loss."""
+    from gradcheck_cli.cli.console import internal_errors_reported, load_or_exit, make_console
     from gradcheck_cli.commands.step import gradient_descent
     from gradcheck_cli.reporters.step import render_step_json, render_step_table
 
@@ -205,6 +211,7 @@ def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
 @color_option
 def explain_command(spec: str, latex: bool, color: str) -> None:
     """Print the backpropagation equations of SPEC's network, with every shape written out."""
+    from gradcheck_cli.cli.console import internal_errors_reported, load_or_exit, make_console
     from gradcheck_cli.commands.explain import explain
     from gradcheck_cli.reporters.explain import render_explanation
 
@@ -220,6 +227,7 @@ def explain_command(spec: str, latex: bool, color: str) -> None:
 @color_option
 def sweep_command(spec: str, color: str) -> None:
     """Show, per parameter, the finite-difference error against the step size (the V-shaped curve)."""
+    from gradcheck_cli.cli.console import internal_errors_reported, load_or_exit, make_console
     from gradcheck_cli.commands.sweep import sweep
     from gradcheck_cli.reporters.sweep import render_sweep
 
@@ -232,6 +240,8 @@ def sweep_command(spec: str, color: str) -> None:
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of the spec format (for editors and validators)."""
+    from gradcheck_cli.reading.model import json_schema
+
     click.echo(json.dumps(json_schema(), indent=2))
 
 
@@ -239,6 +249,13 @@ def schema() -> None:
 @color_option
 def list_functions(color: str) -> None:
     """Show the activations and losses a spec can use, with their formulas."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from gradcheck_cli.cli.console import make_console
+    from gradcheck_cli.network.activations import ACTIVATIONS
+    from gradcheck_cli.network.losses import LOSSES
+
     console = make_console(color)
     activations = Table(title="activations (layers[].activation)", title_justify="left")
     for column in ("name", "a = f(z)", "derivative", "alpha"):

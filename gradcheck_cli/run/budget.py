@@ -20,6 +20,8 @@ from typing import Any
 
 from gradcheck_cli.errors import TimeBudgetExceeded
 
+DEFAULT_TIMEOUT = 600.0  # per spec: minutes for the largest bundled spec's seconds, well inside a CI job
+
 PACE_AFTER = 2.0  # seconds of a phase before its rate is trusted
 PACE_MARGIN = 2.0  # a forecast this many times the budget is refused
 

@@ -22,7 +22,7 @@ from gradcheck_cli.network.network import ForwardPass, Network, Params, backward
 from gradcheck_cli.reading.build import DEFAULT_MAX_BYTES, Problem, build_problem
 from gradcheck_cli.reading.loader import UnreadableYaml, load_yaml_file
 from gradcheck_cli.reading.model import NotASpecError, parse_spec
-from gradcheck_cli.run.budget import Pace, time_budget
+from gradcheck_cli.run.budget import DEFAULT_TIMEOUT, Pace, time_budget
 from gradcheck_cli.run.discover import Target
 from gradcheck_cli.verdict.compare import DEFAULT_TOLERANCES, compare_parameter, make_rule
 from gradcheck_cli.verdict.directional import directional_results, needs_drill_down
@@ -30,8 +30,6 @@ from gradcheck_cli.verdict.limits import settings_problem
 from gradcheck_cli.verdict.results import LinkResult, ParamResult, Rule, SpecResult, Status
 from gradcheck_cli.witness.central import Masks, Witness
 from gradcheck_cli.witness.methods import DEFAULT_EPS, WitnessMaker
-
-DEFAULT_TIMEOUT = 600.0  # per spec: minutes for the largest bundled spec's seconds, well inside a CI job
 
 
 @dataclass(frozen=True)

@@ -52,9 +52,9 @@ from gradcheck_cli.witness.central import (
     step_sizes,
 )
 from gradcheck_cli.witness.fast import fast_central_differences_at
+from gradcheck_cli.witness.names import ENGINES, METHODS
 
-METHODS = ("central", "richardson", "complex")
-ENGINES = ("fast", "stack", "naive")  # fast_numeric.py with and without its fitted loss; numeric.py's plain loop
+__all__ = ["DEFAULT_EPS", "ENGINES", "METHODS", "WitnessMaker", "complex_step"]
 DEFAULT_EPS = {"central": CENTRAL_EPS, "richardson": 1e-4, "complex": 1e-20}
 COMPLEX_ESTIMATE_FROM = 1e-10  # complex steps from here on get a truncation estimate (h^2 terms above 1e-20)
 KINK_STEP_FACTOR = 1e-3  # kink entries are re-checked with a step this much smaller
