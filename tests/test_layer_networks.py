@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import SPECS, run, run_json
+from gradcheck_cli.run.one_spec import load_problem
 
 CONV_HEAD = """\
 version: 1
@@ -170,3 +172,13 @@ def test_a_max_pool_tie_is_a_kink_not_a_failure(write_spec) -> None:
     code, report = run_json("--jobs", "1", path)
     [da0] = [k for k in report["specs"][0]["derivation"] if k["name"] == "da0"]
     assert code == 0 and da0["status"] in ("pass", "warn"), da0
+
+
+def test_step_trains_gamma_and_beta_like_any_parameter() -> None:
+    result = run("step", "--lr", "0.05", "--steps", "3", "--format", "json", SPECS / "layers" / "batchnorm.yaml")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 0 and report["loss_after"] < report["loss_before"]
+    before = load_problem(SPECS / "layers" / "batchnorm.yaml").params
+    for name in ("gamma2", "beta2", "W1"):
+        assert np.asarray(report["parameters"][name]).shape == before[name].shape, name
+        assert not np.allclose(report["parameters"][name], before[name]), name

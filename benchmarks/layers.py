@@ -1,0 +1,118 @@
+"""Benchmark layer networks and start-up: gradcheck and torch.autograd.gradcheck side by side.
+
+    python benchmarks/layers.py [--runs 3] [--torch-runs 1] [--no-torch]
+
+For the LeNet-style network of ``specs/layers/lenet.yaml`` (float64, batch 8, 1 x 28 x 28 inputs,
+conv 6@5x5 relu, max-pool 2, conv 16@5x5 relu, max-pool 2, flatten, dense 120 relu, 84 relu, 10,
+softmax cross-entropy mean: 44,426 parameters) it prints the median (min-max) of:
+
+- the numerical part of a full per-entry check (the fast witness, re-checks included);
+- the whole ``gradcheck check`` command in a fresh process, and its peak memory;
+- torch.autograd.gradcheck(fast_mode=False) on the same network, data and float64 parameters, in
+  this process, when torch is installed (it is not a dependency of gradcheck);
+
+and the ratios; then the start-up of ``gradcheck --help`` and of ``gradcheck check`` on seed 002's
+spec as whole commands. Machines are noisy: compare medians and ratios. Nothing here is a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: as the console script runs (launcher.py)
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engines import median_range, time_command, time_fast  # noqa: E402
+
+from gradcheck_cli.run.one_spec import load_problem  # noqa: E402
+
+LENET = ROOT / "specs" / "layers" / "lenet.yaml"
+SEED002 = ROOT / "specs" / "seed002_two_layer_sigmoid.yaml"
+
+
+def time_torch(path: Path, runs: int) -> list[float] | None:
+    """torch's full gradcheck of the spec's network, built layer by layer with torch's own functions."""
+    try:
+        import torch
+        import torch.nn.functional as F
+    except ImportError:
+        return None
+    problem = load_problem(path)
+    net = problem.network
+    x, y = torch.tensor(problem.x.astype(np.float64)), torch.tensor(problem.y.astype(np.float64))
+    names = net.parameter_names()
+    inputs = tuple(torch.tensor(problem.params[n].astype(np.float64), requires_grad=True) for n in names)
+    acts = {"relu": torch.relu, "tanh": torch.tanh, "identity": lambda t: t, "sigmoid": torch.sigmoid}
+
+    def loss(*tensors: torch.Tensor) -> torch.Tensor:
+        p = dict(zip(names, tensors, strict=True))
+        a = x
+        for l, layer in enumerate(net.layers, start=1):
+            if layer.TYPE == "conv2d":
+                z = F.conv2d(a, p[f"W{l}"], p.get(f"b{l}"), stride=layer.stride, padding=layer.padding)
+            elif layer.TYPE == "maxpool2d":
+                z = F.max_pool2d(a, layer.size, layer.stride)
+            elif layer.TYPE == "flatten":
+                z = a.flatten(1)
+            else:  # dense, row layout
+                z = a @ p[f"W{l}"] + (p[f"b{l}"] if f"b{l}" in p else 0)
+            a = acts[layer.activation.name](z)
+        return -(y * torch.log_softmax(a, dim=1)).sum() / x.shape[0]
+
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        torch.autograd.gradcheck(loss, inputs, fast_mode=False, raise_exception=False)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def time_start(args: list[str], runs: int) -> list[float]:
+    """Seconds of a whole gradcheck command in a fresh process (the console script's launcher)."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "gradcheck_cli", *args], capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--torch-runs", type=int, default=1, help="torch's full check takes about a minute")
+    parser.add_argument("--no-torch", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}")
+    print(f"\nLeNet-style, float64, batch 8 ({sum(p.size for p in load_problem(LENET).params.values()):,} parameters)")
+    fast = time_fast(LENET, args.runs)
+    print(f"  numerical part, full check       {median_range(fast)}")
+    command, peak = time_command(LENET, args.runs)
+    print(f"  whole `gradcheck check` command  {median_range(command)}")
+    print(f"  peak memory of the command       {peak:8.0f} MB" if peak else "  peak memory: not measured here")
+    torch_times = None if args.no_torch else time_torch(LENET, args.torch_runs)
+    if torch_times is None:
+        print("  torch.autograd.gradcheck         (not run: torch missing or --no-torch)")
+    else:
+        torch_median = statistics.median(torch_times)
+        print(f"  torch.autograd.gradcheck full    {median_range(torch_times)}")
+        print(f"  torch / whole command            {torch_median / statistics.median(command):8.0f}x")
+        print(f"  torch / numerical part           {torch_median / statistics.median(fast):8.0f}x")
+    print("\nstart-up, whole commands")
+    print(f"  gradcheck --help                 {median_range(time_start(['--help'], max(args.runs, 5)))}")
+    print(f"  gradcheck check seed 002         {median_range(time_start(['check', str(SEED002)], max(args.runs, 5)))}")
+
+
+if __name__ == "__main__":
+    main()
