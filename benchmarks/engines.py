@@ -138,6 +138,7 @@ def time_command(path: Path, runs: int) -> tuple[list[float], float | None]:
 def time_torch(path: Path, runs: int) -> list[float] | None:
     try:
         import torch
+        import torch.nn.functional as F
     except ImportError:
         return None
     problem = load_problem(path)
@@ -151,10 +152,17 @@ def time_torch(path: Path, runs: int) -> list[float] | None:
     def loss(*tensors):
         params = dict(zip(names, tensors, strict=True))
         a = x
-        for l, layer in enumerate(net.layers, start=1):
-            z = a @ params[f"W{l}"] if net.layout.name == "row" else params[f"W{l}"] @ a
-            if f"b{l}" in params:
-                z = z + params[f"b{l}"]
+        for l, layer in enumerate(net.layers, start=1):  # torch's own functions for each layer type
+            if layer.TYPE == "conv2d":
+                z = F.conv2d(a, params[f"W{l}"], params.get(f"b{l}"), stride=layer.stride, padding=layer.padding)
+            elif layer.TYPE == "maxpool2d":
+                z = F.max_pool2d(a, layer.size, layer.stride)
+            elif layer.TYPE == "flatten":
+                z = a.flatten(1)
+            else:
+                z = a @ params[f"W{l}"] if net.layout.name == "row" else params[f"W{l}"] @ a
+                if f"b{l}" in params:
+                    z = z + params[f"b{l}"]
             a = acts[layer.activation.name](z)
         if net.loss.name == "sse":
             return ((a - y) ** 2).sum()

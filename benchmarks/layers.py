@@ -33,49 +33,12 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engines import median_range, time_command, time_fast  # noqa: E402
+from engines import median_range, time_command, time_fast, time_torch  # noqa: E402
 
 from gradcheck_cli.run.one_spec import load_problem  # noqa: E402
 
 LENET = ROOT / "specs" / "layers" / "lenet.yaml"
 SEED002 = ROOT / "specs" / "seed002_two_layer_sigmoid.yaml"
-
-
-def time_torch(path: Path, runs: int) -> list[float] | None:
-    """torch's full gradcheck of the spec's network, built layer by layer with torch's own functions."""
-    try:
-        import torch
-        import torch.nn.functional as F
-    except ImportError:
-        return None
-    problem = load_problem(path)
-    net = problem.network
-    x, y = torch.tensor(problem.x.astype(np.float64)), torch.tensor(problem.y.astype(np.float64))
-    names = net.parameter_names()
-    inputs = tuple(torch.tensor(problem.params[n].astype(np.float64), requires_grad=True) for n in names)
-    acts = {"relu": torch.relu, "tanh": torch.tanh, "identity": lambda t: t, "sigmoid": torch.sigmoid}
-
-    def loss(*tensors: torch.Tensor) -> torch.Tensor:
-        p = dict(zip(names, tensors, strict=True))
-        a = x
-        for l, layer in enumerate(net.layers, start=1):
-            if layer.TYPE == "conv2d":
-                z = F.conv2d(a, p[f"W{l}"], p.get(f"b{l}"), stride=layer.stride, padding=layer.padding)
-            elif layer.TYPE == "maxpool2d":
-                z = F.max_pool2d(a, layer.size, layer.stride)
-            elif layer.TYPE == "flatten":
-                z = a.flatten(1)
-            else:  # dense, row layout
-                z = a @ p[f"W{l}"] + (p[f"b{l}"] if f"b{l}" in p else 0)
-            a = acts[layer.activation.name](z)
-        return -(y * torch.log_softmax(a, dim=1)).sum() / x.shape[0]
-
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        torch.autograd.gradcheck(loss, inputs, fast_mode=False, raise_exception=False)
-        times.append(time.perf_counter() - started)
-    return times
 
 
 def time_start(args: list[str], runs: int) -> list[float]:
