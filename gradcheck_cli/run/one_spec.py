@@ -77,7 +77,7 @@ def validate_target(target: Target) -> SpecResult:
 
 
 def _float64(params: Params) -> Params:
-    return {name: value.astype(np.float64) for name, value in params.items()}
+    return {name: value.astype(np.float64, copy=False) for name, value in params.items()}  # read, never written
 
 
 def check_target(target: Target, overrides: Overrides = Overrides(),
@@ -217,8 +217,10 @@ def judge(maker: WitnessMaker, witness: Witness, analytic: Params, rule: Rule) -
     below_floor = {p.name: p.below_floor for p in params if p.below_floor is not None}
     if not any(np.any(mask) for mask in [*kinks.values(), *disagreeing.values(), *below_floor.values()]):
         return witness, params
+    names = [p.name for p in params]
+    del params  # the first verdicts hold the first witness's arrays: let the re-checked ones replace them
     witness = maker.recheck(witness, rule.method, rule.eps, kinks, disagreeing, below_floor)
-    return witness, [compare_parameter(p.name, analytic[p.name], witness, rule) for p in params]
+    return witness, [compare_parameter(name, analytic[name], witness, rule) for name in names]
 
 
 def _directional_then_drill_down(maker: WitnessMaker, analytic: Params, rule: Rule, seed: int,

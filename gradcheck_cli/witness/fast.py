@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck_cli.network.network import Network, Params
-from gradcheck_cli.witness.central import Masks, Witness, roundoff_error, selected, step_sizes
+from gradcheck_cli.witness.central import Masks, Witness, parameter_scale, roundoff_error, selected
 from gradcheck_cli.witness.fast_engine import Engine, Results
 from gradcheck_cli.witness.layered import LayeredEngine
 
@@ -68,7 +68,7 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
                                 masks: Masks | None = None, fit: bool = True) -> list[Witness]:
     """One witness per step in ``epsilons``, all steps of a group in one stack (Richardson's three
     steps, the re-checks' six): one pass over the groups instead of one per step."""
-    params = {name: np.array(value, dtype=np.float64) for name, value in params.items()}
+    params = {name: np.asarray(value, dtype=np.float64) for name, value in params.items()}  # read, never written
     engine = Engine(net, params, x, y, fit)
     layered = LayeredEngine(net, params, y, engine.fp)
     tail = dense_tail(net)
@@ -79,22 +79,22 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
         try:
             for name, mask in chosen.items():
                 p = params[name]
-                unit_steps = step_sizes(p, 1.0)  # eps * this is step_sizes(p, eps), bit for bit
-                steps = [eps * unit_steps for eps in epsilons]
+                scale = parameter_scale(p)  # a group's steps: eps * max(|w|, scale), step_sizes(p, eps) bit for bit
                 if net.layer_of(name) < tail:
                     def advance(n: int) -> None:
                         nonlocal done
                         done += n
                         if progress:
                             progress(done, total)
-                    for witness, fields in zip(witnesses, layered.witness(name, mask, steps, advance), strict=True):
+                    for witness, fields in zip(witnesses, layered.witness(name, mask, epsilons, scale, advance),
+                                               strict=True):
                         _store(witness, name, fields, engine.fp.E, mask)
                     continue
                 results = [Results.empty(p.shape) for _ in epsilons]
                 in_flight: deque[tuple[int, Future[None]]] = deque()  # a few groups ahead, never all at once
                 for index, w in engine.entries(name, mask):
                     in_flight.append((np.size(w), threads.submit(engine.group, name, index, w,
-                                                                 [s[index] for s in steps], results)))
+                                                                 _half_steps(w, epsilons, scale), results)))
                     while len(in_flight) > IN_FLIGHT * workers:
                         done = _finish(in_flight.popleft(), done, total, progress)
                 while in_flight:
@@ -105,6 +105,12 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
             threads.shutdown(wait=False, cancel_futures=True)
             raise
     return witnesses
+
+
+def _half_steps(w: Array, epsilons: Sequence[float], scale: float) -> list[Array]:
+    """The half steps of a group's entries ``w`` at each relative step (``central.step_sizes``)."""
+    size = np.maximum(np.abs(w), scale)
+    return [eps * size for eps in epsilons]
 
 
 def dense_tail(net: Network) -> int:

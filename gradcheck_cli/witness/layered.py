@@ -42,10 +42,11 @@ class LayeredEngine:
         self.net, self.params, self.y, self.fp = net, params, y, fp
         self.penalty = weight_penalty(net, params)
 
-    def witness(self, name: str, mask: Array, steps: Sequence[Array],
+    def witness(self, name: str, mask: Array, epsilons: Sequence[float], scale: float,
                 progress: Callable[[int], None] | None = None) -> list[tuple[Array, Array, Array, Array, Array]]:
-        """(gradient, step, left, right, kink) of parameter ``name`` at each array of half steps, for the
-        entries ``mask`` selects (the others NaN)."""
+        """(gradient, step, left, right, kink) of parameter ``name`` at each relative step (half steps
+        eps * max(|w|, scale), as ``central.step_sizes``), for the entries ``mask`` selects (the others
+        NaN)."""
         net, p = self.net, self.params[name]
         l = net.layer_of(name)
         symbol, layer = name[: -len(str(l))], net.layers[l - 1]
@@ -61,14 +62,15 @@ class LayeredEngine:
             per_member //= layer.out_shape[0]
         chunk = max(1, CHUNK_ELEMENTS // per_member // 2)  # each entry is two members, up and down
         out = []
-        for k, h in enumerate(steps):
+        for k, eps in enumerate(epsilons):
             gradient, step, left, right = (np.full(p.shape, np.nan) for _ in range(4))
             kink = np.zeros(p.shape, dtype=bool)
             for channel, entries in groups:
                 for start in range(0, entries.size, chunk):
                     index = np.unravel_index(entries[start : start + chunk], p.shape) if p.ndim else ()
                     n, w = index[0].size if index else 1, p[index]
-                    upper, lower = w + h[index], w - h[index]
+                    h = eps * np.maximum(np.abs(w), scale)
+                    upper, lower = w + h, w - h
                     deltas = np.concatenate([np.ravel(upper - w), np.ravel(lower - w), [0.0]])
                     members = tuple(np.concatenate([i, i, i[:1]]) for i in index)
                     E, crossed = self._energies(l, symbol, members, deltas, channel)

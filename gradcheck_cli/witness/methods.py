@@ -107,22 +107,49 @@ class WitnessMaker:
     def recheck(self, witness: Witness, method: str, eps: float, kinks: Masks, disagreeing: Masks,
                 below_floor: Masks) -> Witness:
         """The witness with its kink, disagreeing and below-the-floor entries evaluated again (see the
-        module's docstring). Silent: the progress bar counts the first pass, which is most of the work."""
+        module's docstring), written into it in place. Silent: the progress bar counts the first pass,
+        which is most of the work."""
         if method == "complex":
             return witness  # no cancellation to reduce and no kink crossed: nothing a re-check could add
         if kinks := _selecting(kinks):
-            witness = replace_entries(witness, self.central(eps * KINK_STEP_FACTOR, kinks, progress=False), kinks)
+            [fine] = self._compact((eps * KINK_STEP_FACTOR,), kinks)
+            put_entries(witness, fine, kinks, {n: np.ones(int(m.sum()), dtype=bool) for n, m in kinks.items()})
         if (disagreeing := _selecting(disagreeing)) and method == "central":
             # the same step, extrapolated: an error estimate that includes the truncation
-            same = richardson(witness, *self.centrals((2 * eps, 4 * eps), disagreeing, progress=False))
-            witness = replace_entries(witness, same, {n: m & ~same.kink[n] for n, m in disagreeing.items()})
+            same = richardson(entries_at(witness, disagreeing), *self._compact((2 * eps, 4 * eps), disagreeing))
+            put_entries(witness, same, disagreeing, {n: ~same.kink[n] for n in disagreeing})
         if below := _selecting(below_floor):  # larger steps, less round-off, where they cross no kink
-            ladder = self.centrals([eps * f * k for f in COARSE_STEP_FACTORS for k in (1, 2, 4)], below, progress=False)
-            for rung in range(len(COARSE_STEP_FACTORS)):
-                coarse = richardson(*ladder[3 * rung:3 * rung + 3])
-                witness = replace_entries(witness, coarse, {
-                    n: m & ~coarse.kink[n] & (coarse.expected[n] < witness.expected[n]) for n, m in below.items()})
+            for factor in COARSE_STEP_FACTORS:
+                coarse = richardson(*self._compact([eps * factor * k for k in (1, 2, 4)], below))
+                now = entries_at(witness, below)
+                put_entries(witness, coarse, below, {
+                    n: ~coarse.kink[n] & (coarse.expected[n] < now.expected[n]) for n in below})
         return witness
+
+
+    def _compact(self, epsilons: Sequence[float], masks: Masks) -> list[Witness]:
+        """Central differences at each step, only at the entries ``masks`` selects (``entries_at``),
+        one step at a time: a re-check holds one full-size witness at once, whatever its steps."""
+        return [entries_at(self.central(e, masks, progress=False), masks) for e in epsilons]
+
+
+def entries_at(witness: Witness, masks: Masks) -> Witness:
+    """The witness at the entries ``masks`` selects, each field a flat array in C order: a compact
+    witness, for re-checks of a few entries of large parameters."""
+    return Witness(**{f: {n: np.asarray(getattr(witness, f)[n])[m] for n, m in masks.items()} for f in _FIELDS})
+
+
+def put_entries(witness: Witness, compact: Witness, masks: Masks, keep: Masks) -> None:
+    """Write the entries of the compact witness ``compact`` (taken at ``masks``) that ``keep`` selects
+    into their places in ``witness``, in place: a re-check never holds a second full-size witness."""
+    for name, mask in masks.items():
+        chosen = keep[name]
+        places = np.flatnonzero(mask)[chosen]
+        for f in _FIELDS:
+            field = getattr(witness, f)
+            if not isinstance(field[name], np.ndarray):  # a number (Richardson's value of a shared bias)
+                field[name] = np.array(field[name])
+            field[name].flat[places] = getattr(compact, f)[name][chosen]
 
 
 def _selecting(masks: Masks) -> Masks:
@@ -141,19 +168,6 @@ def richardson(fine: Witness, double: Witness, quadruple: Witness) -> Witness:
         out.kink[name] = fine.kink[name] | double.kink[name] | quadruple.kink[name]
         out.step[name], out.left[name], out.right[name] = fine.step[name], fine.left[name], fine.right[name]
         out.checked[name] = fine.checked[name]
-    return out
-
-
-def replace_entries(witness: Witness, update: Witness, which: Masks) -> Witness:
-    """``witness`` with the entries ``which`` selects taken from ``update`` (a new Witness)."""
-    out = Witness(**{f: dict(getattr(witness, f)) for f in _FIELDS})
-    for name, mask in which.items():
-        if not mask.any():
-            continue
-        for f in _FIELDS:
-            merged = np.array(getattr(out, f)[name])  # a copy, and an array even for a shared bias's 0-d values
-            merged[mask] = np.asarray(getattr(update, f)[name])[mask]
-            getattr(out, f)[name] = merged
     return out
 
 
