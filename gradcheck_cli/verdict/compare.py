@@ -72,23 +72,38 @@ def _classify(a: np.ndarray, n: np.ndarray, diff: np.ndarray, magnitude: np.ndar
     broken = usable & ~np.isfinite(a)
     plain = usable & ~kink & np.isfinite(a)
     beyond = plain & (diff > expected)  # more than the witness can err by
-    failed = broken | (beyond & (diff / magnitude > rule.warn_rtol))
+    ratio = diff / magnitude
+    failed = broken | (beyond & (ratio > rule.warn_rtol))
+    warned = beyond & (ratio > rule.rtol) & ~failed
+    del ratio  # every array here is the size of the parameter: none is kept longer than it is needed
     strict = plain & ~beyond & ((magnitude >= expected / rule.rtol) | (diff == 0))
     loose = plain & ~beyond & ~strict & (magnitude >= expected / rule.loose_rtol)
-    low = np.minimum(witness.left[name], witness.right[name])
-    high = np.maximum(witness.left[name], witness.right[name])
-    slack = rule.warn_rtol * np.maximum(np.abs(a), 2 * expected / rule.rtol)
     return _Entries(
         failed=failed,
-        warned=beyond & (diff / magnitude > rule.rtol) & ~failed,
+        warned=warned,
         strict=strict,
         loose=loose,
         noise_limited=plain & ~beyond & ~strict & ~loose,
         blind=checked & ~np.isfinite(n),
         broken=broken,
         judged_at_kink=kink & usable,
-        undecided_at_kink=kink & usable & ~((a >= low - slack) & (a <= high + slack)),
+        undecided_at_kink=_outside_the_interval(a, expected, kink & usable, witness, name, rule),
     )
+
+
+def _outside_the_interval(a: np.ndarray, expected: np.ndarray, at: np.ndarray, witness: Witness, name: str,
+                          rule: Rule) -> np.ndarray:
+    """Entries at a kink whose analytic value lies outside the one-sided slopes' interval, widened by
+    the warn tolerance (computed at the kink entries only)."""
+    outside = np.zeros(np.shape(at), dtype=bool)
+    if not at.any():
+        return outside
+    left, right = witness.left[name][at], witness.right[name][at]
+    low, high, a_at = np.minimum(left, right), np.maximum(left, right), a[at]
+    expected_at = expected[at] if np.ndim(expected) else expected
+    slack = rule.warn_rtol * np.maximum(np.abs(a_at), 2 * expected_at / rule.rtol)
+    outside[at] = ~((a_at >= low - slack) & (a_at <= high + slack))
+    return outside
 
 
 def _verdict(e: _Entries) -> tuple[Status, str]:
@@ -111,16 +126,23 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, rule: R
         usable = checked & np.isfinite(n)
         largest = float(np.max(np.abs(n[usable]))) if usable.any() else 0.0
         expected = witness.expected[name] + DTYPE_NOISE_FACTOR * float(np.finfo(rule.dtype).eps) * largest
-        diff = np.where(checked, np.abs(a - n), 0.0)  # unchecked entries are NaN: 0, and never judged
-        magnitude = np.maximum(np.abs(a), np.abs(n))
+        # in place where it can be: a parameter of a million entries makes each array 8 MB
+        diff = np.asarray(np.subtract(a, n))  # an array even for a shared bias's single number
+        np.abs(diff, out=diff)
+        diff[~checked] = 0.0  # unchecked entries are NaN: 0, and never judged
+        magnitude = np.asarray(np.abs(a))
+        np.maximum(magnitude, np.abs(n), out=magnitude)
         e = _classify(a, n, diff, magnitude, expected, checked, usable, witness, name, rule)
-        rel = np.where(checked, diff / np.maximum(magnitude, expected / rule.rtol), -1.0)
+        rel = np.asarray(np.maximum(magnitude, expected / rule.rtol))
+        np.divide(diff, rel, out=rel)
+        rel[~checked] = -1.0
         rel[e.judged_at_kink] = 0.0  # judged by the interval, not by the central difference
         rel[e.broken] = np.inf
         rel[e.blind] = -1.0  # nothing to compare: never the worst entry
-        loose_resolution = float(np.max((expected / magnitude)[e.loose])) if e.loose.any() else 0.0
+        loose_expected = expected[e.loose] if np.ndim(expected) else expected
+        loose_resolution = float(np.max(loose_expected / magnitude[e.loose])) if e.loose.any() else 0.0
         denominator = np.linalg.norm(a[usable]) + np.linalg.norm(n[usable])
-        norm_ratio = float(np.linalg.norm((a - n)[usable]) / denominator) if denominator > 0 else 0.0
+        norm_ratio = float(np.linalg.norm(diff[usable]) / denominator) if denominator > 0 else 0.0
     worst = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.size else ()
     status, reason = _verdict(e)
     return ParamResult(
