@@ -60,6 +60,8 @@ CASES = {
     "seed 004 1000-100-10 relu row (bundled)": (ROOT / "specs" / "seed004_relu_no_bias_row.yaml").read_text(),
     "seed 004 spiral softmax + L2 (bundled)": (ROOT / "specs" / "seed004_spiral_softmax_l2.yaml").read_text(),
     "784-256-256-10 tanh softmax-CE (bench)": (ROOT / "benchmarks" / "deep_tanh.yaml").read_text(),
+    "LeNet-style conv net, batch 8 (bundled)": (ROOT / "specs" / "layers" / "lenet.yaml").read_text(),
+    "conv + batchnorm (bundled)": (ROOT / "specs" / "layers" / "batchnorm.yaml").read_text(),
 }
 
 

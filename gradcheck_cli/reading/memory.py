@@ -14,16 +14,17 @@ from gradcheck_cli.reading.loader import SourceMap
 from gradcheck_cli.reading.model import Spec
 
 # What a check holds at its peak, in bytes per entry, fitted to the measured peaks of
-# benchmarks/memory.py (wide, deep, large-batch, row and column networks) and rounded up: per
-# parameter entry, what the check keeps of it (the witness's fields, the analytic gradient, the
-# comparison), and as much again for the largest parameter, whose re-checks and judging arrays are
-# alive at once; per activation value (x, y, every z and a), the forward pass, its caches, the stacks
-# of perturbed networks and a derivation's results; and a fixed part (the engine's threads and
-# scratch buffers).
-BYTES_PER_PARAMETER = 240
-BYTES_PER_LARGEST_PARAMETER = 240
-BYTES_PER_ACTIVATION = 104
-FIXED_BYTES = 10 * 2**20
+# benchmarks/memory.py (wide, deep, large-batch, row and column, dense and convolutional networks)
+# and rounded up so that no estimate is below its measurement: per parameter entry, what the check
+# keeps of it (the parameter, its analytic gradient, the witness's fields, the verdict's arrays, a
+# re-check's one full-size witness at a time: about 13 float64 numbers, tracemalloc says), a little
+# more for the largest parameter, whose comparison's temporaries are alive at once; per activation
+# value (x, y, every z and a), the forward pass, its caches, the stacks of perturbed networks and a
+# derivation's results; and a fixed part (the engines' threads, scratch buffers and stacks).
+BYTES_PER_PARAMETER = 128
+BYTES_PER_LARGEST_PARAMETER = 8
+BYTES_PER_ACTIVATION = 96
+FIXED_BYTES = 19 * 2**20
 
 
 def memory_needed(spec: Spec, net: Network) -> tuple[int, int, int]:
