@@ -69,7 +69,12 @@ def explain(net: Network, m: int) -> Explanation:
     for l in range(L, 0, -1):
         backward.append(_delta(net, l, n.shape(l)))
         backward += net.layers[l - 1].backward_equations(l, n, net.l2)
-    where = "samples are columns, z = W a + b" if layout.name == "column" else "samples are rows, first: z = a W + b"
+    if layout.name == "column":
+        where = "samples are columns, z = W a + b"
+    elif all(layer.TYPE == "dense" for layer in net.layers):
+        where = "samples are rows, z = a W + b"
+    else:
+        where = "samples first: N x C x H x W, then N x features"
     layers = " -> ".join([" x ".join(map(str, net.input_shape))] + [_described(x) for x in net.layers])
     summary = (f"{layers}; {net.loss.name}, reduction {net.reduction}" + (f", l2 = {net.l2:g}" if net.l2 else "")
                + f"; {layout.name} layout ({where}); m = {m}")
