@@ -20,6 +20,7 @@ derivation on paper.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -29,11 +30,18 @@ from gradcheck_cli.derivation.formula import Formula
 from gradcheck_cli.network.layers import LAYER_TYPES
 from gradcheck_cli.network.network import ForwardPass, Network, Params
 
-# d + a parameter's symbol (W, b, gamma, beta: every layer type's, from the registry) or z, a
-_SYMBOLS = sorted({s for module in LAYER_TYPES.values() for s in module.SYMBOLS}, key=len, reverse=True)
-_CHECKED = re.compile(rf"^d({'|'.join(_SYMBOLS)}|z|a|Z|A)(\d+)$")
-_LOOKS_CHECKED = re.compile(  # on the name lowercased, without _
-    rf"^(?:d[elj])?d([wbzax]|{'|'.join(s.lower() for s in _SYMBOLS if len(s) > 1)})(\d*)$|^delta(\d*)$")
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The checked names, d + a parameter's symbol (W, b, gamma, beta: every layer type's, from the
+    registry) or z, a; and the names that look like one (matched on the name lowercased, without _)."""
+    symbols = sorted({s for module in LAYER_TYPES.values() for s in module.SYMBOLS}, key=len, reverse=True)
+    checked = re.compile(rf"^d({'|'.join(symbols)}|z|a|Z|A)(\d+)$")
+    looks = re.compile(rf"^(?:d[elj])?d([wbzax]|{'|'.join(s.lower() for s in symbols if len(s) > 1)})(\d*)$"
+                       r"|^delta(\d*)$")
+    return checked, looks
+
+
 CAPITALS = {"Z": "z", "A": "a"}  # Ng's dZ<l>, dA<l> and Z<l>, A<l>
 
 
@@ -90,7 +98,7 @@ def classify(name: str, net: Network) -> tuple[str | None, int]:
 
     Raises :class:`NameRejected` for a checked name of a quantity the network lacks, and for a name
     that looks like a checked one (see the module's docstring)."""
-    match = _CHECKED.match(name)
+    match = _patterns()[0].match(name)
     if match:
         kind, layer = CAPITALS.get(match.group(1), match.group(1)), int(match.group(2))
         if not (0 if kind == "a" else 1) <= layer <= len(net.layers):
@@ -101,7 +109,7 @@ def classify(name: str, net: Network) -> tuple[str | None, int]:
             raise NameRejected(f"{name}: layer {layer} has bias: none" if getattr(of, "bias", None) == "none"
                                else f"{name}: layer {layer} ({of.TYPE}) has no parameter {kind}{layer}", "remove it")
         return kind, layer
-    looks = _LOOKS_CHECKED.match(name.lower().replace("_", ""))
+    looks = _patterns()[1].match(name.lower().replace("_", ""))
     if looks:
         letter, digits = (looks.group(1), looks.group(2)) if looks.group(1) else ("z", looks.group(3))
         if letter == "x":

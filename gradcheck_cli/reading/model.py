@@ -15,7 +15,7 @@ import types
 import typing
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, Discriminator, Field, Tag, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from gradcheck_cli.errors import SpecError
 from gradcheck_cli.network.activations import ACTIVATIONS
@@ -31,12 +31,6 @@ NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 _Model = SpecModel
 
-# One entry of ``layers:``, validated by the model of the layer type its ``type:`` key names (each
-# type's module holds it, see network/layers/); an entry without ``type:`` is a dense layer.
-LayerSpec = Annotated[
-    Union[tuple(Annotated[module.SPEC, Tag(name)] for name, module in LAYER_TYPES.items())],  # noqa: UP007
-    Discriminator(type_of, custom_error_type="unknown_layer_type", custom_error_message="unknown layer type"),
-]
 
 
 class LossSpec(_Model):
@@ -77,7 +71,9 @@ class Spec(_Model):
     dtype: Literal["float64", "float32"] = "float64"
     layout: Literal["column", "row"] = "column"
     input: PositiveInt | Annotated[list[PositiveInt], Field(min_length=1, max_length=3)]  # [channels, height, width]
-    layers: Annotated[list[LayerSpec], Field(min_length=1)]
+    # each entry validated by the model of the layer type its ``type:`` names (``parse_spec``): only
+    # the types a spec uses are imported; an entry without ``type:`` is a dense layer
+    layers: Annotated[list[Any], Field(min_length=1)]
     loss: LossSpec
     l2: NonNegativeFloat = 0.0
     data: DataSpec = DataSpec(batch=4)
@@ -110,10 +106,27 @@ def parse_spec(data: Any, source: SourceMap) -> Spec:
     if type(version) is not int or version != 1:
         raise NotASpecError(f"not a gradcheck spec: version is {_describe(version)}, not 1", file=source.file,
                             line=source.line(("version",)), hint="a spec starts with 'version: 1'")
+    errors: list[Any] = []
     try:
-        return Spec.model_validate(data)
+        spec = Spec.model_validate(data)
     except ValidationError as exc:
-        raise _translate(exc.errors(include_url=False), source) from None
+        errors += exc.errors(include_url=False)
+    entries = data.get("layers")
+    layers = []
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        kind = type_of(entry)
+        if not isinstance(entry, dict) or not isinstance(kind, str) or kind not in LAYER_TYPES:
+            errors.append({"type": "unknown_layer_type", "loc": ("layers", i), "input": entry})
+            continue
+        try:
+            layers.append(LAYER_TYPES[kind].SPEC.model_validate(entry))
+        except ValidationError as exc:  # the type in the location, to find the keys it allows (_fields_at)
+            errors += [{**e, "loc": ("layers", i, kind, *e["loc"])} for e in exc.errors(include_url=False)]
+    if errors:  # the spec's problems and every layer's, at once, in the order of the document's keys
+        order = {key: i for i, key in enumerate(data)}
+        errors.sort(key=lambda e: order.get(e["loc"][0], len(order)) if e["loc"] else -1)
+        raise _translate(errors, source) from None
+    return spec.model_copy(update={"layers": layers})
 
 
 _EXPECTED = {
@@ -210,11 +223,10 @@ def _dotted(loc: KeyPath) -> str:
 def _fields_at(loc: KeyPath) -> set[str]:
     """The keys allowed at ``loc``: walk the model classes along the path."""
     model: Any = Spec
-    for i, part in enumerate(loc):
+    if len(loc) > 2 and _is_layer_tag(loc, 2):  # ('layers', i, type, ...): that type's model
+        model, loc = LAYER_TYPES[loc[2]].SPEC, loc[3:]
+    for part in loc:
         if isinstance(part, int):
-            continue
-        if _is_layer_tag(loc, i):
-            model = LAYER_TYPES[part].SPEC
             continue
         annotation = model.model_fields[part].annotation
         model = _model_in(annotation)
@@ -224,7 +236,7 @@ def _fields_at(loc: KeyPath) -> set[str]:
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
-    # generics first: on Python 3.10, list[LayerSpec] passes isinstance(..., type) but not issubclass
+    # generics first: on Python 3.10, list[DataSpec] passes isinstance(..., type) but not issubclass
     if typing.get_origin(annotation) in (list, Union, types.UnionType, Annotated):
         for arg in typing.get_args(annotation):
             found = _model_in(arg)
@@ -240,6 +252,12 @@ def json_schema() -> dict[str, Any]:
     """The JSON Schema of the format, from the models, with the registries' names as enums."""
     schema = Spec.model_json_schema()
     defs = schema["$defs"]
+    for module in LAYER_TYPES.values():  # every layer type's model, one of which each entry is
+        layer = module.SPEC.model_json_schema(ref_template="#/$defs/{model}")
+        defs.update(layer.pop("$defs", {}))
+        defs[module.SPEC.__name__] = layer
+    schema["properties"]["layers"]["items"] = {
+        "oneOf": [{"$ref": f"#/$defs/{module.SPEC.__name__}"} for module in LAYER_TYPES.values()]}
     schema["title"] = "gradcheck spec, format version 1"
     for module in LAYER_TYPES.values():
         properties = defs[module.SPEC.__name__]["properties"]
