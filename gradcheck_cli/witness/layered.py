@@ -57,9 +57,8 @@ class LayeredEngine:
         # entries that change one feature of z^l each, grouped by it; the others all in one group
         groups = ([(c, flat[channels == c]) for c in np.unique(channels)] if channels is not None
                   else [(None, flat)])
-        per_member = max(math.prod(z.shape) for z in self.fp.z[l - 1:])
-        if channels is not None:
-            per_member //= layer.out_shape[0]
+        own = math.prod(self.fp.z[l - 1].shape) // (layer.out_shape[0] if channels is not None else 1)
+        per_member = max([own] + [math.prod(z.shape) for z in self.fp.z[l:]])  # the largest array of a member
         chunk = max(1, CHUNK_ELEMENTS // per_member // 2)  # each entry is two members, up and down
         out = []
         for k, eps in enumerate(epsilons):
