@@ -236,3 +236,21 @@ def test_masks_and_several_steps_in_one_pass_give_the_same_witness(spec: str) ->
             close = np.abs(witness.gradient[name] - alone.gradient[name])[mask] <= alone.expected[name][mask]
             assert close.all(), (name, eps)
             np.testing.assert_array_equal(witness.kink[name][mask], alone.kink[name][mask])
+
+
+def test_a_network_ending_in_a_normalisation_is_witnessed_whole(write_spec) -> None:
+    """gamma's step changes one feature of the last layer: the loss still takes them all (a stack kept
+    to one feature must be made whole before the loss)."""
+    path = write_spec("""\
+        version: 1
+        layout: row
+        seed: 9
+        input: 3
+        layers:
+          - {units: 4, activation: tanh}
+          - {type: layernorm, activation: sigmoid}
+        loss: half_sse
+        data: {batch: 3}
+        """.replace("        ", ""))
+    E, naive, fast = witnesses(path)
+    assert_same_witness(naive, fast)

@@ -139,3 +139,21 @@ def test_a_gradient_below_the_noise_floor_is_inconclusive_not_pass(write_spec) -
     assert "INCONCLUSIVE: below the noise floor: none of 1 entries can be resolved" in junit
     github = run("check", "--jobs", "1", "--format", "github", spec).stdout
     assert "::warning file=" in github and "b2 INCONCLUSIVE" in github
+
+
+@pytest.mark.parametrize("spec", ["layers/lenet.yaml", "layers/batchnorm.yaml", "layers/flatten.yaml",
+                                  "seed004_spiral_softmax_l2.yaml", "seed002_two_layer_sigmoid.yaml"])
+def test_the_stacked_complex_step_is_the_plain_one(spec: str) -> None:
+    """The imaginary steps as stacks of networks (conv, pooling, batchnorm, a shared bias, L2) give the
+    plain loop's complex-step derivatives to round-off; on LeNet a sample of each parameter's entries."""
+    problem = load_problem(SPECS / spec)
+    net, x, y = problem.network, problem.x, problem.y
+    params = {k: v.astype(np.float64) for k, v in problem.params.items()}
+    rng = np.random.default_rng(0)
+    masks = {n: rng.random(p.shape) < (0.02 if "lenet" in spec else 1.0) for n, p in params.items()}
+    plain = complex_step(net, params, x, y, 1e-20, masks)
+    stacked = complex_step(net, params, x, y, 1e-20, masks, stacked=True)
+    for name, mask in masks.items():
+        g, s = plain.gradient[name][mask], stacked.gradient[name][mask]
+        assert np.all(np.abs(g - s) <= 1e-12 * np.maximum(np.abs(g), 1.0)), name
+        np.testing.assert_array_equal(stacked.checked[name], mask)

@@ -17,11 +17,11 @@ exploits more structure there (``fast.py`` decides).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from gradcheck_cli.network.layers.base import feature_slice
+from gradcheck_cli.network.layers.base import feature_slice, stacked
 from gradcheck_cli.network.network import (
     ForwardPass,
     Network,
@@ -49,41 +49,67 @@ class LayeredEngine:
         NaN)."""
         net, p = self.net, self.params[name]
         l = net.layer_of(name)
-        symbol, layer = name[: -len(str(l))], net.layers[l - 1]
+        symbol = name[: -len(str(l))]
         l2 = net.l2 if net.parameters()[name].l2 else 0.0
-        flat = np.flatnonzero(mask)
-        index = np.unravel_index(flat, p.shape) if p.ndim else ()
-        channels = layer.channel_of(symbol, index) if flat.size else None
-        # entries that change one feature of z^l each, grouped by it; the others all in one group
-        groups = ([(c, flat[channels == c]) for c in np.unique(channels)] if channels is not None
-                  else [(None, flat)])
-        own = math.prod(self.fp.z[l - 1].shape) // (layer.out_shape[0] if channels is not None else 1)
-        per_member = max([own] + [math.prod(z.shape) for z in self.fp.z[l:]])  # the largest array of a member
-        chunk = max(1, CHUNK_ELEMENTS // per_member // 2)  # each entry is two members, up and down
         out = []
         for k, eps in enumerate(epsilons):
             gradient, step, left, right = (np.full(p.shape, np.nan) for _ in range(4))
             kink = np.zeros(p.shape, dtype=bool)
-            for channel, entries in groups:
-                for start in range(0, entries.size, chunk):
-                    index = np.unravel_index(entries[start : start + chunk], p.shape) if p.ndim else ()
-                    n, w = index[0].size if index else 1, p[index]
-                    h = eps * np.maximum(np.abs(w), scale)
-                    upper, lower = w + h, w - h
-                    deltas = np.concatenate([np.ravel(upper - w), np.ravel(lower - w), [0.0]])
-                    members = tuple(np.concatenate([i, i, i[:1]]) for i in index)
-                    E, crossed = self._energies(l, symbol, members, deltas, channel)
-                    if l2:  # the L2 term of each member: its one entry of the parameter changed
-                        E[:-1] += 0.5 * l2 * (np.concatenate([np.ravel(upper), np.ravel(lower)]) ** 2
-                                              - np.tile(np.ravel(w) ** 2, 2))
-                    shape = np.shape(w)  # (entries,), or () for a single number (a shared bias)
-                    gradient[index], step[index], left[index], right[index] = quotients(
-                        E[:n].reshape(shape), E[n : 2 * n].reshape(shape), E[-1], w, upper, lower)
-                    kink[index] = (crossed[:n] | crossed[n : 2 * n]).reshape(shape)
-                    if progress is not None and k == 0:
-                        progress(n)
+            for channel, index in self._chunks(name, mask, members_per_entry=2):
+                n, w = index[0].size if index else 1, p[index]
+                h = eps * np.maximum(np.abs(w), scale)
+                upper, lower = w + h, w - h
+                deltas = np.concatenate([np.ravel(upper - w), np.ravel(lower - w), [0.0]])
+                members = tuple(np.concatenate([i, i, i[:1]]) for i in index)
+                E, crossed = self._energies(l, symbol, members, deltas, channel)
+                if l2:  # the L2 term of each member: its one entry of the parameter changed
+                    E[:-1] += 0.5 * l2 * (np.concatenate([np.ravel(upper), np.ravel(lower)]) ** 2
+                                          - np.tile(np.ravel(w) ** 2, 2))
+                shape = np.shape(w)  # (entries,), or () for a single number (a shared bias)
+                gradient[index], step[index], left[index], right[index] = quotients(
+                    E[:n].reshape(shape), E[n : 2 * n].reshape(shape), E[-1], w, upper, lower)
+                kink[index] = (crossed[:n] | crossed[n : 2 * n]).reshape(shape)
+                if progress is not None and k == 0:
+                    progress(n)
             out.append((gradient, step, left, right, kink))
         return out
+
+    def _chunks(self, name: str, mask: Array, members_per_entry: int) -> Iterator[tuple[int | None, tuple]]:
+        """The entries ``mask`` selects, in chunks that bound a stack's memory: (the one feature of z^l
+        they all change, or None, and their index into the parameter). Entries that change one
+        feature each are grouped by it (``Layer.channel_of``)."""
+        p, l = self.params[name], self.net.layer_of(name)
+        layer = self.net.layers[l - 1]
+        flat = np.flatnonzero(mask)
+        index = np.unravel_index(flat, p.shape) if p.ndim else ()
+        channels = layer.channel_of(name[: -len(str(l))], index) if flat.size else None
+        groups = ([(int(c), flat[channels == c]) for c in np.unique(channels)] if channels is not None
+                  else [(None, flat)])
+        own = math.prod(self.fp.z[l - 1].shape) // (layer.out_shape[0] if channels is not None else 1)
+        per_member = max([own] + [math.prod(z.shape) for z in self.fp.z[l:]])  # the largest array of a member
+        chunk = max(1, CHUNK_ELEMENTS // per_member // members_per_entry)
+        for channel, entries in groups:
+            for start in range(0, entries.size, chunk):
+                yield channel, np.unravel_index(entries[start : start + chunk], p.shape) if p.ndim else ()
+
+    def complex_step(self, name: str, mask: Array, eps: float, scale: float) -> tuple[Array, Array]:
+        """Im E(theta_k + i h_k) / h_k for the entries ``mask`` selects (the others NaN), and the half
+        steps: each entry's imaginary step is a member of a stack, as the central differences' are."""
+        net, p = self.net, self.params[name]
+        l = net.layer_of(name)
+        symbol = name[: -len(str(l))]
+        l2 = net.l2 if net.parameters()[name].l2 else 0.0
+        gradient, step = np.full(p.shape, np.nan), np.full(p.shape, np.nan)
+        for channel, index in self._chunks(name, mask, members_per_entry=1):
+            w = p[index]
+            h = eps * np.maximum(np.abs(w), scale)
+            members = tuple(np.concatenate([i, i[:1]]) for i in index)
+            E, _ = self._energies(l, symbol, members, np.concatenate([np.ravel(1j * h), [0.0]]), channel)
+            w_flat, h_flat = np.ravel(w), np.ravel(h)
+            if l2:  # the L2 term of each member: its one entry moved by i h
+                E[:-1] += 0.5 * l2 * ((w_flat + 1j * h_flat) ** 2 - w_flat ** 2)
+            gradient[index], step[index] = (E[:-1].imag / h_flat).reshape(np.shape(w)), h
+        return gradient, step
 
     def _energies(self, l: int, symbol: str, index: tuple[Array, ...], deltas: Array,
                   channel: int | None) -> tuple[Array, Array]:
@@ -114,15 +140,16 @@ class LayeredEngine:
                         z, kept = fp.z[k - 1][None] + change, None
                     else:
                         if kept is not None:  # the whole input, the kept features replaced
-                            whole = np.repeat(fp.a[k - 1][None], len(deltas), axis=0)
+                            whole = stacked(fp.a[k - 1], a)  # in a's type: complex for the complex step
                             feature_slice(whole, len(layer.in_shape), kept)[...] = a
                             a, kept = whole, None
                         z, cache = layer.forward(a, p)
                         crossed |= _from_base(layer.input_sides(cache))
                 if layer.activation.kinked:
                     crossed |= _from_base([z.real > 0])
-                if kept is not None and layer.activation.name == "softmax":  # couples the features: whole
-                    whole = np.repeat(fp.z[k - 1][None], len(deltas), axis=0)
+                if kept is not None and (layer.activation.name == "softmax" or k == len(net.layers)):
+                    # softmax couples the features, and the loss takes them all: the stack whole again
+                    whole = stacked(fp.z[k - 1], z)
                     feature_slice(whole, len(layer.out_shape), kept)[...] = z
                     z, kept = whole, None
                 a = layer.activation.forward(z, layer.options)

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck_cli.network.network import Network, Params, forward, loss_and_kinks
+from gradcheck_cli.network.network import ForwardPass, Network, Params, forward, loss_and_kinks
 from gradcheck_cli.witness.central import (
     CENTRAL_EPS,
     EPS64,
@@ -52,6 +52,7 @@ from gradcheck_cli.witness.central import (
     step_sizes,
 )
 from gradcheck_cli.witness.fast import fast_central_differences_at
+from gradcheck_cli.witness.layered import LayeredEngine
 from gradcheck_cli.witness.names import ENGINES, METHODS
 
 __all__ = ["DEFAULT_EPS", "ENGINES", "METHODS", "WitnessMaker", "complex_step"]
@@ -77,9 +78,10 @@ class WitnessMaker:
 
     def make(self, method: str, eps: float, masks: Masks | None = None) -> Witness:
         if method == "complex":
-            witness = complex_step(self.net, self.params, self.x, self.y, eps, masks, self.progress)
+            stacked = self.engine != "naive"
+            witness = complex_step(self.net, self.params, self.x, self.y, eps, masks, self.progress, stacked)
             if eps >= COMPLEX_ESTIMATE_FROM:
-                double = complex_step(self.net, self.params, self.x, self.y, 2 * eps, masks)
+                double = complex_step(self.net, self.params, self.x, self.y, 2 * eps, masks, stacked=stacked)
                 for name, g in witness.gradient.items():
                     witness.expected[name] = witness.expected[name] + np.abs(g - double.gradient[name])
             return witness
@@ -180,10 +182,16 @@ def complex_roundoff(E: float, g: Any, scale: float) -> Any:
 
 
 def complex_step(net: Network, params: Params, x: np.ndarray, y: np.ndarray, eps: float,
-                 masks: Masks | None = None, progress: Callable[[int, int], None] | None = None) -> Witness:
-    """Im E(theta_i + i h_i) / h_i for every entry (or those ``masks`` selects), one forward pass each."""
+                 masks: Masks | None = None, progress: Callable[[int, int], None] | None = None,
+                 stacked: bool = False) -> Witness:
+    """Im E(theta_i + i h_i) / h_i for every entry (or those ``masks`` selects): one forward pass each,
+    or (``stacked``) the imaginary steps as stacks of networks rerun from the perturbed layer on
+    (``layered.py``), the same numbers to round-off."""
+    fp = forward(net, params, x, y)
+    if stacked:
+        return _complex_stacked(net, params, y, fp, eps, selected(params, masks))
     work = {name: np.array(value, dtype=np.complex128) for name, value in params.items()}
-    E = forward(net, params, x, y).E
+    E = fp.E
     witness = Witness()
     chosen = selected(work, masks)
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
@@ -200,10 +208,25 @@ def complex_step(net: Network, params: Params, x: np.ndarray, y: np.ndarray, eps
             done += 1
             if progress and done % PROGRESS_EVERY == 0:
                 progress(done, total)
-        g = grad.reshape(mask.shape)
-        witness.gradient[name], witness.left[name], witness.right[name] = g, g, g
-        witness.step[name] = steps.reshape(mask.shape)
-        witness.expected[name] = complex_roundoff(E, g, scale)
-        witness.kink[name] = np.zeros(mask.shape, dtype=bool)
-        witness.checked[name] = mask.copy()
+        _store_complex(witness, name, grad.reshape(mask.shape), steps.reshape(mask.shape), E, scale, mask)
     return witness
+
+
+def _complex_stacked(net: Network, params: Params, y: np.ndarray, fp: ForwardPass, eps: float,
+                     chosen: Masks) -> Witness:
+    engine, witness = LayeredEngine(net, params, y, fp), Witness()
+    for name, mask in chosen.items():
+        scale = parameter_scale(np.asarray(params[name]))
+        g, steps = engine.complex_step(name, mask, eps, scale)
+        _store_complex(witness, name, g, steps, fp.E, scale, mask)
+    return witness
+
+
+def _store_complex(witness: Witness, name: str, g: np.ndarray, steps: np.ndarray, E: float, scale: float,
+                   mask: np.ndarray) -> None:
+    """A complex-step derivative has no one-sided slopes and crosses no kink: left = right = g."""
+    witness.gradient[name], witness.left[name], witness.right[name] = g, g, g
+    witness.step[name] = steps
+    witness.expected[name] = complex_roundoff(E, g, scale)
+    witness.kink[name] = np.zeros(mask.shape, dtype=bool)
+    witness.checked[name] = mask.copy()

@@ -43,6 +43,12 @@ def feature_slice(array: Array, rank: int, channels: slice) -> Array:
     return array[(Ellipsis, channels) + (slice(None),) * (rank - 1)]
 
 
+def stacked(z: Array, deltas: Array) -> Array:
+    """``len(deltas)`` copies of ``z`` on a new leading axis, in a type that holds both (complex for the
+    complex step's imaginary deltas)."""
+    return np.repeat(z.astype(np.result_type(z, deltas), copy=False)[None], len(deltas), axis=0)
+
+
 class SpecModel(BaseModel):
     """The spec format's models: strict types, no unknown keys, immutable."""
 

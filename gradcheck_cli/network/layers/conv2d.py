@@ -33,6 +33,7 @@ from gradcheck_cli.network.layers.base import (
     Place,
     PositiveInt,
     Shape,
+    stacked,
 )
 from gradcheck_cli.network.layers.windows import (
     Pair,
@@ -124,7 +125,7 @@ class Conv2d(Layer):
         if symbol == "b" and not index:
             return z[None] + deltas[:, None, None, None, None]
         f = index[0] if channel is None else np.zeros(len(deltas), dtype=int)  # within the one channel kept
-        out = np.repeat((z if channel is None else z[:, channel : channel + 1])[None], len(deltas), axis=0)
+        out = stacked(z if channel is None else z[:, channel : channel + 1], deltas)
         members = np.arange(len(deltas))
         if symbol == "W":
             read = windows(pad(a, self.padding), self.kernel, self.stride)  # N x C x Ho x Wo x kh x kw

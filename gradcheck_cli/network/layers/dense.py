@@ -33,6 +33,7 @@ from gradcheck_cli.network.layers.base import (
     Place,
     PositiveInt,
     Shape,
+    stacked,
 )
 
 TYPE = "dense"
@@ -134,7 +135,7 @@ class Dense(Layer):
             return z[None] + deltas.reshape((-1,) + (1,) * z.ndim)
         if channel is not None:  # row layout, one unit kept
             z = z[:, channel : channel + 1]
-        out = np.repeat(z[None], len(deltas), axis=0)
+        out = stacked(z, deltas)
         unit = index[0] if self.column else (index[1] if channel is None else np.zeros(len(deltas), dtype=int))
         if symbol == "W":
             inputs = a[index[1], :] if self.column else a[:, index[0]].T  # (P, m)

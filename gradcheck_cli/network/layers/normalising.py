@@ -31,6 +31,7 @@ from gradcheck_cli.network.layers.base import (
     Notation,
     Parameter,
     Shape,
+    stacked,
 )
 
 
@@ -85,7 +86,7 @@ class Normalising(Layer):
         adds delta to it."""
         c = index[0] if channel is None else np.zeros(len(deltas), dtype=int)
         kept = slice(None) if channel is None else slice(channel, channel + 1)
-        out = np.repeat(z[:, kept][None], len(deltas), axis=0)
+        out = stacked(z[:, kept], deltas)
         members = np.arange(len(deltas))
         per_member = deltas.reshape((-1, 1) + (1,) * (len(self.in_shape) - 1))
         if symbol == "gamma":
