@@ -14,7 +14,7 @@ from conftest import assert_same_witness
 from gradcheck_cli.network.activations import ACTIVATIONS
 from gradcheck_cli.network.network import loss_and_kinks
 from gradcheck_cli.run.one_spec import load_problem
-from gradcheck_cli.witness import fast_engine as engine
+from gradcheck_cli.witness import unit_stacks as engine  # its constants: CHUNK_ELEMENTS, FIT_MIN
 from gradcheck_cli.witness.central import central_differences
 from gradcheck_cli.witness.fast import fast_central_differences
 

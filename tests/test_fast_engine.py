@@ -11,8 +11,8 @@ from conftest import SMALL_SPECS, SPECS, assert_same_witness, run_json, without_
 from gradcheck_cli.network import network
 from gradcheck_cli.network.network import forward, loss_and_kinks
 from gradcheck_cli.run.one_spec import load_problem
-from gradcheck_cli.witness import fast_engine as engine
 from gradcheck_cli.witness import loss_fit
+from gradcheck_cli.witness import unit_stacks as engine  # its constants: CHUNK_ELEMENTS, FIT_MIN
 from gradcheck_cli.witness.central import central_differences
 from gradcheck_cli.witness.fast import fast_central_differences, fast_central_differences_at
 

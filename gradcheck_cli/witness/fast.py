@@ -15,7 +15,7 @@ changes is how much of the forward pass is recomputed:
 - Where nothing after layer l has a kink, each sample's loss is a smooth function of that sample's
   Da alone: the rest of the network runs at 9 values of Da, and a polynomial fitted to those loss
   values, checked against all 9 to within a share of the round-off, gives every perturbation's
-  loss (``fast_engine.Engine._unit_fitted``); a unit no polynomial fits that well runs the stack
+  loss (``unit_stacks.UnitStacks._unit_fitted``); a unit no polynomial fits that well runs the stack
   instead.
 
 No derivative is used anywhere: each entry is (E(theta + h) - E(theta - h)) / 2h with both E
