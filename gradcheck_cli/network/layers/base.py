@@ -43,10 +43,10 @@ def feature_slice(array: Array, rank: int, channels: slice) -> Array:
     return array[(Ellipsis, channels) + (slice(None),) * (rank - 1)]
 
 
-def stacked(z: Array, deltas: Array) -> Array:
-    """``len(deltas)`` copies of ``z`` on a new leading axis, in a type that holds both (complex for the
-    complex step's imaginary deltas)."""
-    return np.repeat(z.astype(np.result_type(z, deltas), copy=False)[None], len(deltas), axis=0)
+def stacked(z: Array, like: Array) -> Array:
+    """``len(like)`` copies of ``z`` on a new leading axis, in a type that holds both: complex where
+    ``like`` (a stack's deltas, or the stack itself) carries the complex step's imaginary parts."""
+    return np.repeat(z.astype(np.result_type(z, like), copy=False)[None], len(like), axis=0)
 
 
 class SpecModel(BaseModel):

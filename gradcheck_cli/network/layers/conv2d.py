@@ -101,10 +101,11 @@ class Conv2d(Layer):
         return W, Parameter("b", () if self.bias == "shared" else (self.filters,), "biases")
 
     def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, tuple]:
-        z = correlate(a, p["W"], self.stride, self.padding)
+        padded = pad(a, self.padding)  # once: the correlation and the backward's cache read the same copy
+        z = correlate(padded, p["W"], self.stride)
         if "b" in p:
             z = z + (p["b"] if p["b"].ndim == 0 else p["b"][:, None, None])
-        read = windows(pad(a, self.padding), self.kernel, self.stride)  # N x C x Ho x Wo x kh x kw, a view
+        read = windows(padded, self.kernel, self.stride)  # N x C x Ho x Wo x kh x kw, a view
         return z, (a.shape, read, p["W"], "b" in p and p["b"].ndim == 0)
 
     def backward(self, dz: Array, cache: tuple) -> tuple[Array, dict[str, Array]]:
