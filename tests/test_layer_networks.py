@@ -182,3 +182,11 @@ def test_step_trains_gamma_and_beta_like_any_parameter() -> None:
     for name in ("gamma2", "beta2", "W1"):
         assert np.asarray(report["parameters"][name]).shape == before[name].shape, name
         assert not np.allclose(report["parameters"][name], before[name]), name
+
+
+def test_a_gradient_of_a_parameter_the_layer_lacks_is_named_for_what_it_is(write_spec) -> None:
+    """dgamma1 of a dense layer written with bias: none: the layer has no gamma (not 'bias: none')."""
+    spec = ("version: 1\ninput: 2\nlayers:\n  - {units: 3, bias: none}\n  - {units: 1}\nloss: sse\n"
+            "derivation:\n  %s: x\n")
+    assert "dgamma1: layer 1 (dense) has no parameter gamma1" in _one_error(write_spec(spec % "dgamma1"))
+    assert "db1: layer 1 has bias: none" in _one_error(write_spec(spec % "db1", "b.yaml"))

@@ -106,7 +106,7 @@ def classify(name: str, net: Network) -> tuple[str | None, int]:
                                f" and a0 is x)", f"did you mean {_suggest(match.group(1), '', net)}?")
         if kind not in ("z", "a") and f"{kind}{layer}" not in net.parameters():
             of = net.layers[layer - 1]
-            raise NameRejected(f"{name}: layer {layer} has bias: none" if getattr(of, "bias", None) == "none"
+            raise NameRejected(f"{name}: layer {layer} has bias: none" if net.bias_none(f"{kind}{layer}")
                                else f"{name}: layer {layer} ({of.TYPE}) has no parameter {kind}{layer}", "remove it")
         return kind, layer
     looks = _patterns()[1].match(name.lower().replace("_", ""))

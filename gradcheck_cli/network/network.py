@@ -54,6 +54,11 @@ class Network:
         """l of a parameter's name: the digits it ends with."""
         return int(name[len(name.rstrip("0123456789")):])
 
+    def bias_none(self, name: str) -> bool:
+        """Whether ``name`` is b<l> of a layer written with ``bias: none``: why that name does not exist."""
+        l = self.layer_of(name) if name[1:].isdigit() else 0
+        return name[:1] == "b" and 1 <= l <= len(self.layers) and getattr(self.layers[l - 1], "bias", None) == "none"
+
     @property
     def outputs(self) -> int:
         """The output layer's units: the width of a target."""

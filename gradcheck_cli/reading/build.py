@@ -181,7 +181,7 @@ def _why_unknown(name: str, net: Network, shapes: dict[str, tuple[int, ...]]) ->
         if not 1 <= l <= len(net.layers):
             return f"the network has {len(net.layers)} layers"
         layer = net.layers[l - 1]
-        if symbol == "b" and getattr(layer, "bias", None) == "none":
+        if net.bias_none(name):
             return f"layer {l} has bias: none"
         own = [f"{p.symbol}{l}" for p in layer.parameters()]
         return f"layer {l} ({layer.TYPE}) has " + (", ".join(own) if own else "no parameters")
