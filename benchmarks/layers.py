@@ -21,9 +21,7 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: as the console script runs (launcher.py)
@@ -33,7 +31,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engines import median_range, time_command, time_fast, time_torch  # noqa: E402
+from engines import median_range, run_command, time_command, time_fast, time_torch  # noqa: E402
 
 from gradcheck_cli.run.one_spec import load_problem  # noqa: E402
 
@@ -42,13 +40,9 @@ SEED002 = ROOT / "specs" / "seed002_two_layer_sigmoid.yaml"
 
 
 def time_start(args: list[str], runs: int) -> list[float]:
-    """Seconds of a whole gradcheck command in a fresh process (the console script's launcher)."""
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "gradcheck_cli", *args], capture_output=True, cwd=ROOT)
-        times.append(time.perf_counter() - started)
-    return times
+    """Seconds of a whole gradcheck command in a fresh process (the console script's launcher), run
+    from compiled bytecode as an installed gradcheck is (``engines.installed_env``)."""
+    return [seconds for seconds, _ in run_command(["-m", "gradcheck_cli", *args], runs)]
 
 
 def main() -> None:
