@@ -155,6 +155,34 @@ def time_command(path: Path, runs: int) -> tuple[list[float], float | None]:
     return times, max(peaks) if peaks else None
 
 
+def torch_recurrence(layer, a, params: dict, l: int):
+    """The recurrent layer types in torch's own operations, on gradcheck's parameters (gates as the
+    layer types order them), so that both check the same function."""
+    import torch
+
+    H, blocks = layer.units, layer.BLOCKS
+    h = params.get(f"h0_{l}", torch.zeros(a.shape[0], H, dtype=a.dtype))
+    c = torch.zeros_like(h)
+    bias = params.get(f"b{l}", params.get(f"bx{l}"))
+    xw = a @ params[f"Wx{l}"] + bias
+    out = []
+    for t in range(a.shape[1]):
+        hw = h @ params[f"Wh{l}"] + (params[f"bh{l}"] if layer.TYPE == "gru" else 0)
+        v = [xw[:, t, k * H : (k + 1) * H] for k in range(blocks)]
+        u = [hw[:, k * H : (k + 1) * H] for k in range(blocks)]
+        if layer.TYPE == "rnn":
+            h = torch.tanh(v[0] + u[0])
+        elif layer.TYPE == "lstm":
+            i, f, o = (torch.sigmoid(v[k] + u[k]) for k in range(3))
+            c = f * c + i * torch.tanh(v[3] + u[3])
+            h = o * torch.tanh(c)
+        else:
+            r, z = torch.sigmoid(v[0] + u[0]), torch.sigmoid(v[1] + u[1])
+            h = (1 - z) * torch.tanh(v[2] + r * u[2]) + z * h
+        out.append(h)
+    return torch.stack(out, dim=1) if layer.returns == "sequence" else h
+
+
 def time_torch(path: Path, runs: int) -> list[float] | None:
     try:
         import torch
@@ -179,6 +207,8 @@ def time_torch(path: Path, runs: int) -> list[float] | None:
                 z = F.max_pool2d(a, layer.size, layer.stride)
             elif layer.TYPE == "flatten":
                 z = a.flatten(1)
+            elif layer.TYPE in ("rnn", "lstm", "gru"):
+                z = torch_recurrence(layer, a, params, l)
             else:
                 z = a @ params[f"W{l}"] if net.layout.name == "row" else params[f"W{l}"] @ a
                 if f"b{l}" in params:
@@ -186,7 +216,7 @@ def time_torch(path: Path, runs: int) -> list[float] | None:
             a = acts[layer.activation.name](z)
         if net.loss.name == "sse":
             return ((a - y) ** 2).sum()
-        logp = torch.log_softmax(a, dim=1 if net.layout.name == "row" else 0)
+        logp = torch.log_softmax(a, dim=-1 if net.layout.name == "row" else 0)
         return -(y * logp).sum() / x.shape[0 if net.layout.name == "row" else 1]
 
     times = []

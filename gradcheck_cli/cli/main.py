@@ -216,7 +216,7 @@ def explain_command(spec: str, latex: bool, color: str) -> None:
     from gradcheck_cli.reporters.explain import render_explanation
 
     problem = load_or_exit(spec, color)
-    m = problem.y.shape[problem.network.layout.sample_axis]
+    m = problem.network.samples_in(problem.y)
     with internal_errors_reported(spec):
         explanation = explain(problem.network, m)
     render_explanation(explanation, make_console(color), latex=latex)

@@ -8,7 +8,8 @@ where it enters, in dE/da^L.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from gradcheck_cli.network.layers.base import Equation, Layer, Notation
 from gradcheck_cli.network.network import Network
@@ -71,6 +72,8 @@ def explain(net: Network, m: int) -> Explanation:
         backward += net.layers[l - 1].backward_equations(l, n, net.l2)
     if layout.name == "column":
         where = "samples are columns, z = W a + b"
+    elif any(len(layer.out_shape) == 2 for layer in net.layers):
+        where = "samples first: N x T x features, a sequence"
     elif all(layer.TYPE == "dense" for layer in net.layers):
         where = "samples are rows, z = a W + b"
     else:
@@ -78,7 +81,22 @@ def explain(net: Network, m: int) -> Explanation:
     layers = " -> ".join([" x ".join(map(str, net.input_shape))] + [_described(x) for x in net.layers])
     summary = (f"{layers}; {net.loss.name}, reduction {net.reduction}" + (f", l2 = {net.l2:g}" if net.l2 else "")
                + f"; {layout.name} layout ({where}); m = {m}")
-    return Explanation(summary, forward, backward)
+    return Explanation(summary, forward, _commented_through(backward))
+
+
+def _commented_through(equations: list[Equation]) -> list[Equation]:
+    """A line that reads a quantity which only a comment gives (the dE/da^(l-1) of a recurrence, whose
+    backward no formula can write) becomes a comment too, so the block still pastes and checks."""
+    hidden: set[str] = set()
+    out = []
+    for eq in equations:
+        if eq.name.startswith("#"):
+            hidden.add(eq.name.lstrip("# "))
+        elif hidden & set(re.findall(r"[A-Za-z_]\w*", eq.formula)):
+            hidden.add(eq.name)
+            eq = replace(eq, name=f"# {eq.name}")
+        out.append(eq)
+    return out
 
 
 def _described(layer: Layer) -> str:

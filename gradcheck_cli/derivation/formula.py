@@ -200,9 +200,17 @@ def _matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     if not a or not b:
         raise FormulaFailed("'@' needs arrays, not numbers; use '*' for a number")
     inner_a, inner_b = a[-1], (b[0] if len(b) == 1 else b[-2])
-    if inner_a != inner_b or len(a) > 2 or len(b) > 2:
-        raise FormulaFailed(f"shape mismatch for '@': {shape_text(a)} @ {shape_text(b)}")
-    return a[:-1] + b[1:] if len(b) == 2 else a[:-1]
+    mismatch = FormulaFailed(f"shape mismatch for '@': {shape_text(a)} @ {shape_text(b)}")
+    if inner_a != inner_b:
+        raise mismatch
+    if len(a) <= 2 and len(b) <= 2:
+        return a[:-1] + b[1:] if len(b) == 2 else a[:-1]
+    # stacks of matrices (a sequence's samples): numpy's matmul broadcasts the leading axes
+    try:
+        lead = tuple(np.broadcast_shapes(a[:-2], b[:-2]))
+    except ValueError:
+        raise mismatch from None
+    return lead + a[-2:-1] + (b[-1:] if len(b) > 1 else ())
 
 
 def _guard(size: int, what: str) -> None:

@@ -136,7 +136,7 @@ def _suggest(symbol: str, digits: str, net: Network) -> str:
 def environment(net: Network, params: Params, fp: ForwardPass, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """The quantities formulas read, as float64 arrays in the spec's layout."""
     env: dict[str, np.ndarray] = {
-        "x": x, "y": y, "m": np.asarray(float(y.shape[net.layout.sample_axis])), "E": np.asarray(fp.E),
+        "x": x, "y": y, "m": np.asarray(float(net.samples_in(y))), "E": np.asarray(fp.E),
         "l2": np.asarray(net.l2),
     }
     env.update(params)

@@ -59,6 +59,13 @@ class Network:
         l = self.layer_of(name) if name[1:].isdigit() else 0
         return name[:1] == "b" and 1 <= l <= len(self.layers) and getattr(self.layers[l - 1], "bias", None) == "none"
 
+    def samples_in(self, out: Array) -> int:
+        """m, from an array shaped as the output a^L or the targets (or a stack of them): the samples'
+        axis is the last in column layout, and in row layout the one before a sample's own axes (one
+        vector, or one per step of a sequence)."""
+        column = self.layout.name == "column"
+        return out.shape[self.layout.sample_axis if column else -len(self.layers[-1].out_shape) - 1]
+
     @property
     def outputs(self) -> int:
         """The output layer's units: the width of a target."""
@@ -181,5 +188,5 @@ def backward(net: Network, params: Params, fp: ForwardPass, y: Array) -> Params:
 
 
 def batch_divisor(net: Network, a: Array) -> int:
-    """m for reduction: mean (every layer's arrays have the samples on the same axis), else 1."""
-    return a.shape[net.layout.sample_axis] if net.reduction == "mean" else 1
+    """m for reduction: mean, else 1."""
+    return net.samples_in(a) if net.reduction == "mean" else 1

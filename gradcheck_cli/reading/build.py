@@ -114,7 +114,8 @@ def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
                 raise LayerProblem(f"needs layout: row (samples first, N x C x H x W); this spec is in "
                                    f"{layout.name} layout", "add 'layout: row' and write W as inputs x units")
             if shape is not None:
-                layers.append(module.build(entry, shape, Place(layout, activation, options, spec.seed, i + 1)))
+                place = Place(layout, activation, options, spec.seed, i + 1, batch_size(spec))
+                layers.append(module.build(entry, shape, place))
                 shape = layers[-1].out_shape
         except LayerProblem as exc:
             shape = None if exc.key is None else shape
@@ -127,7 +128,7 @@ def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
         problems.append(source.error(("loss",), str(exc), exc.hint))
     if problems:  # the layer's problem and the loss's at once
         raise SpecError.all_of(problems)
-    if len(layers[-1].out_shape) != 1:
+    if len(layers[-1].out_shape) > 2:  # a vector per sample, or one per step of a sequence (T x K)
         raise source.error(("layers", len(layers) - 1), f"the loss takes one vector per sample, but the last layer's "
                            f"output is {' x '.join(map(str, layers[-1].out_shape))} per sample",
                            "end the network with {type: flatten} and a dense layer")
@@ -141,8 +142,16 @@ def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
     return Network(layout, input_shape(spec), tuple(layers), loss, spec.loss.reduction, spec.l2)
 
 
+def batch_size(spec: Spec) -> int:
+    """m, as the spec's data will have it: its explicit samples, else the batch to generate (a data
+    section that is not a list is reported by the data's own check)."""
+    x = spec.data.x
+    return len(x) if isinstance(x, list) and x else spec.data.batch or 4
+
+
 def input_shape(spec: Spec) -> tuple[int, ...]:
-    """One sample's shape: ``input: 3`` is (3,), ``input: [3, 8, 8]`` is channels x height x width."""
+    """One sample's shape: ``input: 3`` is (3,), ``input: [3, 8, 8]`` is channels x height x width,
+    ``input: [5, 4]`` is 5 steps of 4 features, ``input: [5]`` 5 steps of an embedding's indices."""
     return (spec.input,) if isinstance(spec.input, int) else tuple(spec.input)
 
 

@@ -36,7 +36,7 @@ def data_arrays(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray
         if data.x is None or data.y is None:
             missing = "x" if data.x is None else "y"
             raise source.error(("data",), f"data.{missing} is missing", "explicit data needs both x and y")
-        x = _inputs(data.x, net.input_shape, source)
+        x = _inputs(data.x, net, source)
         y = _targets(data.y, x.shape[0], net, source)
         return x, y
     return _generated(spec, net, source)
@@ -53,50 +53,75 @@ def _samples(value: Any, width: int, path: KeyPath, source: SourceMap) -> np.nda
     return array
 
 
-def _inputs(value: Any, shape: tuple[int, ...], source: SourceMap) -> np.ndarray:
-    """One sample per row, or per entry of C x H x W nested arrays for a multi-axis input."""
+def _inputs(value: Any, net: Network, source: SourceMap) -> np.ndarray:
+    """One sample per row, or per entry of C x H x W (or T x D) nested arrays for a multi-axis input;
+    what the first layer cannot take (an embedding's index outside its vocabulary) is refused."""
+    shape = net.input_shape
     if len(shape) == 1:
-        return _samples(value, shape[0], ("data", "x"), source)
-    array = numbers(value, ("data", "x"), source)
-    if array.shape[1:] != shape:
-        raise source.error(("data", "x"), f"data.x has shape {shape_text(array.shape)}, expected samples of "
-                           f"{shape_text(shape)} (the spec's input)", "write one nested array per sample")
+        array = _samples(value, shape[0], ("data", "x"), source)
+    else:
+        array = numbers(value, ("data", "x"), source)
+        if array.shape[1:] != shape:
+            raise source.error(("data", "x"), f"data.x has shape {shape_text(array.shape)}, expected samples of "
+                               f"{shape_text(shape)} (the spec's input)", "write one nested array per sample")
+    problem = net.layers[0].input_problem(array)
+    if problem:
+        raise source.error(("data", "x"), *problem)
     return array
 
 
 def _targets(value: Any, m: int, net: Network, source: SourceMap) -> np.ndarray:
+    """Targets shaped as the output: m rows of K, or m x T x K for a sequence output (one target per
+    step); class labels (m of them, or m x T) become one-hot."""
     path: KeyPath = ("data", "y")
-    outputs = net.outputs
+    out_shape = net.layers[-1].out_shape
+    outputs, lead = out_shape[-1], (m,) + out_shape[:-1]
     loss = net.loss
-    if loss.targets == "class" and _is_label_list(value):
+    if loss.targets == "class" and _is_label_list(value, len(lead)):
         labels = np.asarray(value)
-        if labels.shape != (m,):
+        if labels.shape != lead and len(lead) == 1:
             raise source.error(path, f"data.y has {labels.size} labels for {m} samples", "give one label per sample")
-        bad = np.flatnonzero((labels < 0) | (labels >= outputs))
+        if labels.shape != lead:
+            raise source.error(path, f"data.y has labels of shape {shape_text(labels.shape)}, expected "
+                               f"{shape_text(lead)} (samples x steps)", "give one label per step of each sample")
+        bad = np.argwhere((labels < 0) | (labels >= outputs))
         if bad.size:
-            raise source.error(path + (int(bad[0]),), f"class label {labels[bad[0]]} is out of range",
+            where = tuple(int(i) for i in bad[0])
+            raise source.error(path + where, f"class label {labels[where]} is out of range",
                                f"labels must lie in 0..{outputs - 1} for {outputs} output units")
         return np.eye(outputs)[labels]
-    y = _samples(value, outputs, path, source)
-    if y.shape[0] != m:
-        raise source.error(path, f"data.y has {y.shape[0]} rows but data.x has {m}", "give one target row per sample")
+    if len(lead) == 1:
+        y = _samples(value, outputs, path, source)
+        if y.shape[0] != m:
+            raise source.error(path, f"data.y has {y.shape[0]} rows but data.x has {m}",
+                               "give one target row per sample")
+    else:
+        y = numbers(value, path, source)
+        if y.shape != lead + (outputs,):
+            raise source.error(path, f"data.y has shape {shape_text(y.shape)}, expected "
+                               f"{shape_text(lead + (outputs,))} (samples x steps x outputs)",
+                               "give one target per step of each sample, or class labels samples x steps")
     if loss.targets in ("class", "binary"):
         outside = np.argwhere((y < 0) | (y > 1))
         if outside.size:
-            row = int(outside[0][0])
-            raise source.error(path + (row,), f"target {y[tuple(outside[0])]} is outside [0, 1]",
+            raise source.error(path + tuple(int(i) for i in outside[0][:-1]),
+                               f"target {y[tuple(outside[0])]} is outside [0, 1]",
                                f"loss {loss.name!r} takes probabilities as targets")
     if loss.targets == "class":
-        sums = y.sum(axis=1)
-        off = np.flatnonzero(np.abs(sums - 1) > 1e-6)
+        sums = y.sum(axis=-1)
+        off = np.argwhere(np.abs(sums - 1) > 1e-6)
         if off.size:
-            raise source.error(path + (int(off[0]),), f"target row sums to {sums[off[0]]:.6g}, not 1",
+            where = tuple(int(i) for i in off[0])
+            raise source.error(path + where, f"target row sums to {sums[where]:.6g}, not 1",
                                f"loss {loss.name!r} takes one-hot or probability rows, or integer class labels")
     return y
 
 
-def _is_label_list(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(type(v) is int for v in value)
+def _is_label_list(value: Any, depth: int = 1) -> bool:
+    """Whether ``value`` is a list of integers, nested ``depth`` deep (labels per sample, or per step)."""
+    if depth == 0:
+        return type(value) is int
+    return isinstance(value, list) and bool(value) and all(_is_label_list(v, depth - 1) for v in value)
 
 
 def _generated(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray, np.ndarray]:
@@ -108,17 +133,18 @@ def _generated(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray,
                                "use input: 2 and a class loss (softmax_cross_entropy or cross_entropy)")
         x, labels = spiral(m, outputs, rng_x)
         return x, np.eye(outputs)[labels]
-    x = rng_x.standard_normal((m,) + net.input_shape)
+    x = net.layers[0].inputs_from(rng_x, m)
+    lead = (m,) + net.layers[-1].out_shape[:-1]  # a target per sample, or per step of a sequence
     if net.loss.targets == "class":
-        return x, np.eye(outputs)[rng_y.integers(0, outputs, size=m)]
+        return x, np.eye(outputs)[rng_y.integers(0, outputs, size=lead)]
     if net.loss.targets == "binary":
-        return x, rng_y.integers(0, 2, size=(m, outputs)).astype(float)
+        return x, rng_y.integers(0, 2, size=lead + (outputs,)).astype(float)
     last = net.layers[-1].activation.name
     if last in PROBABILITY_OUTPUTS:
-        return x, rng_y.uniform(0.0, 1.0, size=(m, outputs))
+        return x, rng_y.uniform(0.0, 1.0, size=lead + (outputs,))
     if last == "tanh":
-        return x, rng_y.uniform(-1.0, 1.0, size=(m, outputs))
-    return x, rng_y.standard_normal((m, outputs))
+        return x, rng_y.uniform(-1.0, 1.0, size=lead + (outputs,))
+    return x, rng_y.standard_normal(lead + (outputs,))
 
 
 def spiral(m: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -232,7 +232,7 @@ def _fields_at(loc: KeyPath) -> set[str]:
         model = _model_in(annotation)
         if model is None:
             return set()
-    return set(model.model_fields)
+    return {field.alias or name for name, field in model.model_fields.items()}  # as a spec writes them
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

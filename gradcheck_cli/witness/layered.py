@@ -126,8 +126,9 @@ class LayeredEngine:
         kept = None if channel is None else slice(channel, channel + 1)  # the features the stack holds
         a = fp.a[l - 1]  # replaced by the stack's own a^l in the loop's first pass
         with np.errstate(all="ignore"):
-            z = layer.perturbed(symbol, index, deltas, a, layer_params(self.params, layer, l),
-                                fp.z[l - 1], channel)
+            z, sides = layer.perturbed_with_sides(symbol, index, deltas, a, layer_params(self.params, layer, l),
+                                                  fp.z[l - 1], channel)
+            crossed |= _from_base(sides)
             for k in range(l, len(net.layers) + 1):
                 layer = net.layers[k - 1]
                 p = layer_params(self.params, layer, k)
@@ -153,7 +154,7 @@ class LayeredEngine:
                     feature_slice(whole, len(layer.out_shape), kept)[...] = z
                     z, kept = whole, None
                 a = layer.activation.forward(z, layer.options)
-            losses = per_sample_losses(net, z, a, self.y).sum(axis=-1)
+            losses = per_sample_losses(net, z, a, self.y).reshape(len(deltas), -1).sum(axis=1)  # (and steps)
             return losses / batch_divisor(net, fp.a[-1]) + 0.5 * net.l2 * self.penalty, crossed
 
 

@@ -16,7 +16,8 @@ from collections.abc import Iterator, Mapping
 from types import ModuleType
 
 # each name is the layer type's spec value (its module's TYPE) and the name of its module here
-_NAMES = ("dense", "conv2d", "maxpool2d", "avgpool2d", "batchnorm", "layernorm", "dropout", "flatten")
+_NAMES = ("dense", "conv2d", "maxpool2d", "avgpool2d", "batchnorm", "layernorm", "dropout", "flatten",
+          "rnn", "lstm", "gru", "embedding")
 
 
 class _LayerTypes(Mapping[str, ModuleType]):

@@ -89,13 +89,15 @@ def activation_of(spec: Any, layout: Layout) -> tuple[Activation, Options]:
 @dataclass(frozen=True)
 class Place:
     """Where a layer is built: the network's layout, the entry's activation (checked for every entry
-    first, so that all misnamed activations are reported at once), the spec's seed and the index l."""
+    first, so that all misnamed activations are reported at once), the spec's seed, the index l, and
+    the batch size m (a learned initial state h0 has one row per sample)."""
 
     layout: Layout
     activation: Activation
     options: Options
     seed: int
     l: int
+    batch: int = 1
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,15 @@ class Layer(ABC):
         not differentiable. The activation's kinks are the network loop's (z > 0)."""
         return []
 
+    def inputs_from(self, rng: np.random.Generator, m: int) -> Array:
+        """Generated inputs, when this is the first layer: m samples drawn from the seed's stream."""
+        return rng.standard_normal((m,) + self.in_shape)
+
+    def input_problem(self, x: Array) -> tuple[str, str] | None:
+        """What is wrong with explicit inputs this first layer cannot take, and the fix (an embedding's
+        indices outside its vocabulary); None when they fit."""
+        return None
+
     def quantities(self, l: int, cache: Any) -> dict[str, Array]:
         """Named arrays of its forward that a derivation or ``--backward`` may read besides z<l> and
         a<l> (a dropout layer's mask<l>)."""
@@ -204,6 +215,12 @@ class Layer(ABC):
             moved[tuple(i[k] for i in index)] += delta
             out[k] = self.forward(a, {**p, symbol: moved})[0]
         return out if channel is None else feature_slice(out, len(self.out_shape), slice(channel, channel + 1))
+
+    def perturbed_with_sides(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array,
+                             p: dict[str, Array], z: Array, channel: int | None = None) -> tuple[Array, list[Array]]:
+        """``perturbed``, and the kink sides of the layer's own inside for each member of the stack (a
+        relu recurrence's pre-activations), as ``input_sides`` gives them for one forward pass."""
+        return self.perturbed(symbol, index, deltas, a, p, z, channel), []
 
     def channel_of(self, symbol: str, index: tuple[Array, ...]) -> Array | None:
         """The one feature (channel, or unit) of z that a step of each entry changes, or None where a

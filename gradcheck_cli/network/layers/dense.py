@@ -10,6 +10,9 @@ Row layout (seed 004, cs231n): samples are rows, ``z = a @ W + b`` with W inputs
 
     dW = a^T @ dz,   db = sum(dz, axis=0),   da_prev = dz @ W^T.
 
+In row layout the layer also takes a sequence, N x T x inputs, and applies the same W and b at every
+step (cs231n's temporal affine layer); its gradients then sum over the samples and the steps.
+
 Both layouts are written out on purpose rather than one derived from the other by transposes: a
 spec in either layout then exercises its own code, and the tests compare the two. The forward also
 runs on a stack of networks with a leading axis (the fast witness's perturbed copies).
@@ -54,6 +57,8 @@ SPEC = DenseSpec
 
 
 def build(spec: DenseSpec, in_shape: Shape, place: Place) -> Dense:
+    if len(in_shape) == 2 and place.layout.name == "row":  # a sequence, T x D: the same layer at every step
+        return Dense(in_shape, place.layout, place.activation, place.options, units=spec.units, bias=spec.bias)
     if len(in_shape) != 1:
         raise LayerProblem(f"a dense layer takes one vector per sample, but its input is "
                            f"{' x '.join(map(str, in_shape))} per sample", "put {type: flatten} before it")
@@ -90,9 +95,11 @@ def row_forward(a: Array, W: Array, b: Array | None) -> tuple[Array, Cache]:
 
 
 def row_backward(dz: Array, cache: Cache) -> tuple[Array, Array, Array | None]:
+    """Also at every step of a sequence (a and dz N x T x ...): the sums then run over the steps too."""
     a, W, b = cache
-    dW = a.T @ dz
-    return dz @ W.T, dW, bias_gradient(dz, b, sample_axis=0)
+    a_rows, dz_rows = a.reshape(-1, a.shape[-1]), dz.reshape(-1, dz.shape[-1])
+    dW = a_rows.T @ dz_rows
+    return dz @ W.T, dW, bias_gradient(dz_rows, b, sample_axis=0)
 
 
 @dataclass(frozen=True)
@@ -107,10 +114,10 @@ class Dense(Layer):
 
     @property
     def out_shape(self) -> Shape:
-        return (self.units,)
+        return self.in_shape[:-1] + (self.units,)  # (units,), or (T, units) at every step of a sequence
 
     def parameters(self) -> tuple[Parameter, ...]:
-        inputs = self.in_shape[0]
+        inputs = self.in_shape[-1]
         W = Parameter("W", (self.units, inputs) if self.column else (inputs, self.units), "weights", fan_in=inputs,
                       l2=True, shape_hint=f"in {self.layout.name} layout W is "
                       + ("units x inputs" if self.column else "inputs x units"))
@@ -134,22 +141,24 @@ class Dense(Layer):
         if symbol == "b" and not index:
             return z[None] + deltas.reshape((-1,) + (1,) * z.ndim)
         if channel is not None:  # row layout, one unit kept
-            z = z[:, channel : channel + 1]
+            z = z[..., channel : channel + 1]
         out = stacked(z, deltas)
         unit = index[0] if self.column else (index[1] if channel is None else np.zeros(len(deltas), dtype=int))
-        if symbol == "W":
-            inputs = a[index[1], :] if self.column else a[:, index[0]].T  # (P, m)
-            change = deltas[:, None] * inputs
+        if symbol == "W":  # that input of every sample (and step), per member: (P, m) or (P, m, T)
+            inputs = a[index[1], :] if self.column else np.moveaxis(a[..., index[0]], -1, 0)
+            change = deltas.reshape((-1,) + (1,) * (inputs.ndim - 1)) * inputs
         else:
-            change = deltas[:, None]
+            change = deltas.reshape((-1,) + (1,) * (z.ndim - 1))
         if self.column:
             out[members, unit, :] += change
         else:
-            out[members, :, unit] += change
+            out[members, ..., unit] += change
         return out
 
     def channel_of(self, symbol: str, index: tuple[Array, ...]) -> Array | None:
-        return index[1] if index and not self.column else None  # a unit's weights and bias: that unit only
+        # a unit's weights and bias: that unit only; not at the steps of a sequence, whose features are its
+        # last axis where the witness's one-feature stacks take a sample's first (feature_slice)
+        return index[1] if index and not self.column and len(self.in_shape) == 1 else None
 
     def change_from(self, delta_a: Array, channels: slice, p: dict[str, Array]) -> Array | None:
         return None if self.column else delta_a @ p["W"][channels]
@@ -163,17 +172,22 @@ class Dense(Layer):
         return Equation(f"z{l}", product + bias, f"{n.tex('z', l)} = {product_tex}{bias_tex}", n.shape(l))
 
     def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
-        a, tex, column, units, inputs = n.a(l - 1), n.tex, self.column, self.units, self.in_shape[0]
+        a, tex, column, units, inputs = n.a(l - 1), n.tex, self.column, self.units, self.in_shape[-1]
         penalty, penalty_tex = (f" + l2 * W{l}", rf" + \lambda {tex('W', l)}") if l2 else ("", "")
-        dW = f"dz{l} @ {a}.T" if column else f"{a}.T @ dz{l}"
+        sequence = len(self.in_shape) == 2  # the same layer at every step: the products sum over the steps too
+        dW = (f"dz{l} @ {a}.T" if column else f"sum(transpose({a}, axes=(0, 2, 1)) @ dz{l}, axis=0)" if sequence
+              else f"{a}.T @ dz{l}")
         dW_tex = (rf"\delta^{{[{l}]}} ({tex('a', l - 1)})^\top" if column
+                  else rf"\sum_t ({tex('a', l - 1)}_t)^\top \delta^{{[{l}]}}_t" if sequence
                   else rf"({tex('a', l - 1)})^\top \delta^{{[{l}]}}")
         W_shape = f"{units} x {inputs}" if column else f"{inputs} x {units}"
         dW_of = rf"\frac{{\partial E}}{{\partial {tex('W', l)}}}"
         out = [Equation(f"dW{l}", dW + penalty, f"{dW_of} = {dW_tex}{penalty_tex}", W_shape)]
         if self.bias == "per_unit":
             axis = self.layout.sample_axis % 2
-            out.append(Equation(f"db{l}", f"sum(dz{l}, axis={axis}, keepdims=True)",
+            summed = (f"sum(sum(dz{l}, axis=0), axis=0, keepdims=True)" if sequence
+                      else f"sum(dz{l}, axis={axis}, keepdims=True)")
+            out.append(Equation(f"db{l}", summed,
                                 rf"\frac{{\partial E}}{{\partial {tex('b', l)}}} = \sum_{{\text{{samples}}}} "
                                 rf"\delta^{{[{l}]}}", f"{units} x 1" if column else f"1 x {units}"))
         elif self.bias == "shared":

@@ -1,0 +1,237 @@
+"""What the recurrent layer types share (rnn, lstm, gru): the sequence they run over, the initial
+state, what they pass on, and how the layered witness reruns a stack of perturbed copies.
+
+A recurrent layer takes one sequence per sample, T steps of D features (``input: [T, D]``: x is
+N x T x D), and computes a hidden state h_t for t = 1..T from x_t and h_(t-1):
+
+    xw_t = x_t Wx + b        (every step's input part at once: one product over the sequence)
+    hw_t = h_(t-1) Wh        (the recurrent part, step by step)
+    h_t  = cell(xw_t, hw_t, h_(t-1), c_(t-1))      (each type's module: rnn.py, lstm.py, gru.py)
+
+The gates of a step are blocks of H columns of Wx, Wh and b, in each type's order. ``return:
+sequence`` (default) passes on h_1..h_T (N x T x H), so a dense layer after it applies at every
+step; ``return: last`` passes on h_T alone (N x H: many-to-one). h_0 is zeros, or with
+``initial_state: learned`` the parameter h0_<l> (N x H, one initial state per sample, as cs231n's
+h0); LSTM's c_0 is zeros.
+
+Backward is backpropagation through time, written in each type's module: from t = T down to 1,
+dh_t is the gradient of E with respect to h_t through both of its paths, the layer's own output at
+step t and the next step h_(t+1). That total is what the derivation name ``dh<l>`` means.
+
+The recurrence is the layer's own, so the network loop sees no activation on these layers (z<l> =
+a<l> = the hidden states); rnn's ``activation:`` is the nonlinearity inside the recurrence.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import Field
+
+from gradcheck_cli.network.activations import ACTIVATIONS
+from gradcheck_cli.network.layers.base import (
+    Array,
+    Layer,
+    LayerProblem,
+    Parameter,
+    Place,
+    PositiveInt,
+    Shape,
+    SpecModel,
+    stacked,
+)
+
+Hidden = Callable[[Array], Array]  # h_(t-1) -> its recurrent part hw_t (with a stack's own changes)
+
+
+class RecurrentSpec(SpecModel):
+    """The keys every recurrent type takes: ``{type: lstm, units: 6, return: last}``."""
+
+    units: PositiveInt
+    returns: Literal["sequence", "last"] = Field("sequence", alias="return")
+    initial_state: Literal["zeros", "learned"] = "zeros"
+
+
+def check_sequence_input(kind: str, in_shape: Shape, place: Place) -> None:
+    """A recurrent layer needs T x D per sample, in row layout: say what to change otherwise."""
+    if len(in_shape) != 2:
+        got = " x ".join(map(str, in_shape))
+        hint = ("give the input as [steps, features] (input: [T, D]), and put no flatten before it"
+                if len(in_shape) == 1 else "a recurrent layer takes sequences; it cannot follow a convolution")
+        raise LayerProblem(f"a {kind} layer takes one sequence of T steps x D features per sample, but its input is "
+                           f"{got} per sample", hint)
+
+
+@dataclass(frozen=True)
+class Steps:
+    """What one pass of the recurrence keeps: every h_t (h[:, t] is h_(t+1): h_0 is ``h0``) and each
+    step's own quantities (gates, cell states, pre-activations) stacked over t on axis -2."""
+
+    h0: Array
+    h: Array  # (..., N, T, H)
+    inner: dict[str, Array]
+
+
+@dataclass(frozen=True)
+class Recurrent(Layer):
+    """A layer computing h_1..h_T by a recurrence; each type gives its cell and its BPTT."""
+
+    BLOCKS: ClassVar[int]  # gates stacked in the columns of Wx, Wh and b
+    GATES: ClassVar[tuple[str, ...]] = ()  # their names, in the spec's order
+    INPUT_BIAS: ClassVar[str] = "b"  # the bias added to the input part (gru: bx; it also has bh)
+    units: int
+    returns: str  # sequence | last
+    initial_state: str  # zeros | learned
+    batch: int
+
+    @property
+    def steps(self) -> int:
+        return self.in_shape[0]
+
+    @property
+    def features(self) -> int:
+        return self.in_shape[1]
+
+    @property
+    def out_shape(self) -> Shape:
+        return (self.steps, self.units) if self.returns == "sequence" else (self.units,)
+
+    def parameters(self) -> tuple[Parameter, ...]:
+        D, H, G = self.features, self.units, self.BLOCKS * self.units
+        gates = f" (gates {', '.join(self.GATES)}, H columns each)" if self.GATES else ""
+        out = [Parameter("Wx", (D, G), "weights", fan_in=D, l2=True, shape_hint=f"Wx is features x {G}{gates}"),
+               Parameter("Wh", (H, G), "weights", fan_in=H, l2=True, shape_hint=f"Wh is units x {G}{gates}")]
+        out += [Parameter(symbol, (G,), "biases") for symbol in self.biases()]
+        if self.initial_state == "learned":
+            out.append(Parameter("h0_", (self.batch, H), "biases",
+                                 shape_hint="h0 is samples x units: one initial state per sample"))
+        return tuple(out)
+
+    def biases(self) -> tuple[str, ...]:
+        return ("b",)
+
+    # --- the recurrence, which every type's cell plugs into
+
+    def input_part(self, a: Array, p: dict[str, Array]) -> Array:
+        """xw_t = x_t Wx + b for every step at once: (..., N, T, G)."""
+        return a @ p["Wx"] + p[self.INPUT_BIAS]
+
+    def hidden_part(self, h: Array, p: dict[str, Array]) -> Array:
+        """hw_t = h_(t-1) Wh: (..., N, G)."""
+        return h @ p["Wh"]
+
+    def initial(self, a: Array, p: dict[str, Array]) -> Array:
+        """h_0: zeros, or h0_<l>; for a stack of inputs one per member."""
+        shape = a.shape[:-2] + (self.units,)
+        if self.initial_state == "learned":
+            return np.broadcast_to(p["h0_"], shape).astype(np.result_type(a, p["h0_"]))
+        return np.zeros(shape, dtype=np.result_type(a, float))
+
+    @abstractmethod
+    def cell(self, xw: Array, hw: Array, h: Array, state: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
+        """h_t and this step's quantities from xw_t, hw_t, h_(t-1) and the previous step's quantities
+        (an LSTM's c_(t-1) among them; empty at t = 1)."""
+
+    def run(self, xw: Array, h0: Array, hidden: Hidden) -> Steps:
+        """The recurrence over the T steps of ``xw`` (any leading axes: a stack of perturbed copies)."""
+        h, state, hs, inner = h0, {}, [], {}
+        for t in range(xw.shape[-2]):
+            h, state = self.cell(xw[..., t, :], hidden(h), h, state)
+            hs.append(h)
+            for name, value in state.items():
+                inner.setdefault(name, []).append(value)
+        return Steps(h0, np.stack(hs, axis=-2), {name: np.stack(v, axis=-2) for name, v in inner.items()})
+
+    def output(self, steps: Steps) -> Array:
+        return steps.h if self.returns == "sequence" else steps.h[..., -1, :]
+
+    def forward(self, a: Array, p: dict[str, Array]) -> tuple[Array, tuple[Array, dict[str, Array], Steps]]:
+        steps = self.run(self.input_part(a, p), self.initial(a, p), lambda h: self.hidden_part(h, p))
+        return self.output(steps), (a, p, steps)
+
+    def full_dh(self, dz: Array) -> Array:
+        """dE/dh_t from the layer's output alone (N x T x H): zero but at T for ``return: last``."""
+        if self.returns == "sequence":
+            return dz
+        dh = np.zeros(dz.shape[:-1] + (self.steps, self.units), dtype=dz.dtype)
+        dh[..., -1, :] = dz
+        return dh
+
+    def previous(self, steps: Steps) -> Array:
+        """h_(t-1) for every t: h_0 .. h_(T-1), (N, T, H)."""
+        return np.concatenate([steps.h0[..., None, :], steps.h[..., :-1, :]], axis=-2)
+
+    def gradients(self, a: Array, p: dict[str, Array], steps: Steps, dxw: Array, dhw: Array,
+                  dh0: Array) -> tuple[Array, dict[str, Array]]:
+        """dE/dx and the parameters' gradients from dE/dxw_t and dE/dhw_t of every step (N, T, G) and
+        dE/dh_0: the products summed over samples and steps, as for a dense layer at every step."""
+        D, G = self.features, dxw.shape[-1]
+        grads = {"Wx": a.reshape(-1, D).T @ dxw.reshape(-1, G),
+                 "Wh": self.previous(steps).reshape(-1, self.units).T @ dhw.reshape(-1, G),
+                 self.INPUT_BIAS: dxw.sum(axis=(0, 1))}
+        if "bh" in self.biases():
+            grads["bh"] = dhw.sum(axis=(0, 1))
+        if self.initial_state == "learned":
+            grads["h0_"] = dh0
+        return dxw @ p["Wx"].T, grads
+
+    def quantities(self, l: int, cache: Any) -> dict[str, Array]:
+        steps: Steps = cache[2]
+        return {f"h{l}": steps.h, **{f"{name}{l}": value for name, value in steps.inner.items()
+                                    if name in self.QUANTITIES}}
+
+    # --- what the layered witness exploits: the recurrence runs once for a whole stack of copies
+
+    def perturbed(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array, p: dict[str, Array],
+                  z: Array, channel: int | None = None) -> Array:
+        return self.perturbed_with_sides(symbol, index, deltas, a, p, z, channel)[0]
+
+    def perturbed_with_sides(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array,
+                             p: dict[str, Array], z: Array, channel: int | None = None) -> tuple[Array, list[Array]]:
+        """The outputs of P copies of the layer, entry ``index[k]`` of ``symbol`` moved by ``deltas[k]``,
+        by one recurrence over the stack: an entry of Wx or b changes one column of every xw_t (by
+        delta x_t[i], or delta), an entry of Wh one column of every hw_t (by delta h_(t-1)[i], from
+        the copy's own h), an entry of h0 one number of the copy's h_0. Forward quantities only."""
+        members = np.arange(len(deltas))
+        spread = deltas.reshape(-1, 1, 1)
+        xw = stacked(self.input_part(a, p), deltas)  # (P, N, T, G)
+        h0 = stacked(self.initial(a, p), deltas)  # (P, N, H)
+        base: Hidden = lambda h: self.hidden_part(h, p)  # noqa: E731
+        hidden = base
+        if symbol == "Wx":
+            xw[members, ..., index[1]] += spread * np.moveaxis(a[..., index[0]], -1, 0)
+        elif symbol == self.INPUT_BIAS:
+            xw[members, ..., index[0]] += spread
+        elif symbol == "h0_":
+            h0[members, index[0], index[1]] += deltas
+        elif symbol == "Wh":
+            def hidden(h: Array) -> Array:
+                hw = base(h)
+                hw[members, :, index[1]] += deltas[:, None] * h[members, :, index[0]]
+                return hw
+        elif symbol == "bh":
+            def hidden(h: Array) -> Array:
+                hw = base(h)
+                hw[members, :, index[0]] += deltas[:, None]
+                return hw
+        steps = self.run(xw, h0, hidden)
+        return self.output(steps), self.sides(steps)
+
+    def sides(self, steps: Steps) -> list[Array]:
+        """Which side of its kink every pre-activation inside the recurrence lies on (rnn with relu)."""
+        return []
+
+    def input_sides(self, cache: Any) -> list[Array]:
+        return self.sides(cache[2])
+
+
+def inner_activation(name: str) -> Any:
+    """The nonlinearity of a recurrence: an element-wise activation (softmax couples the units)."""
+    if name == "softmax":
+        raise LayerProblem("a recurrence's activation must act on each unit alone; softmax couples them",
+                           "use tanh (the usual one), relu or another element-wise activation", key="activation")
+    return ACTIVATIONS[name]

@@ -1,0 +1,95 @@
+"""rnn: the vanilla recurrent layer (cs231n's ``rnn_step_forward``/``rnn_forward``).
+
+    s_t = x_t Wx + h_(t-1) Wh + b,     h_t = f(s_t)        (f: ``activation:``, tanh by default)
+
+Wx is D x H, Wh is H x H, b has H entries. Backpropagation through time, t = T .. 1:
+
+    dh_t  = dE/dh_t from the layer's output + ds_(t+1) Wh^T     (both paths; ds_(T+1) = 0)
+    ds_t  = dh_t * f'(s_t)
+    dWx   = sum_t x_t^T ds_t,   dWh = sum_t h_(t-1)^T ds_t,   db = sum over samples and steps of ds_t
+    dx_t  = ds_t Wx^T,          dh_0 = ds_1 Wh^T
+
+A relu recurrence has kinks: every s_t is compared as a ReLU layer's z is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from gradcheck_cli.network.activations import ACTIVATIONS, Activation
+from gradcheck_cli.network.layers.base import Array, Equation, Notation, Place, Shape
+from gradcheck_cli.network.layers.recurrent import (
+    Recurrent,
+    RecurrentSpec,
+    Steps,
+    check_sequence_input,
+    inner_activation,
+)
+from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward, recurrent_forward
+
+TYPE = "rnn"
+SYMBOLS = ("Wx", "Wh", "b", "h0_")
+LAYOUTS = ("row",)
+
+
+class RnnSpec(RecurrentSpec):
+    """``{type: rnn, units: 8, activation: tanh}``."""
+
+    type: Literal["rnn"]
+    activation: str = "tanh"
+    alpha: Annotated[float, Field(allow_inf_nan=False)] | None = None  # leaky_relu slope / elu scale
+
+
+SPEC = RnnSpec
+
+
+def build(spec: RnnSpec, in_shape: Shape, place: Place) -> Rnn:
+    check_sequence_input(TYPE, in_shape, place)
+    inner = inner_activation(place.activation.name)
+    return Rnn(in_shape, place.layout, ACTIVATIONS["identity"], place.options, units=spec.units, returns=spec.returns,
+               initial_state=spec.initial_state, batch=place.batch, inner=inner)
+
+
+@dataclass(frozen=True)
+class Rnn(Recurrent):
+    TYPE = TYPE
+    BLOCKS = 1
+    inner: Activation = ACTIVATIONS["tanh"]
+
+    def cell(self, xw: Array, hw: Array, h: Array, state: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
+        s = xw + hw
+        return self.inner.forward(s, self.options), {"s": s}
+
+    def backward(self, dz: Array, cache: tuple[Array, dict[str, Array], Steps]) -> tuple[Array, dict[str, Array]]:
+        a, p, steps = cache
+        dh_out = self.full_dh(dz)
+        ds = np.empty_like(dh_out)
+        dnext = np.zeros_like(dh_out[:, 0])  # the path from h_(t+1) back into h_t
+        for t in range(self.steps - 1, -1, -1):
+            dh = dh_out[:, t] + dnext
+            ds[:, t] = self.inner.backward(dh, steps.inner["s"][:, t], steps.h[:, t], self.options)
+            dnext = ds[:, t] @ p["Wh"].T
+        return self.gradients(a, p, steps, ds, ds, dnext)
+
+    def sides(self, steps: Steps) -> list[Array]:
+        return [steps.inner["s"].real > 0] if self.inner.kinked else []
+
+    def forward_equation(self, l: int, n: Notation) -> Equation:
+        return recurrent_forward(self, l, n, f"{self.inner.name}(x_t Wx{l} + h_(t-1) Wh{l} + b{l})",
+                                 rf"{_tex(self.inner.name)}(x_t W_x^{{[{l}]}} + h_{{t-1}} W_h^{{[{l}]}} + b^{{[{l}]}})")
+
+    def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
+        return recurrent_backward(self, l, n, l2, steps=[
+            ("ds_t", f"dh_t * {self.inner.name}'(s_t)", rf"ds_t = dh_t \odot {_tex(self.inner.name)}'(s_t)"),
+        ], through="ds_(t+1) Wh^T", through_tex=r"ds_{t+1} (W_h)^\top", to_params="ds_t")
+
+    def quantities(self, l: int, cache: Any) -> dict[str, Array]:
+        return {f"h{l}": cache[2].h, f"s{l}": cache[2].inner["s"]}
+
+
+def _tex(name: str) -> str:
+    return {"tanh": r"\tanh", "sigmoid": r"\sigma"}.get(name, r"\mathrm{" + name.replace("_", r"\_") + "}")

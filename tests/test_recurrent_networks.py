@@ -1,0 +1,118 @@
+"""Recurrent networks through the whole check: sequences in and out, per-step losses, the witness
+catching a broken backpropagation through time, and one clear line for each bad sequence spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import gradcheck_cli
+from conftest import SPECS, run
+from gradcheck_cli.network.layers.lstm import Lstm
+from gradcheck_cli.network.layers.recurrent import Recurrent
+from gradcheck_cli.network.layers.rnn import Rnn
+
+STACK = SPECS / "layers" / "recurrent_stack.yaml"
+
+
+def _spec(path: Path, **changes: object) -> dict:
+    return {**yaml.safe_load(path.read_text()), **changes}
+
+
+@pytest.mark.parametrize("engine_spec", ["rnn.yaml", "lstm.yaml", "gru.yaml", "embedding.yaml", "recurrent_stack.yaml"])
+def test_every_recurrent_example_passes_and_every_entry_is_compared(engine_spec: str) -> None:
+    report = gradcheck_cli.check(SPECS / "layers" / engine_spec)
+    assert report.status == "pass"
+    assert all(np.isfinite(p.numeric).all() and p.numeric.size == p.analytic.size for p in report.params)
+
+
+def test_a_mean_loss_divides_by_the_samples_not_the_steps() -> None:
+    summed = gradcheck_cli.check(_spec(STACK, loss={"name": "softmax_cross_entropy", "reduction": "sum"}))
+    mean = gradcheck_cli.check(_spec(STACK, loss={"name": "softmax_cross_entropy", "reduction": "mean"}))
+    assert mean.loss == pytest.approx(summed.loss / 3, rel=1e-12)  # batch 3, 5 steps
+
+
+def test_class_labels_per_step_are_one_hot_targets_per_step() -> None:
+    labels = gradcheck_cli.check(SPECS / "layers" / "rnn.yaml")
+    one_hot = np.eye(3)[[[0, 2, 1, 1, 0], [2, 2, 0, 1, 1]]].tolist()
+    arrays = gradcheck_cli.check(_spec(SPECS / "layers" / "rnn.yaml", data={**_spec(SPECS / "layers" / "rnn.yaml")[
+        "data"], "y": one_hot}))
+    assert labels.loss == arrays.loss
+
+
+def _without_recurrent_path(self: Rnn, dz: np.ndarray, cache: tuple) -> tuple:
+    """The classic BPTT mistake: each step's gradient from its own output only (dh_(t+1) dropped)."""
+    a, p, steps = cache
+    ds = self.inner.backward(self.full_dh(dz), steps.inner["s"], steps.h, self.options)
+    return self.gradients(a, p, steps, ds, ds, ds[:, 0] @ p["Wh"].T)
+
+
+def test_the_witness_fails_a_bptt_without_the_recurrent_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Rnn, "backward", _without_recurrent_path)
+    report = gradcheck_cli.check(SPECS / "layers" / "rnn.yaml")
+    statuses = {p.name: p.status for p in report.params}
+    assert report.status == "fail" and statuses["Wh1"] == statuses["Wx1"] == "fail"
+    assert statuses["W2"] == statuses["b2"] == "pass"  # the layer after the recurrence is still right
+
+
+def test_the_witness_fails_an_lstm_gradient_in_another_gate_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dv's blocks i and f swapped before the products: a gate order that differs from the spec's."""
+
+    def swapped(self: Lstm, a: np.ndarray, p: dict, steps: object, dxw: np.ndarray, dhw: np.ndarray,
+                dh0: np.ndarray) -> tuple:
+        H = self.units
+        order = np.r_[H : 2 * H, 0:H, 2 * H : 4 * H]
+        return Recurrent.gradients(self, a, p, steps, dxw[..., order], dhw[..., order], dh0)
+
+    monkeypatch.setattr(Lstm, "gradients", swapped)
+    report = gradcheck_cli.check(SPECS / "layers" / "lstm.yaml")
+    statuses = {p.name: p.status for p in report.params}
+    assert report.status == "fail" and statuses["Wx1"] == statuses["Wh1"] == statuses["b1"] == "fail"
+
+
+@pytest.mark.parametrize(("change", "line", "says"), [
+    ({"layout": "column"}, 8, "needs layout: row"),
+    ({"layers": [{"type": "flatten"}, {"type": "rnn", "units": 3}, {"units": 3}]}, 9,
+     "a rnn layer takes one sequence of T steps x D features per sample, but its input is 20"),
+    ({"input": [5, 4, 2]}, 8, "cannot follow a convolution"),
+])
+def test_a_recurrent_layer_where_it_cannot_go_is_one_line(write_spec, change: dict, line: int, says: str) -> None:
+    data = _spec(STACK, **change)
+    data.pop("name"), data.pop("description")
+    path = write_spec(yaml.safe_dump(data, sort_keys=False, default_flow_style=None))
+    result = run("check", path)
+    assert result.exit_code == 2 and len(result.stderr.splitlines()) >= 1
+    assert says in result.stderr and result.stderr.startswith(f"{path}:")
+
+
+@pytest.mark.parametrize(("data", "says"), [
+    ("{x: [[1, 6, 0, 2]], y: [[0, 1, 2, 3]]}", "data.x[0, 1] is 6, not an index of the vocabulary"),
+    ("{x: [[1, 2, 0, 2]], y: [[0, 1, 2, 6]]}", "class label 6 is out of range"),
+    ("{x: [[1, 2, 0, 2]], y: [0]}", "data.y has shape 1, expected 1x4x6 (samples x steps x outputs)"),
+    ("{x: [[1, 2, 0, 2]], y: [[0, 1, 2]]}", "data.y has labels of shape 1x3, expected 1x4 (samples x steps)"),
+])
+def test_bad_sequence_data_is_one_line_at_its_place(write_spec, data: str, says: str) -> None:
+    path = write_spec(f"""
+        version: 1
+        layout: row
+        input: [4]
+        layers:
+          - {{type: embedding, vocab: 6, dim: 3}}
+          - {{type: gru, units: 2}}
+          - {{units: 6}}
+        loss: softmax_cross_entropy
+        data: {data}
+    """)
+    result = run("check", path)
+    assert result.exit_code == 2 and result.stderr.splitlines()[0].startswith(f"{path}:9: error: {says}")
+
+
+def test_an_embedding_after_another_layer_names_the_fix(write_spec) -> None:
+    path = write_spec("version: 1\nlayout: row\ninput: [4, 2]\nlayers:\n  - {type: rnn, units: 3}\n"
+                      "  - {type: embedding, vocab: 5, dim: 2}\nloss: sse\n")
+    result = run("check", path)
+    assert result.exit_code == 2
+    assert "must be the first layer" in result.stderr and "move it to the top" in result.stderr
