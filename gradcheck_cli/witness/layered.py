@@ -34,7 +34,7 @@ from gradcheck_cli.network.network import (
 from gradcheck_cli.witness.central import quotients
 
 Array = np.ndarray
-CHUNK_ELEMENTS = 1 << 21  # numbers in the largest array of one stack (16 MiB)
+CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: a recurrence's steps stay in cache)
 
 
 class LayeredEngine:

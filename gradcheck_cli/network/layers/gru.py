@@ -25,9 +25,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gradcheck_cli.network.activations import ACTIVATIONS, sigmoid
 from gradcheck_cli.network.layers.base import Array, Equation, Notation, Place, Shape
-from gradcheck_cli.network.layers.recurrent import Recurrent, RecurrentSpec, Steps, check_sequence_input
+from gradcheck_cli.network.layers.recurrent import Recurrent, RecurrentSpec, Steps, build_recurrent, gate
 from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward, recurrent_forward
 
 TYPE = "gru"
@@ -45,9 +44,7 @@ SPEC = GruSpec
 
 
 def build(spec: GruSpec, in_shape: Shape, place: Place) -> Gru:
-    check_sequence_input(TYPE, in_shape, place)
-    return Gru(in_shape, place.layout, ACTIVATIONS["identity"], place.options, units=spec.units,
-               returns=spec.returns, initial_state=spec.initial_state, batch=place.batch)
+    return build_recurrent(Gru, spec, in_shape, place)
 
 
 @dataclass(frozen=True)
@@ -66,8 +63,8 @@ class Gru(Recurrent):
 
     def cell(self, xw: Array, hw: Array, h: Array, state: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
         H = self.units
-        r = sigmoid(xw[..., :H] + hw[..., :H])
-        u = sigmoid(xw[..., H : 2 * H] + hw[..., H : 2 * H])
+        ru = gate(xw[..., : 2 * H] + hw[..., : 2 * H])  # both sigmoid gates at once
+        r, u = ru[..., :H], ru[..., H:]
         hv_n = hw[..., 2 * H :]
         n = np.tanh(xw[..., 2 * H :] + r * hv_n)
         return (1 - u) * n + u * h, {"r": r, "u": u, "n": n, "hv_n": hv_n}

@@ -21,9 +21,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gradcheck_cli.network.activations import ACTIVATIONS, sigmoid
 from gradcheck_cli.network.layers.base import Array, Equation, Notation, Place, Shape
-from gradcheck_cli.network.layers.recurrent import Recurrent, RecurrentSpec, Steps, check_sequence_input
+from gradcheck_cli.network.layers.recurrent import Recurrent, RecurrentSpec, Steps, build_recurrent, gate
 from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward, recurrent_forward
 
 TYPE = "lstm"
@@ -41,9 +40,7 @@ SPEC = LstmSpec
 
 
 def build(spec: LstmSpec, in_shape: Shape, place: Place) -> Lstm:
-    check_sequence_input(TYPE, in_shape, place)
-    return Lstm(in_shape, place.layout, ACTIVATIONS["identity"], place.options, units=spec.units,
-                returns=spec.returns, initial_state=spec.initial_state, batch=place.batch)
+    return build_recurrent(Lstm, spec, in_shape, place)
 
 
 @dataclass(frozen=True)
@@ -56,10 +53,14 @@ class Lstm(Recurrent):
     def cell(self, xw: Array, hw: Array, h: Array, state: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
         H = self.units
         v = xw + hw
-        i, f, o = sigmoid(v[..., :H]), sigmoid(v[..., H : 2 * H]), sigmoid(v[..., 2 * H : 3 * H])
+        i, f, o = np.split(gate(v[..., : 3 * H]), 3, axis=-1)
         g = np.tanh(v[..., 3 * H :])
-        c = f * state["c"] + i * g if state else i * g  # c_0 = 0
-        return o * np.tanh(c), {"i": i, "f": f, "o": o, "g": g, "c": c}
+        c = i * g
+        if state:  # c_0 = 0
+            c += f * state["c"]
+        h = np.tanh(c)
+        h *= o
+        return h, {"i": i, "f": f, "o": o, "g": g, "c": c}
 
     def backward(self, dz: Array, cache: tuple[Array, dict[str, Array], Steps]) -> tuple[Array, dict[str, Array]]:
         a, p, steps = cache

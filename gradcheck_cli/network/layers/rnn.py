@@ -26,7 +26,7 @@ from gradcheck_cli.network.layers.recurrent import (
     Recurrent,
     RecurrentSpec,
     Steps,
-    check_sequence_input,
+    build_recurrent,
     inner_activation,
 )
 from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward, recurrent_forward
@@ -48,16 +48,14 @@ SPEC = RnnSpec
 
 
 def build(spec: RnnSpec, in_shape: Shape, place: Place) -> Rnn:
-    check_sequence_input(TYPE, in_shape, place)
-    inner = inner_activation(place.activation.name)
-    return Rnn(in_shape, place.layout, ACTIVATIONS["identity"], place.options, units=spec.units, returns=spec.returns,
-               initial_state=spec.initial_state, batch=place.batch, inner=inner)
+    return build_recurrent(Rnn, spec, in_shape, place, inner=inner_activation(place.activation.name))
 
 
 @dataclass(frozen=True)
 class Rnn(Recurrent):
     TYPE = TYPE
     BLOCKS = 1
+    SIDES = ("s",)
     inner: Activation = ACTIVATIONS["tanh"]
 
     def cell(self, xw: Array, hw: Array, h: Array, state: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
