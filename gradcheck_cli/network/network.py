@@ -119,11 +119,15 @@ def forward_from(net: Network, params: Params, y: Array, layer: int, *, a: Array
 
 def per_sample_losses(net: Network, z: Array | None, a: Array, y: Array) -> Array:
     """The loss of each sample from the output layer's z^L and a^L: on the logits where the loss has an
-    exact form for the output activation (where a rounds to 0 or 1 it would lose every digit)."""
+    exact form for the output activation (where a rounds to 0 or 1 it would lose every digit). A
+    sequence's sample has a loss per step; its loss is their sum."""
     output = net.layers[-1].activation.name
     if z is not None and output in net.loss.from_logits:
-        return net.loss.from_logits[output](z, y, net.layout.unit_axis)
-    return net.loss.per_sample(a, y, net.layout.unit_axis)
+        losses = net.loss.from_logits[output](z, y, net.layout.unit_axis)
+    else:
+        losses = net.loss.per_sample(a, y, net.layout.unit_axis)
+    steps = len(net.layers[-1].out_shape) - 1  # the step axes, after the samples' (row layout)
+    return losses.sum(axis=tuple(range(-steps, 0))) if steps else losses
 
 
 def weight_penalty(net: Network, params: Params) -> float:

@@ -154,7 +154,7 @@ class LayeredEngine:
                     feature_slice(whole, len(layer.out_shape), kept)[...] = z
                     z, kept = whole, None
                 a = layer.activation.forward(z, layer.options)
-            losses = per_sample_losses(net, z, a, self.y).reshape(len(deltas), -1).sum(axis=1)  # (and steps)
+            losses = per_sample_losses(net, z, a, self.y).sum(axis=-1)
             return losses / batch_divisor(net, fp.a[-1]) + 0.5 * net.l2 * self.penalty, crossed
 
 

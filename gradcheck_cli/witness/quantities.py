@@ -80,7 +80,6 @@ def _run(net: Network, params: Params, y: Array, kind: str, layer: int,
     fp = forward_from(net, params, y, layer, **{kind: value})
     with np.errstate(all="ignore"):
         losses = per_sample_losses(net, fp.z[-1] if fp.z else None, fp.a[-1], y) / batch_divisor(net, fp.a[-1])
-    losses = losses.reshape(len(losses), -1).sum(axis=1)  # a sequence's sample: the sum over its steps
     first = layer if kind == "z" else layer + 1
     return fp, losses, kink_sides(net, fp, first, from_z=kind == "z")
 
