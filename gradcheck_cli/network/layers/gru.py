@@ -21,7 +21,7 @@ Backpropagation through time, t = T .. 1:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -53,13 +53,8 @@ class Gru(Recurrent):
     BLOCKS = 3
     GATES = ("r", "z", "n")
     INPUT_BIAS = "bx"
+    HIDDEN_BIAS = "bh"
     QUANTITIES = ("h", "r", "u", "n")
-
-    def biases(self) -> tuple[str, ...]:
-        return ("bx", "bh")
-
-    def hidden_part(self, h: Array, p: dict[str, Array]) -> Array:
-        return h @ p["Wh"] + p["bh"]
 
     def cell(self, xw: Array, hw: Array, h: Array, state: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
         H = self.units
@@ -99,7 +94,3 @@ class Gru(Recurrent):
             ("dhv_t", "[dr', du', dn' * r]", r"dhv_t = [dr',\ du',\ dn' \odot r]"),
         ], through="dh_(t+1) u_(t+1) + dhv_(t+1) Wh^T", through_tex=r"dh_{t+1} \odot u_{t+1} + dhv_{t+1} (W_h)^\top",
             to_params="dxv_t (dhv_t for Wh and bh)")
-
-    def quantities(self, l: int, cache: Any) -> dict[str, Array]:
-        steps: Steps = cache[2]
-        return {f"h{l}": steps.h, **{f"{k}{l}": steps.inner[k] for k in ("r", "u", "n")}}

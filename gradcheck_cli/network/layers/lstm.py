@@ -17,12 +17,12 @@ two quantities carried back from step t + 1 (cs231n's ``lstm_step_backward``):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
 from gradcheck_cli.network.layers.base import Array, Equation, Notation, Place, Shape
-from gradcheck_cli.network.layers.recurrent import Recurrent, RecurrentSpec, Steps, build_recurrent, gate
+from gradcheck_cli.network.layers.recurrent import Recurrent, RecurrentSpec, Steps, build_recurrent, earlier, gate
 from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward, recurrent_forward
 
 TYPE = "lstm"
@@ -48,7 +48,7 @@ class Lstm(Recurrent):
     TYPE = TYPE
     BLOCKS = 4
     GATES = ("i", "f", "o", "g")
-    QUANTITIES = ("h", "c", "i", "f", "o", "g")
+    QUANTITIES = ("h", "c", "i", "f", "o", "g")  # h<l>, then the step quantities by these names
 
     def cell(self, xw: Array, hw: Array, h: Array, state: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
         H = self.units
@@ -66,7 +66,7 @@ class Lstm(Recurrent):
         a, p, steps = cache
         q = steps.inner
         dh_out = self.full_dh(dz)
-        c_prev = np.concatenate([np.zeros_like(q["c"][:, :1]), q["c"][:, :-1]], axis=1)
+        c_prev = earlier(np.zeros_like(q["c"][:, 0]), q["c"])
         dv = np.empty(dh_out.shape[:-1] + (4 * self.units,))
         dnext_h = np.zeros_like(dh_out[:, 0])
         dnext_c = np.zeros_like(dh_out[:, 0])  # dc_(t+1) * f_(t+1)
@@ -92,7 +92,3 @@ class Lstm(Recurrent):
             ("dv_t", "[dc_t g i (1 - i), dc_t c_(t-1) f (1 - f), dh_t tanh(c_t) o (1 - o), dc_t i (1 - g ** 2)]",
              r"dv_t = [dc_t g\, i(1 - i),\ dc_t c_{t-1} f(1 - f),\ dh_t \tanh(c_t)\, o(1 - o),\ dc_t i(1 - g^2)]"),
         ], through="dv_(t+1) Wh^T", through_tex=r"dv_{t+1} (W_h)^\top", to_params="dv_t")
-
-    def quantities(self, l: int, cache: Any) -> dict[str, Array]:
-        steps: Steps = cache[2]
-        return {f"h{l}": steps.h, **{f"{k}{l}": steps.inner[k] for k in ("c", "i", "f", "o", "g")}}

@@ -57,7 +57,7 @@ class RecurrentSpec(SpecModel):
     initial_state: Literal["zeros", "learned"] = "zeros"
 
 
-def check_sequence_input(kind: str, in_shape: Shape, place: Place) -> None:
+def check_sequence_input(kind: str, in_shape: Shape) -> None:
     """A recurrent layer needs T x D per sample, in row layout: say what to change otherwise."""
     if len(in_shape) != 2:
         got = " x ".join(map(str, in_shape))
@@ -71,7 +71,7 @@ def build_recurrent(cls: type[Recurrent], spec: RecurrentSpec, in_shape: Shape, 
                     **extra: Any) -> Any:
     """A recurrent layer of class ``cls`` from its entry: its input checked, no network-level activation
     (the recurrence is the layer's own)."""
-    check_sequence_input(cls.TYPE, in_shape, place)
+    check_sequence_input(cls.TYPE, in_shape)
     return cls(in_shape, place.layout, ACTIVATIONS["identity"], place.options, units=spec.units, returns=spec.returns,
                initial_state=spec.initial_state, batch=place.batch, **extra)
 
@@ -92,7 +92,9 @@ class Recurrent(Layer):
 
     BLOCKS: ClassVar[int]  # gates stacked in the columns of Wx, Wh and b
     GATES: ClassVar[tuple[str, ...]] = ()  # their names, in the spec's order
-    INPUT_BIAS: ClassVar[str] = "b"  # the bias added to the input part (gru: bx; it also has bh)
+    INPUT_BIAS: ClassVar[str] = "b"  # the bias added to the input part (gru: bx)
+    HIDDEN_BIAS: ClassVar[str | None] = None  # one added to the recurrent part (gru: bh, inside r * (...))
+    QUANTITIES = ("h",)  # h<l>, then the step quantities (``Steps.inner``) derivations may read
     SIDES: ClassVar[tuple[str, ...]] = ()  # the step quantities ``sides`` reads
     units: int
     returns: str  # sequence | last
@@ -123,7 +125,7 @@ class Recurrent(Layer):
         return tuple(out)
 
     def biases(self) -> tuple[str, ...]:
-        return ("b",)
+        return (self.INPUT_BIAS,) + ((self.HIDDEN_BIAS,) if self.HIDDEN_BIAS else ())
 
     # --- the recurrence, which every type's cell plugs into
 
@@ -132,8 +134,11 @@ class Recurrent(Layer):
         return a @ p["Wx"] + p[self.INPUT_BIAS]
 
     def hidden_part(self, h: Array, p: dict[str, Array]) -> Array:
-        """hw_t = h_(t-1) Wh: (..., N, G)."""
-        return h @ p["Wh"]
+        """hw_t = h_(t-1) Wh (+ bh): (..., N, G)."""
+        hw = h @ p["Wh"]
+        if self.HIDDEN_BIAS:
+            hw += p[self.HIDDEN_BIAS]
+        return hw
 
     def initial(self, a: Array, p: dict[str, Array]) -> Array:
         """h_0: zeros, or h0_<l>; for a stack of inputs one per member."""
@@ -177,7 +182,7 @@ class Recurrent(Layer):
 
     def previous(self, steps: Steps) -> Array:
         """h_(t-1) for every t: h_0 .. h_(T-1), (N, T, H)."""
-        return np.concatenate([steps.h0[..., None, :], steps.h[..., :-1, :]], axis=-2)
+        return earlier(steps.h0, steps.h)
 
     def gradients(self, a: Array, p: dict[str, Array], steps: Steps, dxw: Array, dhw: Array,
                   dh0: Array) -> tuple[Array, dict[str, Array]]:
@@ -187,16 +192,15 @@ class Recurrent(Layer):
         grads = {"Wx": a.reshape(-1, D).T @ dxw.reshape(-1, G),
                  "Wh": self.previous(steps).reshape(-1, self.units).T @ dhw.reshape(-1, G),
                  self.INPUT_BIAS: dxw.sum(axis=(0, 1))}
-        if "bh" in self.biases():
-            grads["bh"] = dhw.sum(axis=(0, 1))
+        if self.HIDDEN_BIAS:
+            grads[self.HIDDEN_BIAS] = dhw.sum(axis=(0, 1))
         if self.initial_state == "learned":
             grads["h0_"] = dh0
         return dxw @ p["Wx"].T, grads
 
     def quantities(self, l: int, cache: Any) -> dict[str, Array]:
         steps: Steps = cache[2]
-        return {f"h{l}": steps.h, **{f"{name}{l}": value for name, value in steps.inner.items()
-                                    if name in self.QUANTITIES}}
+        return {f"h{l}": steps.h, **{f"{name}{l}": steps.inner[name] for name in self.QUANTITIES[1:]}}
 
     # --- what the layered witness exploits: the recurrence runs once for a whole stack of copies
 
@@ -229,7 +233,7 @@ class Recurrent(Layer):
                 hw = base(h)
                 hw[members, :, index[1]] += deltas[:, None] * h[members, :, index[0]]
                 return hw
-        elif symbol == "bh":
+        elif symbol == self.HIDDEN_BIAS:
             def hidden(h: Array) -> Array:
                 hw = base(h)
                 hw[members, :, index[0]] += deltas[:, None]
@@ -243,6 +247,11 @@ class Recurrent(Layer):
 
     def input_sides(self, cache: Any) -> list[Array]:
         return self.sides(cache[2])
+
+
+def earlier(first: Array, sequence: Array) -> Array:
+    """The sequence one step later: ``first`` at t = 1, then sequence[t - 1] (h_(t-1), c_(t-1))."""
+    return np.concatenate([first[..., None, :], sequence[..., :-1, :]], axis=-2)
 
 
 def gate(v: Array) -> Array:

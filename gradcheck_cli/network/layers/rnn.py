@@ -15,13 +15,12 @@ A relu recurrence has kinks: every s_t is compared as a ReLU layer's z is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Literal
 
 import numpy as np
-from pydantic import Field
 
 from gradcheck_cli.network.activations import ACTIVATIONS, Activation
-from gradcheck_cli.network.layers.base import Array, Equation, Notation, Place, Shape
+from gradcheck_cli.network.layers.base import ActivationSpec, Array, Equation, Notation, Place, Shape
 from gradcheck_cli.network.layers.recurrent import (
     Recurrent,
     RecurrentSpec,
@@ -36,12 +35,11 @@ SYMBOLS = ("Wx", "Wh", "b", "h0_")
 LAYOUTS = ("row",)
 
 
-class RnnSpec(RecurrentSpec):
-    """``{type: rnn, units: 8, activation: tanh}``."""
+class RnnSpec(RecurrentSpec, ActivationSpec):
+    """``{type: rnn, units: 8, activation: tanh}``: the recurrence's own activation (and alpha)."""
 
     type: Literal["rnn"]
     activation: str = "tanh"
-    alpha: Annotated[float, Field(allow_inf_nan=False)] | None = None  # leaky_relu slope / elu scale
 
 
 SPEC = RnnSpec
@@ -56,6 +54,7 @@ class Rnn(Recurrent):
     TYPE = TYPE
     BLOCKS = 1
     SIDES = ("s",)
+    QUANTITIES = ("h", "s")
     inner: Activation = ACTIVATIONS["tanh"]
 
     def cell(self, xw: Array, hw: Array, h: Array, state: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
@@ -84,9 +83,6 @@ class Rnn(Recurrent):
         return recurrent_backward(self, l, n, l2, steps=[
             ("ds_t", f"dh_t * {self.inner.name}'(s_t)", rf"ds_t = dh_t \odot {_tex(self.inner.name)}'(s_t)"),
         ], through="ds_(t+1) Wh^T", through_tex=r"ds_{t+1} (W_h)^\top", to_params="ds_t")
-
-    def quantities(self, l: int, cache: Any) -> dict[str, Array]:
-        return {f"h{l}": cache[2].h, f"s{l}": cache[2].inner["s"]}
 
 
 def _tex(name: str) -> str:
