@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from gradcheck_cli.network.activations import tex_name
 from gradcheck_cli.network.layers.base import Equation, Layer, Notation
 from gradcheck_cli.network.network import Network
 
@@ -53,7 +54,7 @@ def explain(net: Network, m: int) -> Explanation:
         forward.append(layer.forward_equation(l, n))
         applied = f"z{l}" if layer.activation.name == "identity" else f"{layer.activation.name}(z{l})"
         forward.append(Equation(f"a{l}", applied,
-                                rf"{tex('a', l)} = {_tex_name(layer.activation.name)}({tex('z', l)})", n.shape(l)))
+                                rf"{tex('a', l)} = {tex_name(layer.activation.name)}({tex('z', l)})", n.shape(l)))
     reduction = " / m" if net.reduction == "mean" else ""
     l2_text = f" + {net.l2:g}/2 sum_l |W_l|^2" if net.l2 else ""
     forward.append(Equation("E", f"{'mean' if reduction else 'sum'} over samples of {net.loss.value}{l2_text}",
@@ -130,8 +131,3 @@ def _delta(net: Network, l: int, shape: str) -> Equation:
 
 def _group(expression: str) -> str:
     return expression if expression.replace("_", "").isalnum() else f"({expression})"
-
-
-def _tex_name(activation: str) -> str:
-    escaped = activation.replace("_", "\\_")
-    return {"sigmoid": r"\sigma", "tanh": r"\tanh"}.get(activation, r"\mathrm{" + escaped + "}")

@@ -150,6 +150,12 @@ SOFTMAX = Activation(
     backward=lambda da, z, a, o: a * (da - (da * a).sum(axis=o.axis, keepdims=True)),
 )
 
+def tex_name(activation: str) -> str:
+    """How LaTeX writes an activation's name (``explain --latex``): sigma, tanh, else upright text."""
+    escaped = activation.replace("_", "\\_")
+    return {"sigmoid": r"\sigma", "tanh": r"\tanh"}.get(activation, r"\mathrm{" + escaped + "}")
+
+
 PROBABILITY_OUTPUTS = ("sigmoid", "softmax")  # the activations whose outputs are probabilities
 
 ACTIVATIONS: dict[str, Activation] = {

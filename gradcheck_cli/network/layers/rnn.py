@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from gradcheck_cli.network.activations import ACTIVATIONS, Activation
+from gradcheck_cli.network.activations import ACTIVATIONS, Activation, tex_name
 from gradcheck_cli.network.layers.base import ActivationSpec, Array, Equation, Notation, Place, Shape
 from gradcheck_cli.network.layers.recurrent import (
     Recurrent,
@@ -76,14 +76,11 @@ class Rnn(Recurrent):
         return [steps.inner["s"].real > 0] if self.inner.kinked else []
 
     def forward_equation(self, l: int, n: Notation) -> Equation:
+        step_tex = rf"x_t W_x^{{[{l}]}} + h_{{t-1}} W_h^{{[{l}]}} + b^{{[{l}]}}"
         return recurrent_forward(self, l, n, f"{self.inner.name}(x_t Wx{l} + h_(t-1) Wh{l} + b{l})",
-                                 rf"{_tex(self.inner.name)}(x_t W_x^{{[{l}]}} + h_{{t-1}} W_h^{{[{l}]}} + b^{{[{l}]}})")
+                                 rf"{tex_name(self.inner.name)}({step_tex})")
 
     def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
         return recurrent_backward(self, l, n, l2, steps=[
-            ("ds_t", f"dh_t * {self.inner.name}'(s_t)", rf"ds_t = dh_t \odot {_tex(self.inner.name)}'(s_t)"),
+            ("ds_t", f"dh_t * {self.inner.name}'(s_t)", rf"ds_t = dh_t \odot {tex_name(self.inner.name)}'(s_t)"),
         ], through="ds_(t+1) Wh^T", through_tex=r"ds_{t+1} (W_h)^\top", to_params="ds_t")
-
-
-def _tex(name: str) -> str:
-    return {"tanh": r"\tanh", "sigmoid": r"\sigma"}.get(name, r"\mathrm{" + name.replace("_", r"\_") + "}")
