@@ -114,7 +114,7 @@ def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
                 raise LayerProblem(f"needs layout: row (samples first, N x C x H x W); this spec is in "
                                    f"{layout.name} layout", "add 'layout: row' and write W as inputs x units")
             if shape is not None:
-                place = Place(layout, activation, options, spec.seed, i + 1, batch_size(spec))
+                place = Place(layout, activation, options, spec.seed, i + 1, spec.data.samples)
                 layers.append(module.build(entry, shape, place))
                 shape = layers[-1].out_shape
         except LayerProblem as exc:
@@ -140,13 +140,6 @@ def _network(spec: Spec, layout: Layout, source: SourceMap) -> Network:
             "use a softmax or sigmoid output layer, or softmax_cross_entropy on logits",
         )
     return Network(layout, input_shape(spec), tuple(layers), loss, spec.loss.reduction, spec.l2)
-
-
-def batch_size(spec: Spec) -> int:
-    """m, as the spec's data will have it: its explicit samples, else the batch to generate (a data
-    section that is not a list is reported by the data's own check)."""
-    x = spec.data.x
-    return len(x) if isinstance(x, list) and x else spec.data.batch or 4
 
 
 def input_shape(spec: Spec) -> tuple[int, ...]:

@@ -74,8 +74,7 @@ def _targets(value: Any, m: int, net: Network, source: SourceMap) -> np.ndarray:
     """Targets shaped as the output: m rows of K, or m x T x K for a sequence output (one target per
     step); class labels (m of them, or m x T) become one-hot."""
     path: KeyPath = ("data", "y")
-    out_shape = net.layers[-1].out_shape
-    outputs, lead = out_shape[-1], (m,) + out_shape[:-1]
+    outputs, lead = net.outputs, _label_shape(net, m)
     loss = net.loss
     if loss.targets == "class" and _is_label_list(value, len(lead)):
         labels = np.asarray(value)
@@ -117,7 +116,12 @@ def _targets(value: Any, m: int, net: Network, source: SourceMap) -> np.ndarray:
     return y
 
 
-def _is_label_list(value: Any, depth: int = 1) -> bool:
+def _label_shape(net: Network, m: int) -> tuple[int, ...]:
+    """The targets' shape without their outputs' axis: m, or m x T for a sequence output."""
+    return (m,) + net.layers[-1].out_shape[:-1]
+
+
+def _is_label_list(value: Any, depth: int) -> bool:
     """Whether ``value`` is a list of integers, nested ``depth`` deep (labels per sample, or per step)."""
     if depth == 0:
         return type(value) is int
@@ -125,7 +129,7 @@ def _is_label_list(value: Any, depth: int = 1) -> bool:
 
 
 def _generated(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray, np.ndarray]:
-    m, outputs = spec.data.batch or 4, net.outputs
+    m, outputs = spec.data.samples, net.outputs
     rng_x, rng_y = seeded(spec.seed, STREAM_X), seeded(spec.seed, STREAM_Y)
     if spec.data.generator == "spiral":
         if net.input_shape != (2,) or net.loss.targets != "class":
@@ -134,7 +138,7 @@ def _generated(spec: Spec, net: Network, source: SourceMap) -> tuple[np.ndarray,
         x, labels = spiral(m, outputs, rng_x)
         return x, np.eye(outputs)[labels]
     x = net.layers[0].inputs_from(rng_x, m)
-    lead = (m,) + net.layers[-1].out_shape[:-1]  # a target per sample, or per step of a sequence
+    lead = _label_shape(net, m)  # a target per sample, or per step of a sequence
     if net.loss.targets == "class":
         return x, np.eye(outputs)[rng_y.integers(0, outputs, size=lead)]
     if net.loss.targets == "binary":

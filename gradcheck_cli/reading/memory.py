@@ -32,7 +32,7 @@ def memory_needed(spec: Spec, net: Network) -> tuple[int, int, int]:
 
     Sizes are Python integers, so the estimate cannot overflow. benchmarks/memory.py holds it against
     the measured peak of real runs."""
-    m = len(spec.data.x) if isinstance(spec.data.x, list) else (spec.data.batch or 4)
+    m = spec.data.samples
     sizes = [math.prod(net.input_shape)] + [math.prod(layer.out_shape) for layer in net.layers]
     largest = _per_layer(net)
     params = sum(largest.values())

@@ -50,6 +50,13 @@ class DataSpec(_Model):
     batch: PositiveInt | None = None  # generate this many samples from the seed instead
     generator: Literal["normal", "spiral"] = "normal"
 
+    @property
+    def samples(self) -> int:
+        """m, as the data will have it: its explicit samples (a list that is not one is refused when the
+        data is read), else the batch to generate, 4 by default. The memory guard and layers whose
+        parameters have a row per sample (h0) need it before the data is read."""
+        return len(self.x) if isinstance(self.x, list) else self.batch or 4
+
 
 class InitSpec(_Model):
     weights: PositiveFloat | Literal["lecun"] = "lecun"  # std of W entries; lecun: 1/sqrt(fan_in)

@@ -117,7 +117,7 @@ def dense_tail(net: Network) -> int:
     """The index l from which every layer is dense, on one vector per sample: the fast engine's part of
     the network (a dense layer at every step of a sequence is the layered engine's)."""
     l = len(net.layers)
-    while l >= 1 and net.layers[l - 1].TYPE == "dense" and len(net.layers[l - 1].in_shape) == 1:
+    while l >= 1 and net.layers[l - 1].TYPE == "dense" and not net.layers[l - 1].per_step:
         l -= 1
     return l + 1
 

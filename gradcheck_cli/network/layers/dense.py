@@ -57,9 +57,8 @@ SPEC = DenseSpec
 
 
 def build(spec: DenseSpec, in_shape: Shape, place: Place) -> Dense:
-    if len(in_shape) == 2 and place.layout.name == "row":  # a sequence, T x D: the same layer at every step
-        return Dense(in_shape, place.layout, place.activation, place.options, units=spec.units, bias=spec.bias)
-    if len(in_shape) != 1:
+    sequence = len(in_shape) == 2 and place.layout.name == "row"  # T x D: the same layer at every step
+    if len(in_shape) != 1 and not sequence:
         raise LayerProblem(f"a dense layer takes one vector per sample, but its input is "
                            f"{' x '.join(map(str, in_shape))} per sample", "put {type: flatten} before it")
     return Dense(in_shape, place.layout, place.activation, place.options, units=spec.units, bias=spec.bias)
@@ -113,6 +112,11 @@ class Dense(Layer):
         return self.layout.name == "column"
 
     @property
+    def per_step(self) -> bool:
+        """Whether the layer applies at every step of a sequence (its input T x inputs per sample)."""
+        return len(self.in_shape) == 2
+
+    @property
     def out_shape(self) -> Shape:
         return self.in_shape[:-1] + (self.units,)  # (units,), or (T, units) at every step of a sequence
 
@@ -158,7 +162,7 @@ class Dense(Layer):
     def channel_of(self, symbol: str, index: tuple[Array, ...]) -> Array | None:
         # a unit's weights and bias: that unit only; not at the steps of a sequence, whose features are its
         # last axis where the witness's one-feature stacks take a sample's first (feature_slice)
-        return index[1] if index and not self.column and len(self.in_shape) == 1 else None
+        return index[1] if index and not self.column and not self.per_step else None
 
     def change_from(self, delta_a: Array, channels: slice, p: dict[str, Array]) -> Array | None:
         return None if self.column else delta_a @ p["W"][channels]
@@ -174,18 +178,17 @@ class Dense(Layer):
     def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
         a, tex, column, units, inputs = n.a(l - 1), n.tex, self.column, self.units, self.in_shape[-1]
         penalty, penalty_tex = (f" + l2 * W{l}", rf" + \lambda {tex('W', l)}") if l2 else ("", "")
-        sequence = len(self.in_shape) == 2  # the same layer at every step: the products sum over the steps too
-        dW = (f"dz{l} @ {a}.T" if column else f"sum(transpose({a}, axes=(0, 2, 1)) @ dz{l}, axis=0)" if sequence
+        dW = (f"dz{l} @ {a}.T" if column else f"sum(transpose({a}, axes=(0, 2, 1)) @ dz{l}, axis=0)" if self.per_step
               else f"{a}.T @ dz{l}")
         dW_tex = (rf"\delta^{{[{l}]}} ({tex('a', l - 1)})^\top" if column
-                  else rf"\sum_t ({tex('a', l - 1)}_t)^\top \delta^{{[{l}]}}_t" if sequence
+                  else rf"\sum_t ({tex('a', l - 1)}_t)^\top \delta^{{[{l}]}}_t" if self.per_step
                   else rf"({tex('a', l - 1)})^\top \delta^{{[{l}]}}")
         W_shape = f"{units} x {inputs}" if column else f"{inputs} x {units}"
         dW_of = rf"\frac{{\partial E}}{{\partial {tex('W', l)}}}"
         out = [Equation(f"dW{l}", dW + penalty, f"{dW_of} = {dW_tex}{penalty_tex}", W_shape)]
         if self.bias == "per_unit":
             axis = self.layout.sample_axis % 2
-            summed = (f"sum(sum(dz{l}, axis=0), axis=0, keepdims=True)" if sequence
+            summed = (f"sum(sum(dz{l}, axis=0), axis=0, keepdims=True)" if self.per_step
                       else f"sum(dz{l}, axis={axis}, keepdims=True)")
             out.append(Equation(f"db{l}", summed,
                                 rf"\frac{{\partial E}}{{\partial {tex('b', l)}}} = \sum_{{\text{{samples}}}} "
