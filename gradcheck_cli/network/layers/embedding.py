@@ -80,12 +80,11 @@ class Embedding(Layer):
 
     def perturbed(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array, p: dict[str, Array],
                   z: Array, channel: int | None = None) -> Array:
-        """W[v, k] moves feature k of every step whose index is v."""
+        """W[v, k] moves feature k of every step whose index is v: all entries at once."""
         out = stacked(z, deltas)
         rows, features = index
-        x = a.real.astype(np.intp)
-        for k, (v, d) in enumerate(zip(rows, features, strict=True)):
-            out[k][..., d][x == v] += deltas[k]
+        hits = a.real.astype(np.intp) == rows[:, None, None]  # (P, N, T): where each member's row is read
+        out[np.arange(len(deltas)), ..., features] += deltas[:, None, None] * hits
         return out
 
     def inputs_from(self, rng: np.random.Generator, m: int) -> Array:
