@@ -18,9 +18,11 @@ from gradcheck_cli.network.layouts import LAYOUTS
 Array = np.ndarray
 
 
-def place(layout: str = "row", l: int = 1, seed: int = 0) -> Place:
-    """Where a layer under test is built: no activation (the network loop applies it)."""
-    return Place(LAYOUTS[layout], ACTIVATIONS["identity"], Options(0.0, LAYOUTS[layout].unit_axis), seed, l)
+def place(layout: str = "row", l: int = 1, seed: int = 0, activation: str = "identity", batch: int = 1) -> Place:
+    """Where a layer under test is built: no activation by default (the network loop applies it; a
+    recurrence reads its own from here), with the activation's default alpha."""
+    options = Options(ACTIVATIONS[activation].default_alpha or 0.0, LAYOUTS[layout].unit_axis)
+    return Place(LAYOUTS[layout], ACTIVATIONS[activation], options, seed, l, batch)
 
 
 def random_params(layer: Layer, rng: np.random.Generator) -> dict[str, Array]:

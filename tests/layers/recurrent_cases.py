@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 from layer_witness import place, random_params
 
-from gradcheck_cli.network.activations import ACTIVATIONS
 from gradcheck_cli.network.layers import LAYER_TYPES
-from gradcheck_cli.network.layers.base import Layer, Place
+from gradcheck_cli.network.layers.base import Layer
 
 Array = np.ndarray
 
@@ -19,9 +18,7 @@ Array = np.ndarray
 def built(entry: dict[str, Any], in_shape: tuple[int, ...], batch: int = 3, activation: str = "identity") -> Layer:
     """A layer of ``entry``'s type built on ``in_shape`` as the spec reader builds it."""
     module = LAYER_TYPES[entry["type"]]
-    where = place()
-    where = Place(where.layout, ACTIVATIONS[activation], where.options, where.seed, where.l, batch)
-    return module.build(module.SPEC.model_validate(entry), in_shape, where)
+    return module.build(module.SPEC.model_validate(entry), in_shape, place(activation=activation, batch=batch))
 
 
 def assert_stacks_equal_forward_per_entry(layer: Layer, a: Array, seed: int = 0) -> None:

@@ -29,17 +29,20 @@ def recurrent_backward(layer: Recurrent, l: int, n: Notation, l2: float, steps: 
                        through: str, through_tex: str, to_params: str) -> list[Equation]:
     """Comment lines: dh_t with both of its paths, each step's local derivatives (``steps``: name,
     formula, LaTeX), then the parameters' gradients and dE/da^(l-1) summed over the steps.
-    ``to_params`` is what the parameters' gradients are products with (ds_t, or the gates' da_t)."""
+    ``to_params`` is what the parameters' gradients are products with (ds_t, or the gates' dv_t)."""
     a, H, D, G = n.a(l - 1), layer.units, layer.features, layer.BLOCKS * layer.units
-    own = "dz{l}[:, t]" if layer.returns == "sequence" else "dz{l} at t = T only"
-    penalty = f" + l2 * W{l}" if l2 else ""
-    out = [Equation(f"# dh{l}", f"dh_t = {own.format(l=l)} + {through}  (t = T..1)",
+    own = f"dz{l}[:, t]" if layer.returns == "sequence" else f"dz{l} at t = T only"
+
+    def penalty(symbol: str) -> str:
+        return f" + l2 * {symbol}{l}" if l2 else ""
+
+    out = [Equation(f"# dh{l}", f"dh_t = {own} + {through}  (t = T..1)",
                     rf"dh_t = \delta^{{[{l}]}}_t + {through_tex}", f"m x {layer.steps} x {H}")]
     out += [Equation(f"#   {name}", formula, latex, f"m x {G}") for name, formula, latex in steps]
-    out.append(Equation(f"# dWx{l}", f"sum over t of {a}[:, t].T @ {to_params}{penalty.replace('W', 'Wx')}",
+    out.append(Equation(f"# dWx{l}", f"sum over t of {a}[:, t].T @ {to_params}{penalty('Wx')}",
                         rf"\frac{{\partial E}}{{\partial W_x^{{[{l}]}}}} = \sum_t x_t^\top {to_params}",
                         f"{D} x {G}"))
-    out.append(Equation(f"# dWh{l}", f"sum over t of h_(t-1).T @ {to_params}{penalty.replace('W', 'Wh')}",
+    out.append(Equation(f"# dWh{l}", f"sum over t of h_(t-1).T @ {to_params}{penalty('Wh')}",
                         rf"\frac{{\partial E}}{{\partial W_h^{{[{l}]}}}} = \sum_t h_{{t-1}}^\top {to_params}",
                         f"{H} x {G}"))
     for bias in layer.biases():
