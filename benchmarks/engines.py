@@ -227,6 +227,25 @@ def time_torch(path: Path, runs: int) -> list[float] | None:
     return times
 
 
+def side_by_side(path: Path, title: str, runs: int, torch_runs: int, no_torch: bool) -> None:
+    """One network's full check beside torch's: the numerical part, the whole command and its peak
+    memory, torch.autograd.gradcheck(fast_mode=False) when torch is there, and the ratios."""
+    print(f"\n{title} ({sum(p.size for p in load_problem(path).params.values()):,} parameters)")
+    fast = time_fast(path, runs)
+    print(f"  numerical part, full check       {median_range(fast)}")
+    command, peak = time_command(path, runs)
+    print(f"  whole `gradcheck check` command  {median_range(command)}")
+    print(f"  peak memory of the command       {peak:8.0f} MB" if peak else "  peak memory: not measured here")
+    torch_times = None if no_torch else time_torch(path, torch_runs)
+    if torch_times is None:
+        print("  torch.autograd.gradcheck         (not run: torch missing or --no-torch)")
+        return
+    torch_median = statistics.median(torch_times)
+    print(f"  torch.autograd.gradcheck full    {median_range(torch_times)}")
+    print(f"  torch / whole command            {torch_median / statistics.median(command):8.0f}x")
+    print(f"  torch / numerical part           {torch_median / statistics.median(fast):8.0f}x")
+
+
 def scaling(runs: int) -> None:
     print("\nscaling: relu 1000-H-10 row sse N=64, no bias (fast: full check; naive: extrap.)")
     print(f"{'H':>5} {'params':>8} {'fast':>10} {'naive extrap.':>14} {'ratio':>8}")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 from pathlib import Path
 
@@ -31,9 +30,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engines import median_range, run_command, time_command, time_fast, time_torch  # noqa: E402
-
-from gradcheck_cli.run.one_spec import load_problem  # noqa: E402
+from engines import median_range, run_command, side_by_side  # noqa: E402
 
 LENET = ROOT / "specs" / "layers" / "lenet.yaml"
 SEED002 = ROOT / "specs" / "seed002_two_layer_sigmoid.yaml"
@@ -52,20 +49,7 @@ def main() -> None:
     parser.add_argument("--no-torch", action="store_true")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}")
-    print(f"\nLeNet-style, float64, batch 8 ({sum(p.size for p in load_problem(LENET).params.values()):,} parameters)")
-    fast = time_fast(LENET, args.runs)
-    print(f"  numerical part, full check       {median_range(fast)}")
-    command, peak = time_command(LENET, args.runs)
-    print(f"  whole `gradcheck check` command  {median_range(command)}")
-    print(f"  peak memory of the command       {peak:8.0f} MB" if peak else "  peak memory: not measured here")
-    torch_times = None if args.no_torch else time_torch(LENET, args.torch_runs)
-    if torch_times is None:
-        print("  torch.autograd.gradcheck         (not run: torch missing or --no-torch)")
-    else:
-        torch_median = statistics.median(torch_times)
-        print(f"  torch.autograd.gradcheck full    {median_range(torch_times)}")
-        print(f"  torch / whole command            {torch_median / statistics.median(command):8.0f}x")
-        print(f"  torch / numerical part           {torch_median / statistics.median(fast):8.0f}x")
+    side_by_side(LENET, "LeNet-style, float64, batch 8", args.runs, args.torch_runs, args.no_torch)
     print("\nstart-up, whole commands")
     print(f"  gradcheck --help                 {median_range(time_start(['--help'], max(args.runs, 5)))}")
     print(f"  gradcheck check seed 002         {median_range(time_start(['check', str(SEED002)], max(args.runs, 5)))}")

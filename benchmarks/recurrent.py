@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import statistics
 import sys
 from pathlib import Path
 
@@ -27,9 +26,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engines import median_range, time_command, time_fast, time_torch  # noqa: E402
-
-from gradcheck_cli.run.one_spec import load_problem  # noqa: E402
+from engines import side_by_side  # noqa: E402
 
 LSTM = ROOT / "benchmarks" / "lstm.yaml"
 
@@ -41,21 +38,8 @@ def main() -> None:
     parser.add_argument("--no-torch", action="store_true")
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}")
-    print(f"\nLSTM, float64, batch 8, T 16, D 16, H 32, dense 10 per step "
-          f"({sum(p.size for p in load_problem(LSTM).params.values()):,} parameters)")
-    fast = time_fast(LSTM, args.runs)
-    print(f"  numerical part, full check       {median_range(fast)}")
-    command, peak = time_command(LSTM, args.runs)
-    print(f"  whole `gradcheck check` command  {median_range(command)}")
-    print(f"  peak memory of the command       {peak:8.0f} MB" if peak else "  peak memory: not measured here")
-    torch_times = None if args.no_torch else time_torch(LSTM, args.torch_runs)
-    if torch_times is None:
-        print("  torch.autograd.gradcheck         (not run: torch missing or --no-torch)")
-        return
-    torch_median = statistics.median(torch_times)
-    print(f"  torch.autograd.gradcheck full    {median_range(torch_times)}")
-    print(f"  torch / whole command            {torch_median / statistics.median(command):8.0f}x")
-    print(f"  torch / numerical part           {torch_median / statistics.median(fast):8.0f}x")
+    side_by_side(LSTM, "LSTM, float64, batch 8, T 16, D 16, H 32, dense 10 per step", args.runs, args.torch_runs,
+                 args.no_torch)
 
 
 if __name__ == "__main__":
