@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -284,6 +285,17 @@ def test_backward_file_is_checked_name_by_name(tmp_path: Path) -> None:
     assert code == 1 and dW1["status"] == "fail" and "off by a factor of 1/m = 1/6" in dW1["diagnosis"]
     crashed = run("check", "--jobs", "1", "--backward", f"{module}:broken", spec)
     assert crashed.exit_code == 1 and "my_backprop.py:broken raised ValueError" in crashed.stdout
+
+
+def test_checking_a_backward_file_leaves_its_folder_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No __pycache__ beside the student's file, even where Python writes bytecode (no
+    PYTHONDONTWRITEBYTECODE), and the interpreter's own setting is restored afterwards."""
+    monkeypatch.setattr("sys.dont_write_bytecode", False)
+    module = tmp_path / "my_backprop.py"
+    module.write_text(BACKWARD)
+    code, _ = run_json("--jobs", "1", "--backward", module, HOMEWORK / "seed004_relu_row_correct.yaml")
+    assert code == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["my_backprop.py"]
+    assert sys.dont_write_bytecode is False
 
 
 def test_backward_file_that_cannot_be_loaded_is_a_usage_error(tmp_path: Path) -> None:

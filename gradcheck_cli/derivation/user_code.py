@@ -72,6 +72,17 @@ def _user_line(exc: BaseException, path: Path) -> str:
     return f"{path.name}, line {frames[-1].lineno}" if frames else ""
 
 
+@contextlib.contextmanager
+def _no_bytecode() -> Iterator[None]:
+    """Import without writing a ``__pycache__`` beside the user's file: checking a student's code
+    leaves their folder as it was, whatever PYTHONDONTWRITEBYTECODE says."""
+    before, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        yield
+    finally:
+        sys.dont_write_bytecode = before
+
+
 def load_backward(reference: str) -> UserBackward:
     """The function named by ``FILE.py[:FUNCTION]`` (default ``backward``)."""
     path_text, _, function = reference.partition(":")
@@ -84,7 +95,7 @@ def load_backward(reference: str) -> UserBackward:
         raise BackwardLoadError(f"--backward: {path_text}: not a Python file")
     module = importlib.util.module_from_spec(module_spec)
     try:
-        with contained(path):
+        with contained(path), _no_bytecode():
             module_spec.loader.exec_module(module)
     except UserCodeFailed as exc:
         raise BackwardLoadError(f"--backward: {path_text} failed to load: {exc}") from None
