@@ -12,7 +12,6 @@ import yaml
 import gradcheck_cli
 from conftest import SPECS, run
 from gradcheck_cli.network.layers.lstm import Lstm
-from gradcheck_cli.network.layers.recurrent import Recurrent
 from gradcheck_cli.network.layers.rnn import Rnn
 
 STACK = SPECS / "layers" / "recurrent_stack.yaml"
@@ -42,15 +41,10 @@ def test_class_labels_per_step_are_one_hot_targets_per_step() -> None:
     assert gradcheck_cli.check(spec).loss == arrays.loss
 
 
-def _without_recurrent_path(self: Rnn, dz: np.ndarray, cache: tuple) -> tuple:
-    """The classic BPTT mistake: each step's gradient from its own output only (dh_(t+1) dropped)."""
-    a, p, steps = cache
-    ds = self.inner.backward(self.full_dh(dz), steps.inner["s"], steps.h, self.options)
-    return self.gradients(a, p, steps, ds, ds, ds[:, 0] @ p["Wh"].T)
-
-
 def test_the_witness_fails_a_bptt_without_the_recurrent_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(Rnn, "backward", _without_recurrent_path)
+    """The classic BPTT mistake in gradcheck's own backward: each step's gradient from its own output only."""
+    right = Rnn.bptt
+    monkeypatch.setattr(Rnn, "bptt", lambda self, dh_out, steps, p, **_: right(self, dh_out, steps, p, carry=False))
     report = gradcheck_cli.check(SPECS / "layers" / "rnn.yaml")
     statuses = {p.name: p.status for p in report.params}
     assert report.status == "fail" and statuses["Wh1"] == statuses["Wx1"] == "fail"
@@ -58,15 +52,10 @@ def test_the_witness_fails_a_bptt_without_the_recurrent_path(monkeypatch: pytest
 
 
 def test_the_witness_fails_an_lstm_gradient_in_another_gate_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    """dv's blocks i and f swapped before the products: a gate order that differs from the spec's."""
-
-    def swapped(self: Lstm, a: np.ndarray, p: dict, steps: object, dxw: np.ndarray, dhw: np.ndarray,
-                dh0: np.ndarray) -> tuple:
-        H = self.units
-        order = np.r_[H : 2 * H, 0:H, 2 * H : 4 * H]
-        return Recurrent.gradients(self, a, p, steps, dxw[..., order], dhw[..., order], dh0)
-
-    monkeypatch.setattr(Lstm, "gradients", swapped)
+    """dv's blocks stacked i, f, g, o (torch's order) where the layer's are i, f, o, g."""
+    right = Lstm.bptt
+    monkeypatch.setattr(Lstm, "bptt", lambda self, dh_out, steps, p, **_: right(self, dh_out, steps, p,
+                                                                                 order=(0, 1, 3, 2)))
     report = gradcheck_cli.check(SPECS / "layers" / "lstm.yaml")
     statuses = {p.name: p.status for p in report.params}
     assert report.status == "fail" and statuses["Wx1"] == statuses["Wh1"] == statuses["b1"] == "fail"
@@ -77,6 +66,10 @@ def test_the_witness_fails_an_lstm_gradient_in_another_gate_order(monkeypatch: p
     ({"layers": [{"type": "flatten"}, {"type": "rnn", "units": 3}, {"units": 3}]}, 9,
      "a rnn layer takes one sequence of T steps x D features per sample, but its input is 20"),
     ({"input": [5, 4, 2]}, 8, "cannot follow a convolution"),
+    ({"layers": [{"type": "rnn", "units": 3}, {"type": "layernorm"}, {"units": 3}]}, 9,
+     "a layernorm layer cannot normalise a sequence (5 steps x 3 features per sample) yet"),
+    ({"layers": [{"type": "batchnorm"}, {"type": "rnn", "units": 3}, {"units": 3}]}, 9,
+     "a batchnorm layer cannot normalise a sequence (5 steps x 4 features per sample) yet"),
 ])
 def test_a_recurrent_layer_where_it_cannot_go_is_one_line(write_spec, change: dict, line: int, says: str) -> None:
     data = _spec(STACK, **change)

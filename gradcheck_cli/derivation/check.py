@@ -22,6 +22,8 @@ from gradcheck_cli.derivation.links import (
     classify,
     environment,
     expected_shape,
+    perturbed,
+    state_kinds,
 )
 from gradcheck_cli.derivation.user_code import UserBackward, UserCodeFailed, contained
 from gradcheck_cli.errors import SpecError
@@ -30,6 +32,7 @@ from gradcheck_cli.verdict.compare import compare_parameter
 from gradcheck_cli.verdict.results import LinkResult, Rule, Status
 from gradcheck_cli.witness.central import CENTRAL_EPS, Witness
 from gradcheck_cli.witness.quantities import quantity_witness
+from gradcheck_cli.witness.states import state_witness
 
 
 class LinkRejected(Exception):
@@ -64,7 +67,7 @@ class _Checker:
         m = batch_divisor(net, y)  # y: samples x outputs in any network (x may be N x C x H x W)
 
         def per_sample(kind: str, layer: int) -> Witness:  # of the summed per-sample losses: m E
-            return _scaled(witness(kind, layer), m) if kind in ("z", "a") else witness(kind, layer)
+            return _scaled(witness(kind, layer), m) if perturbed(kind) else witness(kind, layer)
 
         self.per_sample_context = replace(self.context, witness=per_sample)
 
@@ -200,10 +203,12 @@ def _judge(link: Link, value: np.ndarray, env: dict[str, np.ndarray], context: C
 def _witness(net: Network, params: Params, env: dict[str, np.ndarray], y: np.ndarray, kind: str, layer: int,
              parameter_witness: Witness, rule: Rule) -> Witness:
     """Numerical dE/d(quantity): the parameters' own witness, or one that perturbs z^l or a^l."""
-    if kind not in ("z", "a"):
+    if not perturbed(kind):
         return parameter_witness
     # central differences whatever --method: a step chosen for Richardson or the complex step is not one for them
     eps = rule.eps if rule.method == "central" else CENTRAL_EPS
+    if kind in state_kinds():
+        return state_witness(net, params, y, kind, layer, env[f"a{layer - 1}"], eps)
     return quantity_witness(net, params, y, kind, layer, env[f"{kind}{layer}"], eps)
 
 

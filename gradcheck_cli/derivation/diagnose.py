@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck_cli.derivation.links import Link
+from gradcheck_cli.derivation.links import Link, state_kinds
+from gradcheck_cli.derivation.over_time import first_broken_step, shifted
 from gradcheck_cli.network.activations import ACTIVATIONS, Activation, Options
 from gradcheck_cli.network.network import Network, Params, layer_params
 from gradcheck_cli.verdict.results import ParamResult, Rule
@@ -77,6 +78,15 @@ def _bias_sum(l: int, ctx: Context) -> str:
 
 
 def diagnose(link: Link, s: Array, comparison: ParamResult, ctx: Context) -> str:
+    """What is probably wrong; for a recurrent state's link (dh<l>, dc<l>), after the step it breaks at."""
+    explained = _explain(link, s, comparison, ctx)
+    if link.kind in state_kinds():
+        where = first_broken_step(comparison.rel_error > ctx.rule.rtol)
+        return f"{where}: {explained}" if where else explained
+    return explained
+
+
+def _explain(link: Link, s: Array, comparison: ParamResult, ctx: Context) -> str:
     n = comparison.numeric
     failing = comparison.rel_error > ctx.rule.rtol
     if comparison.kink_unresolved and not failing.any():
@@ -104,16 +114,19 @@ def _layer_mistakes(link: Link, ctx: Context) -> list[tuple[Array, str]]:
     """The classic mistakes of the layer type whose backward gives this link (the layer above a da
     link, the parameter's own layer), from the numerical dE/dz of that layer."""
     l = link.layer + 1 if link.kind == "a" else link.layer
-    if link.kind in (None, "z") or not 1 <= l <= len(ctx.net.layers) or (link.per_sample and link.kind != "a"):
+    if link.kind in (None, "z") or not 1 <= l <= len(ctx.net.layers):
         return []
     layer = ctx.net.layers[l - 1]
     dz = ctx.witness("z", l).gradient[f"z{l}"]
     with np.errstate(all="ignore"):
         mistakes = [m for m in layer.mistakes(l, dz, ctx.env[f"a{l - 1}"], layer_params(ctx.params, layer, l))
                     if m.of == link.kind]
-    name = f"{link.kind}{l}"
-    l2 = ctx.net.l2 if link.kind != "a" and ctx.net.parameters()[name].l2 else 0.0
-    return [(m.value + l2 * ctx.params[name] if l2 else m.value, f"{link.name}: {m.says}") for m in mistakes]
+    name, parameters = f"{link.kind}{l}", ctx.net.parameters()
+    l2 = ctx.net.l2 if link.kind != "a" and name in parameters and parameters[name].l2 else 0.0
+    out = [(m.value + l2 * ctx.params[name] if l2 else m.value, m.says) for m in mistakes]
+    if link.kind in state_kinds():  # a state's gradient one step off in time
+        out += shifted(ctx.witness(link.kind, l).gradient[name], link.name, link.kind)
+    return out
 
 
 def diagnose_layer_shape(link: Link, value: Array, ctx: Context) -> str:
@@ -156,7 +169,7 @@ def _candidates(link: Link, ctx: Context) -> list[tuple[Array, str]]:
         deltas.append((upstream * _derivative(other, z, layer.options),
                        f"used the derivative of {other.name} where layer {l}'s activation is {act.name} "
                        f"({act.derivative})"))
-    out = [(_lift(link, delta, ctx), f"{link.name}: {text}") for delta, text in deltas]
+    out = [(_lift(link, delta, ctx), text) for delta, text in deltas]
     # summed over the units: square dense layers hide it in the shape
     if link.kind == "b" and layer.TYPE == "dense" and ctx.params[f"b{l}"].ndim:
         per_sample = ctx.witness("z", l).gradient[f"z{l}"].sum(axis=ctx.net.layout.unit_axis % 2)

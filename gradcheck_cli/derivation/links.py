@@ -32,13 +32,26 @@ from gradcheck_cli.network.network import ForwardPass, Network, Params
 
 
 @functools.cache
+def state_kinds() -> tuple[str, ...]:
+    """The states of the registry's recurrent types (h, c): dh<l>, dc<l> check dE/d(state) per step."""
+    return tuple(sorted({s for module in LAYER_TYPES.values() for s in getattr(module, "STATES", ())}))
+
+
+def perturbed(kind: str | None) -> bool:
+    """Whether a link's witness moves the quantity itself (z, a, a state) rather than a parameter."""
+    return kind in ("z", "a") or kind in state_kinds()
+
+
+@functools.cache
 def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """The checked names, d + a parameter's symbol (W, b, gamma, beta: every layer type's, from the
-    registry) or z, a; and the names that look like one (matched on the name lowercased, without _)."""
+    registry), z, a or a recurrent state (h, c); and the names that look like one (matched on the
+    name lowercased, without _)."""
     symbols = sorted({s for module in LAYER_TYPES.values() for s in module.SYMBOLS}, key=len, reverse=True)
-    checked = re.compile(rf"^d({'|'.join(symbols)}|z|a|Z|A)(\d+)$")
-    looks = re.compile(rf"^(?:d[elj])?d([wbzax]|{'|'.join(s.lower() for s in symbols if len(s) > 1)})(\d*)$"
-                       r"|^delta(\d*)$")
+    states = list(state_kinds())
+    checked = re.compile(rf"^d({'|'.join(symbols + states)}|z|a|Z|A)(\d+)$")
+    looks = re.compile(rf"^(?:d[elj])?d([wbzax{''.join(states)}]|{'|'.join(s.lower() for s in symbols if len(s) > 1)})"
+                       r"(\d*)$|^delta(\d*)$")
     return checked, looks
 
 
@@ -51,7 +64,7 @@ class Link:
 
     name: str
     formula: Formula | None  # None for a value computed by a user's backward function
-    kind: str | None  # "W", "b", "z", "a" for dW<l>, db<l>, dz<l>, da<l>; None for a helper
+    kind: str | None  # "W", "b", "z", "a", "h" for dW<l>, db<l>, dz<l>, da<l>, dh<l>; None for a helper
     layer: int
     line: int | None
     text: str = ""  # what to show for it: the formula, or where the value came from
@@ -66,7 +79,8 @@ class Link:
         """What the formula is compared with, in the seeds' notation."""
         if self.kind is None:
             return ""
-        extra = f" (delta^{self.layer})" if self.kind == "z" else ""
+        extra = {"z": f" (delta^{self.layer})", "h": " (every step t, through h_(t+1) too)",
+                 "c": " (every step t, through c_(t+1) too)"}.get(self.kind, "")
         of = "d(sum of the per-sample losses)" if self.per_sample else "dE"
         return f"{of}/d{self.kind}{self.layer}{extra}"
 
@@ -90,7 +104,7 @@ class NameRejected(ValueError):
 
 
 def checked_pattern() -> str:
-    return "dW<l>, db<l>, dz<l> or da<l> (dZ<l>, dA<l> also)"
+    return "dW<l>, db<l>, dz<l> or da<l> (dZ<l>, dA<l> also; dh<l>, dc<l> of a recurrent layer)"
 
 
 def classify(name: str, net: Network) -> tuple[str | None, int]:
@@ -104,7 +118,12 @@ def classify(name: str, net: Network) -> tuple[str | None, int]:
         if not (0 if kind == "a" else 1) <= layer <= len(net.layers):
             raise NameRejected(f"{name}: the network has no layer {layer} (layers are numbered 1..{len(net.layers)},"
                                f" and a0 is x)", f"did you mean {_suggest(match.group(1), '', net)}?")
-        if kind not in ("z", "a") and f"{kind}{layer}" not in net.parameters():
+        of = net.layers[layer - 1] if layer else None
+        if kind in state_kinds() and of is not None and kind not in of.STATES:
+            raise NameRejected(f"{name}: layer {layer} ({of.TYPE}) has no state {kind} at every step (dh<l> is "
+                               f"checked on rnn, lstm and gru layers, dc<l> on lstm layers)",
+                               f"did you mean {_suggest(kind, '', net)}?")
+        if not perturbed(kind) and f"{kind}{layer}" not in net.parameters():
             of = net.layers[layer - 1]
             raise NameRejected(f"{name}: layer {layer} has bias: none" if net.bias_none(f"{kind}{layer}")
                                else f"{name}: layer {layer} ({of.TYPE}) has no parameter {kind}{layer}", "remove it")
@@ -127,7 +146,7 @@ def _suggest(symbol: str, digits: str, net: Network) -> str:
     kind = CAPITALS.get(symbol, symbol)
     names = net.parameters()
     layers = [l for l in range(0 if kind == "a" else 1, len(net.layers) + 1)
-              if kind in ("z", "a") or f"{kind}{l}" in names]
+              if kind in ("z", "a") or f"{kind}{l}" in names or kind in net.layers[l - 1].STATES]
     if digits and int(digits) in layers:
         return f"d{symbol}{int(digits)}"
     return " or ".join(f"d{symbol}{l}" for l in layers) or f"no d{symbol}: the network has none"
@@ -140,7 +159,8 @@ def environment(net: Network, params: Params, fp: ForwardPass, x: np.ndarray, y:
         "l2": np.asarray(net.l2),
     }
     env.update(params)
-    env["X"], env["Y"] = x, y
+    env["x"] = env["X"] = net.layers[0].input_as_given(x)  # an embedding's indices as integers
+    env["Y"] = y
     for l, z in enumerate(fp.z, start=1):
         env[f"z{l}"] = env[f"Z{l}"] = z
     for l, a in enumerate(fp.a):

@@ -5,7 +5,7 @@ formula is read, so one error reports the problems of all of them."""
 from __future__ import annotations
 
 from gradcheck_cli.derivation.formula import FormulaRejected, parse_formula
-from gradcheck_cli.derivation.links import Link, NameRejected, checked_pattern, classify, quantity_names
+from gradcheck_cli.derivation.links import Link, NameRejected, checked_pattern, classify, perturbed, quantity_names
 from gradcheck_cli.errors import SpecError
 from gradcheck_cli.network.network import Network
 from gradcheck_cli.network.registry import did_you_mean
@@ -49,5 +49,5 @@ def _link(name: str, text: str, spec: Spec, net: Network, known: list[str], sour
         kind, layer = classify(name, net)
     except NameRejected as exc:
         raise source.error(path, f"formula {exc.message}", exc.hint) from None
-    per_sample = spec.deltas == "per_sample" and kind in ("z", "a")
+    per_sample = spec.deltas == "per_sample" and perturbed(kind)
     return Link(name, formula, kind, layer, source.line(path), text, per_sample)

@@ -166,6 +166,7 @@ class Layer(ABC):
     # witness may move one entry of every sample at once and read each sample's own loss
     MIXES_SAMPLES: ClassVar[bool] = False
     QUANTITIES: ClassVar[tuple[str, ...]] = ()  # what ``quantities`` names, without the layer index
+    STATES: ClassVar[tuple[str, ...]] = ()  # a recurrence's states (h, c): d<state><l> checks dE/d(state) per step
     in_shape: Shape
     layout: Layout
     activation: Activation
@@ -187,6 +188,11 @@ class Layer(ABC):
     def inputs_from(self, rng: np.random.Generator, m: int) -> Array:
         """Generated inputs, when this is the first layer: m samples drawn from the seed's stream."""
         return rng.standard_normal((m,) + self.in_shape)
+
+    def input_as_given(self, x: Array) -> Array:
+        """The network's input as a derivation and ``--backward`` read it, when this is the first layer
+        (an embedding's indices: integers, ready to index with)."""
+        return x
 
     def input_problem(self, x: Array) -> tuple[str, str] | None:
         """What is wrong with explicit inputs this first layer cannot take, and the fix (an embedding's

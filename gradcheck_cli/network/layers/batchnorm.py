@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gradcheck_cli.network.layers.base import Array, Place, Shape
-from gradcheck_cli.network.layers.normalising import Normalising, NormSpec
+from gradcheck_cli.network.layers.normalising import Normalising, NormSpec, check_not_sequence
 
 TYPE = "batchnorm"
 SYMBOLS = ("gamma", "beta")
@@ -30,6 +30,7 @@ SPEC = BatchnormSpec
 
 
 def build(spec: BatchnormSpec, in_shape: Shape, place: Place) -> Batchnorm:
+    check_not_sequence(TYPE, in_shape)
     return Batchnorm(in_shape, place.layout, place.activation, place.options, epsilon=spec.epsilon)
 
 

@@ -20,6 +20,7 @@ from gradcheck_cli.network.layers.base import (
     Equation,
     Layer,
     LayerProblem,
+    Mistake,
     Notation,
     Parameter,
     Place,
@@ -89,6 +90,16 @@ class Embedding(Layer):
 
     def inputs_from(self, rng: np.random.Generator, m: int) -> Array:
         return rng.integers(0, self.vocab, size=(m,) + self.in_shape).astype(float)
+
+    def input_as_given(self, x: Array) -> Array:
+        return x.real.astype(np.int64)
+
+    def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
+        """dW[x] = dz (or dW[x] += dz, which numpy buffers): a repeated index keeps one of its gradients."""
+        overwritten = np.zeros((self.vocab, self.dim))
+        overwritten[a.real.astype(np.intp)] = dz
+        return [Mistake("W", overwritten, "a repeated index keeps only one of its gradients: dW[x] = dz and "
+                        "dW[x] += dz both overwrite; accumulate with np.add.at(dW, x, dz)")]
 
     def input_problem(self, x: Array) -> tuple[str, str] | None:
         outside = (x != np.round(x)) | (x < 0) | (x >= self.vocab)

@@ -26,12 +26,13 @@ from typing import Literal
 import numpy as np
 
 from gradcheck_cli.network.layers.base import Array, Equation, Notation, Place, Shape
-from gradcheck_cli.network.layers.recurrent import Recurrent, RecurrentSpec, Steps, build_recurrent, gate
+from gradcheck_cli.network.layers.recurrent import Bptt, Recurrent, RecurrentSpec, Steps, build_recurrent, gate
 from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward, recurrent_forward
 
 TYPE = "gru"
 SYMBOLS = ("Wx", "Wh", "bx", "bh", "h0_")
 LAYOUTS = ("row",)
+STATES = ("h",)  # d<state><l> of a derivation: dE/d(state) at every step, both paths
 
 
 class GruSpec(RecurrentSpec):
@@ -55,6 +56,8 @@ class Gru(Recurrent):
     INPUT_BIAS = "bx"
     HIDDEN_BIAS = "bh"
     QUANTITIES = ("h", "r", "u", "n")
+    STATES = STATES
+    THROUGH = "dh_(t+1) u_(t+1) + dhv_(t+1) Wh^T"
 
     def cell(self, xw: Array, hw: Array, h: Array, state: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
         H = self.units
@@ -64,24 +67,24 @@ class Gru(Recurrent):
         n = np.tanh(xw[..., 2 * H :] + r * hv_n)
         return (1 - u) * n + u * h, {"r": r, "u": u, "n": n, "hv_n": hv_n}
 
-    def backward(self, dz: Array, cache: tuple[Array, dict[str, Array], Steps]) -> tuple[Array, dict[str, Array]]:
-        a, p, steps = cache
+    def bptt(self, dh_out: Array, steps: Steps, p: dict[str, Array], carry: bool = True,
+             order: tuple[int, ...] | None = None) -> Bptt:
+        """dxv_t and dhv_t for every t, with dh_t."""
         q = steps.inner
         h_prev = self.previous(steps)
-        dh_out = self.full_dh(dz)
         dxv = np.empty(dh_out.shape[:-1] + (3 * self.units,))
-        dhv = np.empty_like(dxv)
+        dhv, dh = np.empty_like(dxv), np.empty_like(dh_out)
         dnext = np.zeros_like(dh_out[:, 0])
         for t in range(self.steps - 1, -1, -1):
             r, u, n, hv_n = (q[k][:, t] for k in ("r", "u", "n", "hv_n"))
-            dh = dh_out[:, t] + dnext
-            dn = dh * (1 - u) * (1 - n**2)
+            dh[:, t] = dh_out[:, t] + dnext if carry else dh_out[:, t]
+            dn = dh[:, t] * (1 - u) * (1 - n**2)
             dr = dn * hv_n * r * (1 - r)
-            du = dh * (h_prev[:, t] - n) * u * (1 - u)
-            dxv[:, t] = np.concatenate([dr, du, dn], axis=-1)
-            dhv[:, t] = np.concatenate([dr, du, dn * r], axis=-1)
-            dnext = dh * u + dhv[:, t] @ p["Wh"].T
-        return self.gradients(a, p, steps, dxv, dhv, dnext)
+            du = dh[:, t] * (h_prev[:, t] - n) * u * (1 - u)
+            dxv[:, t] = self.stack([dr, du, dn], order)
+            dhv[:, t] = self.stack([dr, du, dn * r], order)
+            dnext = dh[:, t] * u + dhv[:, t] @ p["Wh"].T
+        return Bptt(dxv, dhv, dnext, {"h": dh})
 
     def forward_equation(self, l: int, n: Notation) -> Equation:
         return recurrent_forward(self, l, n, f"(1 - u) * n + u * h_(t-1), [r u n] from x_t Wx{l} + bx{l} and "
@@ -92,5 +95,5 @@ class Gru(Recurrent):
             ("dxv_t", "[dr', du', dn'], dn' = dh_t (1 - u) (1 - n ** 2), dr' = dn' hv_n r (1 - r), "
              "du' = dh_t (h_(t-1) - n) u (1 - u)", r"dxv_t = [dr',\ du',\ dn']"),
             ("dhv_t", "[dr', du', dn' * r]", r"dhv_t = [dr',\ du',\ dn' \odot r]"),
-        ], through="dh_(t+1) u_(t+1) + dhv_(t+1) Wh^T", through_tex=r"dh_{t+1} \odot u_{t+1} + dhv_{t+1} (W_h)^\top",
+        ], through_tex=r"dh_{t+1} \odot u_{t+1} + dhv_{t+1} (W_h)^\top",
             to_params="dxv_t (dhv_t for Wh and bh)")

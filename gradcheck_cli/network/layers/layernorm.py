@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gradcheck_cli.network.layers.base import Place, Shape
-from gradcheck_cli.network.layers.normalising import Normalising, NormSpec
+from gradcheck_cli.network.layers.normalising import Normalising, NormSpec, check_not_sequence
 
 TYPE = "layernorm"
 SYMBOLS = ("gamma", "beta")
@@ -28,6 +28,7 @@ SPEC = LayernormSpec
 
 
 def build(spec: LayernormSpec, in_shape: Shape, place: Place) -> Layernorm:
+    check_not_sequence(TYPE, in_shape)
     return Layernorm(in_shape, place.layout, place.activation, place.options, epsilon=spec.epsilon)
 
 

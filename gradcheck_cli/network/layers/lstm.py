@@ -22,12 +22,21 @@ from typing import Literal
 import numpy as np
 
 from gradcheck_cli.network.layers.base import Array, Equation, Notation, Place, Shape
-from gradcheck_cli.network.layers.recurrent import Recurrent, RecurrentSpec, Steps, build_recurrent, earlier, gate
+from gradcheck_cli.network.layers.recurrent import (
+    Bptt,
+    Recurrent,
+    RecurrentSpec,
+    Steps,
+    build_recurrent,
+    earlier,
+    gate,
+)
 from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward, recurrent_forward
 
 TYPE = "lstm"
 SYMBOLS = ("Wx", "Wh", "b", "h0_")
 LAYOUTS = ("row",)
+STATES = ("h", "c")  # d<state><l> of a derivation: dE/d(state) at every step, both paths
 
 
 class LstmSpec(RecurrentSpec):
@@ -62,23 +71,44 @@ class Lstm(Recurrent):
         h *= o
         return h, {"i": i, "f": f, "o": o, "g": g, "c": c}
 
-    def backward(self, dz: Array, cache: tuple[Array, dict[str, Array], Steps]) -> tuple[Array, dict[str, Array]]:
-        a, p, steps = cache
+    STATES = STATES
+    THROUGH = "dv_(t+1) Wh^T"
+
+    def moved(self, kind: str, h: Array, state: dict[str, Array], delta: Array) -> tuple[Array, dict[str, Array]]:
+        """c_t moved moves h_t = o * tanh(c_t) with it: dc<l> is the total through both."""
+        if kind != "c":
+            return super().moved(kind, h, state, delta)
+        c = state["c"] + delta
+        return state["o"] * np.tanh(c), {**state, "c": c}
+
+    def bptt(self, dh_out: Array, steps: Steps, p: dict[str, Array], carry: bool = True,
+             order: tuple[int, ...] | None = None, carry_c: bool = True, forget_with: Array | None = None) -> Bptt:
+        """dv_t for every t (it is both dxw_t and dhw_t), with dh_t and dc_t. ``forget_with`` is what df
+        multiplies (c_(t-1)) and ``carry_c`` whether dc_(t+1) f_(t+1) flows back: the mistakes of
+        ``own_mistakes``."""
         q = steps.inner
-        dh_out = self.full_dh(dz)
-        c_prev = earlier(np.zeros_like(q["c"][:, 0]), q["c"])
+        c_prev = earlier(np.zeros_like(q["c"][:, 0]), q["c"]) if forget_with is None else forget_with
         dv = np.empty(dh_out.shape[:-1] + (4 * self.units,))
+        dh, dc = np.empty_like(dh_out), np.empty_like(dh_out)
         dnext_h = np.zeros_like(dh_out[:, 0])
         dnext_c = np.zeros_like(dh_out[:, 0])  # dc_(t+1) * f_(t+1)
         for t in range(self.steps - 1, -1, -1):
             i, f, o, g, c = (q[k][:, t] for k in ("i", "f", "o", "g", "c"))
-            dh = dh_out[:, t] + dnext_h
+            dh[:, t] = dh_out[:, t] + dnext_h if carry else dh_out[:, t]
             tanh_c = np.tanh(c)
-            dc = dnext_c + dh * o * (1 - tanh_c**2)
-            dv[:, t] = np.concatenate([dc * g * i * (1 - i), dc * c_prev[:, t] * f * (1 - f),
-                                       dh * tanh_c * o * (1 - o), dc * i * (1 - g**2)], axis=-1)
-            dnext_h, dnext_c = dv[:, t] @ p["Wh"].T, dc * f
-        return self.gradients(a, p, steps, dv, dv, dnext_h)
+            dc[:, t] = dh[:, t] * o * (1 - tanh_c**2)
+            if carry and carry_c:
+                dc[:, t] += dnext_c
+            dv[:, t] = self.stack([dc[:, t] * g * i * (1 - i), dc[:, t] * c_prev[:, t] * f * (1 - f),
+                                   dh[:, t] * tanh_c * o * (1 - o), dc[:, t] * i * (1 - g**2)], order)
+            dnext_h, dnext_c = dv[:, t] @ p["Wh"].T, dc[:, t] * f
+        return Bptt(dv, dv, dnext_h, {"h": dh, "c": dc})
+
+    def own_mistakes(self, dh_out: Array, steps: Steps, p: dict[str, Array]) -> list[tuple[Bptt, str]]:
+        return [(self.bptt(dh_out, steps, p, forget_with=steps.inner["c"]),
+                 "the forget gate is applied to c_t: df = dc_t * c_(t-1), the cell state it multiplies (c_0 = 0)"),
+                (self.bptt(dh_out, steps, p, carry_c=False),
+                 "the path through c_(t+1) is dropped: dc_t = dh_t * o * (1 - tanh(c_t)^2) + dc_(t+1) * f_(t+1)")]
 
     def forward_equation(self, l: int, n: Notation) -> Equation:
         return recurrent_forward(self, l, n, "o * tanh(c_t), c_t = f * c_(t-1) + i * g, [i f o g] from "
@@ -91,4 +121,4 @@ class Lstm(Recurrent):
              r"dc_t = dc_{t+1} \odot f_{t+1} + dh_t \odot o \odot (1 - \tanh^2 c_t)"),
             ("dv_t", "[dc_t g i (1 - i), dc_t c_(t-1) f (1 - f), dh_t tanh(c_t) o (1 - o), dc_t i (1 - g ** 2)]",
              r"dv_t = [dc_t g\, i(1 - i),\ dc_t c_{t-1} f(1 - f),\ dh_t \tanh(c_t)\, o(1 - o),\ dc_t i(1 - g^2)]"),
-        ], through="dv_(t+1) Wh^T", through_tex=r"dv_{t+1} (W_h)^\top", to_params="dv_t")
+        ], through_tex=r"dv_{t+1} (W_h)^\top", to_params="dv_t")

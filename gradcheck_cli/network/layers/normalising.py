@@ -27,6 +27,7 @@ from gradcheck_cli.network.layers.base import (
     Array,
     Equation,
     Layer,
+    LayerProblem,
     Mistake,
     Notation,
     Parameter,
@@ -37,6 +38,14 @@ from gradcheck_cli.network.layers.base import (
 
 class NormSpec(ActivationSpec):
     epsilon: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1e-5
+
+
+def check_not_sequence(kind: str, in_shape: Shape) -> None:
+    """A sequence (T x H per sample) has no normalisation here yet: per step over the features (torch's
+    LayerNorm(H)) and per channel over the steps (BatchNorm1d) are both in use, and neither is built."""
+    if len(in_shape) == 2:
+        raise LayerProblem(f"a {kind} layer cannot normalise a sequence ({in_shape[0]} steps x {in_shape[1]} "
+                           "features per sample) yet", "put {type: flatten} before it, or leave it out")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ a<l> = the hidden states); rnn's ``activation:`` is the nonlinearity inside the 
 
 from __future__ import annotations
 
+import itertools
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from gradcheck_cli.network.layers.base import (
     Array,
     Layer,
     LayerProblem,
+    Mistake,
     Parameter,
     Place,
     PositiveInt,
@@ -87,6 +89,17 @@ class Steps:
 
 
 @dataclass(frozen=True)
+class Bptt:
+    """What backpropagation through time gives: dE/dxw_t and dE/dhw_t for every t (N x T x G), dE/dh_0,
+    and the total dE/d(state)_t of every state (dh, and an LSTM's dc: N x T x H)."""
+
+    dxw: Array
+    dhw: Array
+    dh0: Array
+    states: dict[str, Array]
+
+
+@dataclass(frozen=True)
 class Recurrent(Layer):
     """A layer computing h_1..h_T by a recurrence; each type gives its cell and its BPTT."""
 
@@ -96,6 +109,7 @@ class Recurrent(Layer):
     HIDDEN_BIAS: ClassVar[str | None] = None  # one added to the recurrent part (gru: bh, inside r * (...))
     QUANTITIES = ("h",)  # h<l>, then the step quantities (``Steps.inner``) derivations may read
     SIDES: ClassVar[tuple[str, ...]] = ()  # the step quantities ``sides`` reads
+    THROUGH: ClassVar[str]  # what flows back into dh_t from step t + 1, as explain and diagnoses write it
     units: int
     returns: str  # sequence | last
     initial_state: str  # zeros | learned
@@ -152,11 +166,14 @@ class Recurrent(Layer):
         """h_t and this step's quantities from xw_t, hw_t, h_(t-1) and the previous step's quantities
         (an LSTM's c_(t-1) among them; empty at t = 1)."""
 
-    def run(self, xw_at: Inputs, h0: Array, hidden: Hidden, keep: tuple[str, ...] | None = None) -> Steps:
+    def run(self, xw_at: Inputs, h0: Array, hidden: Hidden, keep: tuple[str, ...] | None = None, start: int = 0,
+            state: dict[str, Array] | None = None) -> Steps:
         """The recurrence over the T steps (any leading axes: a stack of perturbed copies). ``keep``: the
-        step quantities to keep (all when None; a stack keeps only what its kink sides need)."""
-        h, state, hs, inner = h0, {}, [], {}
-        for t in range(self.steps):
+        step quantities to keep (all when None; a stack keeps only what its kink sides need). From step
+        ``start`` on, ``h0`` and ``state`` being step ``start``'s h_(t-1) and quantities, the steps
+        before it left out of the result."""
+        h, state, hs, inner = h0, state or {}, [], {}
+        for t in range(start, self.steps):
             h, state = self.cell(xw_at(t), hidden(h), h, state)
             hs.append(h)
             for name, value in state.items():
@@ -172,6 +189,21 @@ class Recurrent(Layer):
         steps = self.run(lambda t: xw[..., t, :], self.initial(a, p), lambda h: self.hidden_part(h, p))
         return self.output(steps), (a, p, steps)
 
+    def backward(self, dz: Array, cache: tuple[Array, dict[str, Array], Steps]) -> tuple[Array, dict[str, Array]]:
+        a, p, steps = cache
+        return self.gradients(a, p, steps, self.bptt(self.full_dh(dz), steps, p))
+
+    @abstractmethod
+    def bptt(self, dh_out: Array, steps: Steps, p: dict[str, Array], carry: bool = True,
+             order: tuple[int, ...] | None = None) -> Bptt:
+        """Backpropagation through time from dE/dh_t of the layer's output alone (N x T x H). The two
+        keywords make the classic mistakes ``mistakes`` tries: ``carry=False`` leaves out what flows
+        back from step t + 1, ``order`` stacks the gates' gradients in another order."""
+
+    def stack(self, blocks: list[Array], order: tuple[int, ...] | None) -> Array:
+        """The gates' gradients side by side, in the spec's order (or ``order``, a mistake's)."""
+        return np.concatenate([blocks[k] for k in order or range(len(blocks))], axis=-1)
+
     def full_dh(self, dz: Array) -> Array:
         """dE/dh_t from the layer's output alone (N x T x H): zero but at T for ``return: last``."""
         if self.returns == "sequence":
@@ -184,19 +216,54 @@ class Recurrent(Layer):
         """h_(t-1) for every t: h_0 .. h_(T-1), (N, T, H)."""
         return earlier(steps.h0, steps.h)
 
-    def gradients(self, a: Array, p: dict[str, Array], steps: Steps, dxw: Array, dhw: Array,
-                  dh0: Array) -> tuple[Array, dict[str, Array]]:
+    def gradients(self, a: Array, p: dict[str, Array], steps: Steps, bp: Bptt) -> tuple[Array, dict[str, Array]]:
         """dE/dx and the parameters' gradients from dE/dxw_t and dE/dhw_t of every step (N, T, G) and
         dE/dh_0: the products summed over samples and steps, as for a dense layer at every step."""
-        D, G = self.features, dxw.shape[-1]
-        grads = {"Wx": a.reshape(-1, D).T @ dxw.reshape(-1, G),
-                 "Wh": self.previous(steps).reshape(-1, self.units).T @ dhw.reshape(-1, G),
-                 self.INPUT_BIAS: dxw.sum(axis=(0, 1))}
+        D, G = self.features, bp.dxw.shape[-1]
+        grads = {"Wx": a.reshape(-1, D).T @ bp.dxw.reshape(-1, G),
+                 "Wh": self.previous(steps).reshape(-1, self.units).T @ bp.dhw.reshape(-1, G),
+                 self.INPUT_BIAS: bp.dxw.sum(axis=(0, 1))}
         if self.HIDDEN_BIAS:
-            grads[self.HIDDEN_BIAS] = dhw.sum(axis=(0, 1))
+            grads[self.HIDDEN_BIAS] = bp.dhw.sum(axis=(0, 1))
         if self.initial_state == "learned":
-            grads["h0_"] = dh0
-        return dxw @ p["Wx"].T, grads
+            grads["h0_"] = bp.dh0
+        return bp.dxw @ p["Wx"].T, grads
+
+    def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
+        """The classic BPTT mistakes, each run on the numerical dz (``Layer.mistakes``) and giving a
+        wrong dh<l> (dc<l>), dE/dx and parameter gradients: the recurrent path dropped, the gates in
+        another order, each type's own (``own_mistakes``); and dWx or dWh from the last step only, or
+        with h_t where h_(t-1) belongs."""
+        _, (_, _, steps) = self.forward(a, p)
+        dh_out = self.full_dh(dz)
+        out = self._all_of(a, p, steps, self.bptt(dh_out, steps, p, carry=False),
+                           f"the path through h_(t+1) is missing: dh_t also gets {self.THROUGH} from step t + 1")
+        for order in itertools.permutations(range(self.BLOCKS)):
+            if list(order) != sorted(order):
+                out += self._all_of(a, p, steps, self.bptt(dh_out, steps, p, order=order),
+                                    f"the gates' gradients are stacked as {', '.join(self.GATES[k] for k in order)}; "
+                                    f"the layer stacks the gates as {', '.join(self.GATES)}")
+        for wrong, says in self.own_mistakes(dh_out, steps, p):
+            out += self._all_of(a, p, steps, wrong, says)
+        right = self.bptt(dh_out, steps, p)
+        H, G = self.units, right.dhw.shape[-1]
+        return out + [
+            Mistake("Wx", a[:, -1].T @ right.dxw[:, -1], f"dWx{l} is taken from the last step only; it sums the "
+                    "products of every step t = 1..T"),
+            Mistake("Wh", self.previous(steps)[:, -1].T @ right.dhw[:, -1], f"dWh{l} is taken from the last step "
+                    "only; it sums h_(t-1)^T times each step's gradient over t = 1..T"),
+            Mistake("Wh", steps.h.reshape(-1, H).T @ right.dhw.reshape(-1, G), f"off by one step: dWh{l} pairs "
+                    "step t's gradient with h_t; the recurrence multiplies h_(t-1) (h_0 at t = 1)")]
+
+    def own_mistakes(self, dh_out: Array, steps: Steps, p: dict[str, Array]) -> list[tuple[Bptt, str]]:
+        """A type's own classic mistakes: ``bptt`` with one thing wrong, and what it is."""
+        return []
+
+    def _all_of(self, a: Array, p: dict[str, Array], steps: Steps, wrong: Bptt, says: str) -> list[Mistake]:
+        """One mistake as the value it gives to dE/dx, every parameter and every state's dE/d(state)_t."""
+        da, grads = self.gradients(a, p, steps, wrong)
+        return ([Mistake("a", da, says)] + [Mistake(symbol, value, says) for symbol, value in grads.items()]
+                + [Mistake(state, value, says) for state, value in wrong.states.items()])
 
     def quantities(self, l: int, cache: Any) -> dict[str, Array]:
         steps: Steps = cache[2]
@@ -240,6 +307,27 @@ class Recurrent(Layer):
                 return hw
         steps = self.run(xw_at, h0, hidden, keep=self.SIDES)
         return self.output(steps), self.sides(steps)
+
+    # --- what the witness of dh<l> and dc<l> (witness/states.py) moves: a state right after its step
+
+    def moved(self, kind: str, h: Array, state: dict[str, Array], delta: Array) -> tuple[Array, dict[str, Array]]:
+        """h_t and step t's quantities with the state ``kind`` moved by ``delta`` once the step computed it."""
+        return h + delta, state
+
+    def rerun_from(self, t: int, kind: str, deltas: Array, a: Array, p: dict[str, Array],
+                   steps: Steps) -> tuple[Array, list[Array]]:
+        """The outputs of a stack of copies of the layer (``deltas``: P x N x H) whose state ``kind`` at
+        step t (0-based) is moved by the copy's delta right after the step, the recurrence run on from
+        there; and the kink sides of the steps after t. Forward quantities only."""
+        xw = self.input_part(a, p)  # shared by the copies
+        h, state = self.moved(kind, steps.h[:, t], {k: v[:, t] for k, v in steps.inner.items()}, deltas)
+        before = np.broadcast_to(steps.h[:, : t + 1], deltas.shape[:1] + steps.h[:, : t + 1].shape).copy()
+        before[..., t, :] = h
+        if t + 1 == self.steps:
+            return self.output(Steps(steps.h0, before, {})), []
+        later = self.run(lambda s: xw[:, s], h, lambda h: self.hidden_part(h, p), keep=self.SIDES, start=t + 1,
+                         state=state)
+        return self.output(Steps(steps.h0, np.concatenate([before, later.h], axis=-2), {})), self.sides(later)
 
     def sides(self, steps: Steps) -> list[Array]:
         """Which side of its kink every pre-activation inside the recurrence lies on (rnn with relu)."""

@@ -26,11 +26,12 @@ def recurrent_forward(layer: Recurrent, l: int, n: Notation, step: str, step_tex
 
 
 def recurrent_backward(layer: Recurrent, l: int, n: Notation, l2: float, steps: list[tuple[str, str, str]],
-                       through: str, through_tex: str, to_params: str) -> list[Equation]:
+                       through_tex: str, to_params: str) -> list[Equation]:
     """Comment lines: dh_t with both of its paths, each step's local derivatives (``steps``: name,
     formula, LaTeX), then the parameters' gradients and dE/da^(l-1) summed over the steps.
     ``to_params`` is what the parameters' gradients are products with (ds_t, or the gates' dv_t)."""
     a, H, D, G = n.a(l - 1), layer.units, layer.features, layer.BLOCKS * layer.units
+    through = layer.THROUGH
     own = f"dz{l}[:, t]" if layer.returns == "sequence" else f"dz{l} at t = T only"
 
     def penalty(symbol: str) -> str:

@@ -22,10 +22,12 @@ import numpy as np
 from gradcheck_cli.network.activations import ACTIVATIONS, Activation, tex_name
 from gradcheck_cli.network.layers.base import ActivationSpec, Array, Equation, Notation, Place, Shape
 from gradcheck_cli.network.layers.recurrent import (
+    Bptt,
     Recurrent,
     RecurrentSpec,
     Steps,
     build_recurrent,
+    earlier,
     inner_activation,
 )
 from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward, recurrent_forward
@@ -33,6 +35,7 @@ from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward,
 TYPE = "rnn"
 SYMBOLS = ("Wx", "Wh", "b", "h0_")
 LAYOUTS = ("row",)
+STATES = ("h",)  # d<state><l> of a derivation: dE/d(state) at every step, both paths
 
 
 class RnnSpec(RecurrentSpec, ActivationSpec):
@@ -54,6 +57,8 @@ class Rnn(Recurrent):
     TYPE = TYPE
     BLOCKS = 1
     SIDES = ("s",)
+    THROUGH = "ds_(t+1) Wh^T"
+    STATES = STATES
     QUANTITIES = ("h", "s")
     inner: Activation = ACTIVATIONS["tanh"]
 
@@ -61,16 +66,30 @@ class Rnn(Recurrent):
         s = xw + hw
         return self.inner.forward(s, self.options), {"s": s}
 
-    def backward(self, dz: Array, cache: tuple[Array, dict[str, Array], Steps]) -> tuple[Array, dict[str, Array]]:
-        a, p, steps = cache
-        dh_out = self.full_dh(dz)
-        ds = np.empty_like(dh_out)
+    def bptt(self, dh_out: Array, steps: Steps, p: dict[str, Array], carry: bool = True,
+             order: tuple[int, ...] | None = None, local: Array | None = None) -> Bptt:
+        """ds_t for every t (it is both dxw_t and dhw_t). ``local`` is f'(s_t) for every t: other values
+        are the mistakes of ``own_mistakes``."""
+        if local is None:
+            local = self.inner.backward(np.ones_like(steps.h), steps.inner["s"], steps.h, self.options)
+        ds, dh = np.empty_like(dh_out), np.empty_like(dh_out)
         dnext = np.zeros_like(dh_out[:, 0])  # the path from h_(t+1) back into h_t
         for t in range(self.steps - 1, -1, -1):
-            dh = dh_out[:, t] + dnext
-            ds[:, t] = self.inner.backward(dh, steps.inner["s"][:, t], steps.h[:, t], self.options)
+            dh[:, t] = dh_out[:, t] + dnext if carry else dh_out[:, t]
+            ds[:, t] = dh[:, t] * local[:, t]
             dnext = ds[:, t] @ p["Wh"].T
-        return self.gradients(a, p, steps, ds, ds, dnext)
+        return Bptt(ds, ds, dnext, {"h": dh})
+
+    def own_mistakes(self, dh_out: Array, steps: Steps, p: dict[str, Array]) -> list[tuple[Bptt, str]]:
+        f, s, ones = self.inner.name, steps.inner["s"], np.ones_like(steps.h)
+        early = self.inner.backward(ones, earlier(np.zeros_like(s[:, 0]), s), self.previous(steps), self.options)
+        out = [(self.bptt(dh_out, steps, p, local=ones), f"{f}' is missing: ds_t = dh_t * {f}'(s_t)"),
+               (self.bptt(dh_out, steps, p, local=early),
+                f"{f}' is taken one step early, at h_(t-1): ds_t = dh_t * {f}'(s_t) uses step t's own state")]
+        if f not in ("identity", "relu", "leaky_relu"):  # f' written with h, but s put in for it
+            out.append((self.bptt(dh_out, steps, p, local=self.inner.backward(ones, s, s, self.options)),
+                        f"{f}' ({self.inner.derivative}) is written with s_t where h_t belongs"))
+        return out
 
     def sides(self, steps: Steps) -> list[Array]:
         return [steps.inner["s"].real > 0] if self.inner.kinked else []
@@ -83,4 +102,4 @@ class Rnn(Recurrent):
     def backward_equations(self, l: int, n: Notation, l2: float) -> list[Equation]:
         return recurrent_backward(self, l, n, l2, steps=[
             ("ds_t", f"dh_t * {self.inner.name}'(s_t)", rf"ds_t = dh_t \odot {tex_name(self.inner.name)}'(s_t)"),
-        ], through="ds_(t+1) Wh^T", through_tex=r"ds_{t+1} (W_h)^\top", to_params="ds_t")
+        ], through_tex=r"ds_{t+1} (W_h)^\top", to_params="ds_t")

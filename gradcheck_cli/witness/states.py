@@ -1,0 +1,100 @@
+"""The witness of a derivation's dh<l> and dc<l>: dE/dh_t (or an LSTM's dE/dc_t) for every step t,
+the total through every path, from forward passes only.
+
+The state is moved right after step t computes it, and the recurrence runs on from there: the
+moved h_t reaches the loss through the layer's output at t *and* through h_(t+1), h_(t+2), ...;
+a moved c_t through h_t = o tanh(c_t) and c_(t+1). The central difference of E is then the total
+derivative that BPTT's dh_t and dc_t mean, and a backward that drops the path through the next
+step disagrees with it from the second-to-last step down.
+
+As for dz<l> and da<l> (``quantities.py``), unit j at step t is moved for every sample at once, each
+by its own step, and each sample's own loss read, unless a later layer mixes the samples: then
+each entry is moved alone and E read as a whole. The copies of one step (each unit moved up and
+down) run as one stack through the rest of the recurrence and the layers after it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradcheck_cli.network.layers.recurrent import Recurrent
+from gradcheck_cli.network.network import (
+    Network,
+    Params,
+    batch_divisor,
+    forward_from,
+    kink_sides,
+    layer_params,
+    per_sample_losses,
+)
+from gradcheck_cli.witness.central import Witness, quotients, roundoff_error, step_sizes
+from gradcheck_cli.witness.layered import CHUNK_ELEMENTS
+
+Array = np.ndarray
+
+
+def state_witness(net: Network, params: Params, y: Array, kind: str, layer: int, a: Array, eps: float) -> Witness:
+    """Numerical dE/d``kind``^``layer`` (N x T x H) of the recurrent layer ``layer``, whose input is ``a``."""
+    rec = net.layers[layer - 1]
+    assert isinstance(rec, Recurrent) and kind in rec.STATES
+    p = layer_params(params, rec, layer)
+    out, (_, _, steps) = rec.forward(a, p)
+    value = steps.h if kind == "h" else steps.inner[kind]
+    base_E, base_losses, base_sides = _rest(net, params, y, layer, out)
+    inner_sides = rec.sides(steps)
+    h = step_sizes(value, eps)
+    gradient, step, left, right = (np.empty_like(value) for _ in range(4))
+    kink = np.zeros(value.shape, dtype=bool)
+    N, T, H = value.shape
+    mixing = any(later.MIXES_SAMPLES for later in net.layers[layer:])
+    entries = [(i, j) for i in range(N) for j in range(H)] if mixing else [(slice(None), j) for j in range(H)]
+    per_member = N * T * max([H] + [int(np.prod(shape)) for shape in _widths(net, layer)])
+    chunk = max(1, CHUNK_ELEMENTS // per_member // 2)
+    for t in range(T):
+        for start in range(0, len(entries), chunk):
+            group = entries[start : start + chunk]
+            n = len(group)
+            deltas = np.zeros((2 * n, N, H))
+            for k, (i, j) in enumerate(group):
+                deltas[k, i, j], deltas[n + k, i, j] = h[i, t, j], -h[i, t, j]
+            moved, sides = rec.rerun_from(t, kind, deltas, a, p, steps)
+            _, losses, later_sides = _rest(net, params, y, layer, moved)
+            after_t = [s[:, t + 1 :] for s in inner_sides] if t + 1 < T else []  # no step after the last
+            crossed = (_crossed(sides, after_t, 2 * n, N)
+                       | _crossed(later_sides, base_sides, 2 * n, N))
+            for k, (i, j) in enumerate(group):
+                plus, minus, base = losses[k][i], losses[n + k][i], base_losses[i]
+                cross = crossed[k][i] | crossed[n + k][i]
+                if mixing:  # every sample's loss moved: E as a whole
+                    plus, minus, base = losses[k].sum(), losses[n + k].sum(), base_losses.sum()
+                    cross = crossed[k].any() | crossed[n + k].any()
+                old = value[i, t, j]
+                (gradient[i, t, j], step[i, t, j], left[i, t, j],
+                 right[i, t, j]) = quotients(plus, minus, base, old, old + h[i, t, j], old - h[i, t, j])
+                kink[i, t, j] = cross
+    name = f"{kind}{layer}"
+    return Witness(gradient={name: gradient}, step={name: step}, expected={name: roundoff_error(base_E, step)},
+                   kink={name: kink}, left={name: left}, right={name: right},
+                   checked={name: np.ones(value.shape, dtype=bool)})
+
+
+def _rest(net: Network, params: Params, y: Array, layer: int, out: Array) -> tuple[float, Array, list[Array]]:
+    """The layers after ``layer`` from its output (or a stack of outputs): E, each sample's share of E
+    (per member of a stack: P x N), and the kink sides of those layers."""
+    with np.errstate(all="ignore"):
+        fp = forward_from(net, params, y, layer, a=out)
+        losses = per_sample_losses(net, fp.z[-1] if fp.z else None, fp.a[-1], y) / batch_divisor(net, fp.a[-1])
+    return fp.E, losses, kink_sides(net, fp, layer + 1)
+
+
+def _widths(net: Network, layer: int) -> list[tuple[int, ...]]:
+    """A sample's output shape of every layer after ``layer``: what bounds a stack's memory."""
+    return [later.out_shape for later in net.layers[layer:]]
+
+
+def _crossed(moved: list[Array], base: list[Array], members: int, samples: int) -> Array:
+    """Per member of a stack and sample (P x N): whether any kink side differs from the unperturbed run's."""
+    differs = np.zeros((members, samples), dtype=bool)
+    for after, before in zip(moved, base, strict=True):
+        differs |= (after != before).reshape(members, samples, -1).any(axis=-1)
+    return differs
