@@ -217,3 +217,10 @@ def test_dh_agrees_with_a_plain_loop_that_moves_h_t_inside_the_network_forward(s
         expected[i, t, j] = (loss_with(t, one) - loss_with(t, -one)) / (2 * steps[i, t, j])
     witness = state_witness(net, q, y, "h", 1, x, CENTRAL_EPS)
     np.testing.assert_allclose(witness.gradient["h1"], expected, rtol=1e-6, atol=1e-10)
+
+
+def test_the_readme_quotes_the_diagnosis_as_it_is() -> None:
+    _, report = run_json("--jobs", "1", SPECS / "homework" / "rnn_output_path_only.yaml")
+    dh1 = next(link for link in report["specs"][0]["derivation"] if link["name"] == "dh1")
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert f"  dh1: {dh1['diagnosis']}\n" in readme

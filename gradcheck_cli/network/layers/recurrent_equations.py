@@ -4,7 +4,8 @@ The formula language of ``derivation:`` has no loop over time, so a recurrence's
 (each dh_t needs dh_(t+1)) cannot be one formula. ``explain`` prints those lines as YAML comments
 in its derivation block: they explain, and pasting the block checks everything around them (the
 layers after the recurrence, and dz<l> = da<l> at its output). Check BPTT code itself with
-``--backward``, which receives every quantity of the forward pass.
+``--backward``, which receives every quantity of the forward pass and compares the dh<l> (and dc<l>)
+it returns at every step.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def recurrent_backward(layer: Recurrent, l: int, n: Notation, l2: float, steps: 
     def penalty(symbol: str) -> str:
         return f" + l2 * {symbol}{l}" if l2 else ""
 
-    out = [Equation(f"# dh{l}", f"dh_t = {own} + {through}  (t = T..1)",
+    out = [Equation(f"# dh{l}", f"dh_t = {own} + {through}  (t = T..1; --backward compares dh{l} at every t)",
                     rf"dh_t = \delta^{{[{l}]}}_t + {through_tex}", f"m x {layer.steps} x {H}")]
     out += [Equation(f"#   {name}", formula, latex, f"m x {G}") for name, formula, latex in steps]
     out.append(Equation(f"# dWx{l}", f"sum over t of {a}[:, t].T @ {to_params}{penalty('Wx')}",
