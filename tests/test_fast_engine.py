@@ -195,8 +195,10 @@ def test_fast_mode_drills_down_into_a_wrong_parameter(monkeypatch: pytest.Monkey
     assert all(p["worst_numeric"] is not None for p in failed)  # the report points at entries
 
 
-def test_fast_engine_is_bitwise_deterministic_whatever_the_threads() -> None:
-    problem = load_problem(SPECS / "seed004_spiral_softmax_l2.yaml")
+@pytest.mark.parametrize("spec", [SPECS / "seed004_spiral_softmax_l2.yaml",  # the dense engine's groups
+                                  Path(__file__).parents[1] / "benchmarks" / "lstm.yaml"])  # the layered engine's
+def test_fast_engine_is_bitwise_deterministic_whatever_the_threads(spec: Path) -> None:
+    problem = load_problem(spec)
     params = {k: v.astype(np.float64) for k, v in problem.params.items()}
     one = fast_central_differences(problem.network, params, problem.x, problem.y, 1e-6, workers=1)
     two = fast_central_differences(problem.network, params, problem.x, problem.y, 1e-6, workers=2)

@@ -80,27 +80,25 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
             for name, mask in chosen.items():
                 p = params[name]
                 scale = parameter_scale(p)  # a group's steps: eps * max(|w|, scale), step_sizes(p, eps) bit for bit
-                if net.layer_of(name) < tail:
-                    def advance(n: int) -> None:
-                        nonlocal done
-                        done += n
-                        if progress:
-                            progress(done, total)
-                    for witness, fields in zip(witnesses, layered.witness(name, mask, epsilons, scale, advance),
-                                               strict=True):
-                        _store(witness, name, fields, engine.fp.E, mask)
-                    continue
-                results = [Results.empty(p.shape) for _ in epsilons]
                 in_flight: deque[tuple[int, Future[None]]] = deque()  # a few groups ahead, never all at once
-                for index, w in engine.entries(name, mask):
-                    in_flight.append((np.size(w), threads.submit(engine.group, name, index, w,
-                                                                 _half_steps(w, epsilons, scale), results)))
+                if net.layer_of(name) < tail:  # the layered engine's chunks
+                    fields = layered.empty(name, epsilons)
+                    work = ((size, threads.submit(task)) for size, task in
+                            layered.tasks(name, mask, epsilons, scale, fields))
+                else:
+                    results = [Results.empty(p.shape) for _ in epsilons]
+                    work = ((np.size(w), threads.submit(engine.group, name, index, w, _half_steps(w, epsilons, scale),
+                                                        results)) for index, w in engine.entries(name, mask))
+                for group in work:
+                    in_flight.append(group)
                     while len(in_flight) > IN_FLIGHT * workers:
                         done = _finish(in_flight.popleft(), done, total, progress)
                 while in_flight:
                     done = _finish(in_flight.popleft(), done, total, progress)
-                for witness, r in zip(witnesses, results, strict=True):
-                    _store(witness, name, (r.gradient, r.step, r.left, r.right, r.kink), engine.fp.E, mask)
+                if net.layer_of(name) >= tail:
+                    fields = [(r.gradient, r.step, r.left, r.right, r.kink) for r in results]
+                for witness, parameter in zip(witnesses, fields, strict=True):
+                    _store(witness, name, parameter, engine.fp.E, mask)
         except BaseException:  # a time budget or Ctrl-C: drop the queued groups; the running ones end in ms
             threads.shutdown(wait=False, cancel_futures=True)
             raise

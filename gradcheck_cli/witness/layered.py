@@ -16,6 +16,7 @@ exploits more structure there (``fast.py`` decides).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
 
@@ -34,6 +35,7 @@ from gradcheck_cli.network.network import (
 from gradcheck_cli.witness.central import quotients
 
 Array = np.ndarray
+Fields = tuple[Array, Array, Array, Array, Array]  # gradient, step, left, right, kink of one parameter
 CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: a recurrence's steps stay in cache)
 
 
@@ -42,37 +44,42 @@ class LayeredEngine:
         self.net, self.params, self.y, self.fp = net, params, y, fp
         self.penalty = weight_penalty(net, params)
 
-    def witness(self, name: str, mask: Array, epsilons: Sequence[float], scale: float,
-                progress: Callable[[int], None] | None = None) -> list[tuple[Array, Array, Array, Array, Array]]:
-        """(gradient, step, left, right, kink) of parameter ``name`` at each relative step (half steps
-        eps * max(|w|, scale), as ``central.step_sizes``), for the entries ``mask`` selects (the others
-        NaN)."""
-        net, p = self.net, self.params[name]
-        l = net.layer_of(name)
-        symbol = name[: -len(str(l))]
-        l2 = net.l2 if net.parameters()[name].l2 else 0.0
-        out = []
+    def tasks(self, name: str, mask: Array, epsilons: Sequence[float], scale: float,
+              out: list[Fields]) -> Iterator[tuple[int, Callable[[], None]]]:
+        """The work of parameter ``name``'s witness at each relative step, chunk by chunk: (the entries
+        it completes, counted at the first step only, and a function that fills its entries of ``out``,
+        one (gradient, step, left, right, kink) per step, from ``empty``; the others stay NaN). Half
+        steps eps * max(|w|, scale), as ``central.step_sizes``. The chunks are independent: the caller
+        may run them in threads, in any order."""
+        l = self.net.layer_of(name)
+        chunks = list(self._chunks(name, mask, members_per_entry=2))
         for k, eps in enumerate(epsilons):
-            gradient, step, left, right = (np.full(p.shape, np.nan) for _ in range(4))
-            kink = np.zeros(p.shape, dtype=bool)
-            for channel, index in self._chunks(name, mask, members_per_entry=2):
-                n, w = index[0].size if index else 1, p[index]
-                h = eps * np.maximum(np.abs(w), scale)
-                upper, lower = w + h, w - h
-                deltas = np.concatenate([np.ravel(upper - w), np.ravel(lower - w), [0.0]])
-                members = tuple(np.concatenate([i, i, i[:1]]) for i in index)
-                E, crossed = self._energies(l, symbol, members, deltas, channel)
-                if l2:  # the L2 term of each member: its one entry of the parameter changed
-                    E[:-1] += 0.5 * l2 * (np.concatenate([np.ravel(upper), np.ravel(lower)]) ** 2
-                                          - np.tile(np.ravel(w) ** 2, 2))
-                shape = np.shape(w)  # (entries,), or () for a single number (a shared bias)
-                gradient[index], step[index], left[index], right[index] = quotients(
-                    E[:n].reshape(shape), E[n : 2 * n].reshape(shape), E[-1], w, upper, lower)
-                kink[index] = (crossed[:n] | crossed[n : 2 * n]).reshape(shape)
-                if progress is not None and k == 0:
-                    progress(n)
-            out.append((gradient, step, left, right, kink))
-        return out
+            for channel, index in chunks:
+                size = (index[0].size if index else 1) if k == 0 else 0
+                yield size, functools.partial(self._central, name, l, eps, scale, channel, index, out[k])
+
+    def empty(self, name: str, epsilons: Sequence[float]) -> list[Fields]:
+        shape = self.params[name].shape
+        return [(*(np.full(shape, np.nan) for _ in range(4)), np.zeros(shape, dtype=bool)) for _ in epsilons]
+
+    def _central(self, name: str, l: int, eps: float, scale: float, channel: int | None, index: tuple,
+                 out: Fields) -> None:
+        """One chunk's central differences, each entry moved up and down (plus one unperturbed member)."""
+        p, symbol = self.params[name], name[: -len(str(l))]
+        gradient, step, left, right, kink = out
+        n, w = index[0].size if index else 1, p[index]
+        h = eps * np.maximum(np.abs(w), scale)
+        upper, lower = w + h, w - h
+        deltas = np.concatenate([np.ravel(upper - w), np.ravel(lower - w), [0.0]])
+        members = tuple(np.concatenate([i, i, i[:1]]) for i in index)
+        E, crossed = self._energies(l, symbol, members, deltas, channel)
+        if self.net.parameters()[name].l2:  # the L2 term of each member: its one entry of the parameter changed
+            E[:-1] += 0.5 * self.net.l2 * (np.concatenate([np.ravel(upper), np.ravel(lower)]) ** 2
+                                           - np.tile(np.ravel(w) ** 2, 2))
+        shape = np.shape(w)  # (entries,), or () for a single number (a shared bias)
+        gradient[index], step[index], left[index], right[index] = quotients(
+            E[:n].reshape(shape), E[n : 2 * n].reshape(shape), E[-1], w, upper, lower)
+        kink[index] = (crossed[:n] | crossed[n : 2 * n]).reshape(shape)
 
     def _chunks(self, name: str, mask: Array, members_per_entry: int) -> Iterator[tuple[int | None, tuple]]:
         """The entries ``mask`` selects, in chunks that bound a stack's memory: (the one feature of z^l
