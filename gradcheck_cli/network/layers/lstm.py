@@ -61,10 +61,10 @@ class Lstm(Recurrent):
 
     def cell(self, xw: Array, hw: Array, h: Array, state: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
         H = self.units
-        v = hw  # the step's own array (``Recurrent.cell``): the gates are computed in it, in place
+        v = hw  # the step's own array (``Recurrent.cell``)
         v += xw
-        i, f, o = np.split(gate(v[..., : 3 * H], out=v[..., : 3 * H]), 3, axis=-1)
-        g = np.tanh(v[..., 3 * H :], out=v[..., 3 * H :])
+        i, f, o = np.split(gate(v[..., : 3 * H]), 3, axis=-1)  # contiguous results: faster to compute with
+        g = np.tanh(v[..., 3 * H :])
         c = i * g
         if state:  # c_0 = 0
             c += f * state["c"]

@@ -149,7 +149,7 @@ class Recurrent(Layer):
 
     def hidden_part(self, h: Array, p: dict[str, Array]) -> Array:
         """hw_t = h_(t-1) Wh (+ bh): (..., N, G)."""
-        hw = (h.reshape(-1, self.units) @ p["Wh"]).reshape(h.shape[:-1] + (-1,))  # one product for a whole stack
+        hw = h @ p["Wh"]
         if self.HIDDEN_BIAS:
             hw += p[self.HIDDEN_BIAS]
         return hw
@@ -343,13 +343,13 @@ def earlier(first: Array, sequence: Array) -> Array:
     return np.concatenate([first[..., None, :], sequence[..., :-1, :]], axis=-2)
 
 
-def gate(v: Array, out: Array | None = None) -> Array:
+def gate(v: Array) -> Array:
     """The sigmoid of a gate as (1 + tanh(v / 2)) / 2: the same function, and numpy's tanh is several
     times faster than the exponential and logarithm of ``activations.sigmoid`` (a recurrence evaluates
     it on every step of every perturbed copy). Its error is a few eps in absolute terms, where the gate
-    meets c and h; complex v (the complex step) works as it is: the form is analytic. In ``out`` (v
-    itself, where the caller owns it), else one new contiguous array, then in place."""
-    t = np.multiply(v, 0.5, out=out)
+    meets c and h; complex v (the complex step) works as it is: the form is analytic. One new
+    contiguous array (in place on a slice of v measured slower), then in place."""
+    t = np.multiply(v, 0.5)
     np.tanh(t, out=t)
     t *= 0.5
     t += 0.5
