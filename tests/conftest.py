@@ -23,7 +23,9 @@ from gradcheck_cli.witness.central import Witness
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 # the bundled networks too large for the plain loop's minutes (seed 004's 101k, LeNet's 44k parameters)
 LARGE = {"seed004_relu_no_bias_row.yaml", "lenet.yaml"}
-SMALL_SPECS = sorted(p for p in SPECS.rglob("*.yaml") if p.name not in LARGE)
+LAYER_CHECKS = SPECS / "layer_checks"  # gradcheck layer's specs, with their code beside them
+NETWORK_SPECS = sorted(p for p in SPECS.rglob("*.yaml") if LAYER_CHECKS not in p.parents)  # gradcheck check's
+SMALL_SPECS = [p for p in NETWORK_SPECS if p.name not in LARGE]
 
 
 @pytest.fixture

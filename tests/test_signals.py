@@ -56,4 +56,5 @@ def test_a_reader_that_stops_early_ends_the_run_like_a_pipe_writer() -> None:
     assert child.stdout is not None and child.stdout.read(10)  # far more than a pipe's buffer is coming
     child.stdout.close()
     _, stderr = child.communicate(timeout=120)
-    assert child.returncode == 128 + signal.SIGPIPE and stderr.decode().strip() == ""
+    notes = stderr.decode().splitlines()  # the layer checks in the folder are skipped, each with its note
+    assert child.returncode == 128 + signal.SIGPIPE and all(line.startswith("skipped ") for line in notes)

@@ -21,9 +21,9 @@ import click
 
 from gradcheck_cli import __version__
 from gradcheck_cli.cli.options import color_option, shard_option, skip_option, targets_from, within
-from gradcheck_cli.cli.output import writable_output, write_atomically
+from gradcheck_cli.cli.output import report_run, writable_output
 from gradcheck_cli.errors import ExitCode, Interrupted
-from gradcheck_cli.reporters import FORMATS, PRINTS_TEXT, reporter
+from gradcheck_cli.reporters import FORMATS
 from gradcheck_cli.run.budget import DEFAULT_TIMEOUT
 from gradcheck_cli.verdict.limits import EPS_ANY_METHOD, MAX_MEMORY_GIB, RTOL, WARN_RTOL, settings_problem
 from gradcheck_cli.witness.names import ENGINES, METHODS
@@ -114,10 +114,9 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
           shard_text: str | None,
           skip_non_specs: bool, color: str) -> None:
     """Check the gradients of every SPEC: files, folders (searched for *.yaml, *.yml) or globs."""
-    from gradcheck_cli.cli.console import internal_errors_reported, make_console, report_problems
-    from gradcheck_cli.derivation.user_code import BackwardLoadError, load_backward
+    from gradcheck_cli.cli.console import internal_errors_reported, make_console
+    from gradcheck_cli.derivation.user_code import CodeLoadError, load_backward
     from gradcheck_cli.reporters.options import ReportOptions
-    from gradcheck_cli.reporters.printable import printable_run
     from gradcheck_cli.run.many_specs import check_targets
     from gradcheck_cli.run.one_spec import Overrides
     from gradcheck_cli.run.progress import RunProgress
@@ -130,7 +129,7 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
     if backward:
         try:
             load_backward(backward)  # fail fast, once, before any worker starts
-        except BackwardLoadError as exc:
+        except CodeLoadError as exc:
             raise click.UsageError(str(exc)) from None
     options = ReportOptions(verbose=verbose, values=values, fail_on=fail_on)
     machine_on_stdout = fmt != "table" and output is None
@@ -140,14 +139,48 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
                               timeout=timeout)
         with internal_errors_reported(", ".join(specs)):
             run = check_targets(targets, overrides, jobs, progress)
-    printed = printable_run(run)  # what prints as text shows a spec's control characters escaped
-    report_problems(printed, color)
-    formatted = printed if fmt in PRINTS_TEXT else run
-    if output is not None:
-        write_atomically(output, lambda handle: reporter(fmt)(formatted, make_console(color, file=handle), options))
-        reporter("table")(printed, make_console(color), options)
-    else:
-        reporter(fmt)(formatted, make_console(color), options)
+    report_run(run, fmt, output, color, options)
+    sys.exit(int(run.exit_code(fail_on)))
+
+
+@cli.command()
+@click.argument("specs", nargs=-1, required=True)
+@click.option("--code", required=True, metavar="FILE.py",
+              help="The Python file holding the functions the specs name. It runs your code: never pass a file you "
+                   "have not read.")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True,
+              help="Report format.")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write the report to this file; the table still goes to the terminal.")
+@click.option("--values", is_flag=True, help="JSON: include the full arrays compared.")
+@click.option("-v", "--verbose", count=True, help="Table: list the worst entries of each row.")
+@click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
+              help="What makes the exit code 1.")
+@click.option("--timeout", type=float, callback=within(0.0, 1e6, low_open=True), default=DEFAULT_TIMEOUT,
+              show_default=True, metavar="SECONDS", help="Time budget of one spec (your code included).")
+@shard_option
+@skip_option
+@color_option
+def layer(specs: tuple[str, ...], code: str, fmt: str, output: Path | None, values: bool, verbose: int, fail_on: str,
+          timeout: float, shard_text: str | None, skip_non_specs: bool, color: str) -> None:
+    """Check one layer's own forward and backward functions (in --code) as every SPEC describes them.
+
+    Each gradient is compared with the numerical vector-Jacobian product of your forward, and, with a
+    reference: in the spec, the forward's values and the gradients with the registry's layer."""
+    from gradcheck_cli.cli.console import internal_errors_reported
+    from gradcheck_cli.derivation.user_code import CodeLoadError, load_functions
+    from gradcheck_cli.reporters.options import ReportOptions
+    from gradcheck_cli.run.layer_checks import check_layer_targets
+
+    writable_output(output)
+    targets = targets_from(specs, shard_text, skip_non_specs)
+    try:
+        load_functions(code, [], "--code")  # fail fast, once: the file exists and loads
+    except CodeLoadError as exc:
+        raise click.UsageError(str(exc)) from None
+    with internal_errors_reported(", ".join(specs)):
+        run = check_layer_targets(targets, code, timeout)
+    report_run(run, fmt, output, color, ReportOptions(verbose=verbose, values=values, fail_on=fail_on))
     sys.exit(int(run.exit_code(fail_on)))
 
 

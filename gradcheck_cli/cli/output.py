@@ -1,4 +1,5 @@
-"""``--output``: checked before any work starts, written atomically (a temporary file, then rename)."""
+"""The report of a run: in the chosen format to stdout or ``--output`` (checked before any work starts,
+written atomically: a temporary file, then rename)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
@@ -38,3 +39,19 @@ def write_atomically(output: Path, write: Callable[[TextIO], None]) -> None:
     except BaseException:
         os.unlink(handle.name)
         raise
+
+
+def report_run(run: Any, fmt: str, output: Path | None, color: str, options: Any) -> None:
+    """The run's problems on stderr, then its report in ``fmt`` (to ``output``, with the table on the terminal)."""
+    from gradcheck_cli.cli.console import make_console, report_problems
+    from gradcheck_cli.reporters import PRINTS_TEXT, reporter
+    from gradcheck_cli.reporters.printable import printable_run
+
+    printed = printable_run(run)  # what prints as text shows a spec's control characters escaped
+    report_problems(printed, color)
+    formatted = printed if fmt in PRINTS_TEXT else run
+    if output is not None:
+        write_atomically(output, lambda handle: reporter(fmt)(formatted, make_console(color, file=handle), options))
+        reporter("table")(printed, make_console(color), options)
+    else:
+        reporter(fmt)(formatted, make_console(color), options)

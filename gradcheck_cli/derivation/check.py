@@ -25,7 +25,7 @@ from gradcheck_cli.derivation.links import (
     perturbed,
     state_kinds,
 )
-from gradcheck_cli.derivation.user_code import UserBackward, UserCodeFailed, contained
+from gradcheck_cli.derivation.user_code import UserCodeFailed, UserFunction, contained
 from gradcheck_cli.errors import SpecError
 from gradcheck_cli.network.network import Network, Params, batch_divisor, forward
 from gradcheck_cli.verdict.compare import compare_parameter
@@ -143,7 +143,7 @@ class BackwardRejected(Exception):
         self.message, self.hint = message, hint
 
 
-def check_backward(net: Network, backward: UserBackward, params: Params, x: np.ndarray, y: np.ndarray,
+def check_backward(net: Network, backward: UserFunction, params: Params, x: np.ndarray, y: np.ndarray,
                    parameter_witness: Witness, rule: Rule) -> list[LinkResult]:
     """Run a user's backward function on the forward quantities and judge every value it returns.
 

@@ -93,9 +93,9 @@ def _explain(link: Link, s: Array, comparison: ParamResult, ctx: Context) -> str
         return (f"the disagreement is confined to {comparison.kink_unresolved} entries at a ReLU kink (a "
                 f"pre-activation within the step of 0), where the derivative does not exist and the check "
                 f"cannot decide; move the point off the kink (e.g. non-zero biases) to check them")
-    if s.ndim == 2 and s.shape[0] == s.shape[1] and _close(s.T, n) and not _close(s, n):
+    if s.ndim == 2 and s.shape[0] == s.shape[1] and close(s.T, n) and not close(s, n):
         return f"the result is transposed (square, so the shapes could not tell); {_hint_order(link, ctx)}"
-    ratio = _ratio(s, n)
+    ratio = constant_ratio(s, n)
     if ratio is not None:
         described = _describe_factor(ratio, ctx)
         mean = ctx.net.reduction == "mean"
@@ -104,7 +104,7 @@ def _explain(link: Link, s: Array, comparison: ParamResult, ctx: Context) -> str
                           "as in Ng's course), declare it with 'deltas: per_sample'")
         return described
     for candidate, explanation in _layer_mistakes(link, ctx) + _candidates(link, ctx):
-        if _close(s, candidate) and not _close(candidate, n):
+        if close(s, candidate) and not close(candidate, n):
             return explanation
     return (f"{int(failing.sum())} of {n.size} entries disagree; not a constant factor, a transpose or an "
             f"activation derivative")
@@ -133,7 +133,7 @@ def diagnose_layer_shape(link: Link, value: Array, ctx: Context) -> str:
     """A layer type's classic mistake whose result has this wrong shape (a conv bias not summed over
     the positions, the padding or stride left out of da), or ''."""
     for candidate, explanation in _layer_mistakes(link, ctx):
-        if candidate.shape == value.shape and _close(value, candidate):
+        if candidate.shape == value.shape and close(value, candidate):
             return explanation
     return ""
 
@@ -198,13 +198,13 @@ def _derivative(act: Activation, at: Array, options: Options) -> Array:
         return act.backward(np.ones_like(at), at, act.forward(at, options), options)
 
 
-def _close(a: Array, b: Array) -> bool:
+def close(a: Array, b: Array) -> bool:
     if a.shape != b.shape or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         return False
     return bool(np.linalg.norm(a - b) <= 1e-4 * (np.linalg.norm(a) + np.linalg.norm(b)) + 1e-300)
 
 
-def _ratio(s: Array, n: Array) -> float | None:
+def constant_ratio(s: Array, n: Array) -> float | None:
     """r if s = r n for a constant r other than 1, else None.
 
     Any r counts, 1.0005 as much as 2, as long as the factor explains the error: what is left after

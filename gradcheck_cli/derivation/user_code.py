@@ -1,9 +1,11 @@
-"""Load and call a student's own backward function from a Python file (``--backward FILE.py[:FUNCTION]``).
+"""Load and call a student's own functions from a Python file: the backward function of
+``check --backward FILE.py[:FUNCTION]``, and a layer's forward and backward of ``layer --code FILE.py``.
 
 This runs the user's code, by design, so it is reachable only from the command line and never
-from a spec: specs arrive in pull requests, command lines do not. The function receives the
+from a spec: specs arrive in pull requests, command lines do not. A backward function receives the
 forward quantities (x, y, m, W1.., b1.., z1.., a0.., E, l2: float64 arrays in the spec's layout)
-and returns a dict of gradients named like a derivation's formulas (dW1, db1, dz1, da1, ...).
+and returns a dict of gradients named like a derivation's formulas (dW1, db1, dz1, da1, ...); a
+layer's functions take and return what the course's contract says (``commands/layer.py``).
 
 The user's code is contained, so that it cannot end the run without a report: ``sys.exit`` and any
 other exception it raises become a finding that names its file and line (only a real Ctrl-C,
@@ -25,8 +27,8 @@ from typing import Any
 from gradcheck_cli.errors import Interrupted, TimeBudgetExceeded
 
 
-class BackwardLoadError(ValueError):
-    """The file or the function cannot be loaded."""
+class CodeLoadError(ValueError):
+    """The file or a function cannot be loaded."""
 
 
 class UserCodeFailed(Exception):
@@ -38,10 +40,10 @@ class UserCodeFailed(Exception):
 
 
 @dataclass(frozen=True)
-class UserBackward:
-    """A loaded backward function, with where it is defined."""
+class UserFunction:
+    """A loaded function of the user's, with where it is defined."""
 
-    function: Callable[[dict[str, Any]], Any]
+    function: Callable[..., Any]
     label: str  # FILE.py:FUNCTION, for reports
     path: Path
     line: int  # where the function is defined
@@ -83,24 +85,31 @@ def _no_bytecode() -> Iterator[None]:
         sys.dont_write_bytecode = before
 
 
-def load_backward(reference: str) -> UserBackward:
+def load_backward(reference: str) -> UserFunction:
     """The function named by ``FILE.py[:FUNCTION]`` (default ``backward``)."""
     path_text, _, function = reference.partition(":")
-    function = function or "backward"
+    return load_functions(path_text, [function or "backward"], "--backward")[0]
+
+
+def load_functions(path_text: str, names: list[str], option: str) -> list[UserFunction]:
+    """The functions ``names`` of the Python file ``path_text`` (given by ``option``), loaded once."""
     path = Path(path_text)
     if not path.is_file():
-        raise BackwardLoadError(f"--backward: {path_text}: file not found")
+        raise CodeLoadError(f"{option}: {path_text}: file not found")
     module_spec = importlib.util.spec_from_file_location(f"gradcheck_user_{path.stem}", path)
     if module_spec is None or module_spec.loader is None:
-        raise BackwardLoadError(f"--backward: {path_text}: not a Python file")
+        raise CodeLoadError(f"{option}: {path_text}: not a Python file")
     module = importlib.util.module_from_spec(module_spec)
     try:
         with contained(path), _no_bytecode():
             module_spec.loader.exec_module(module)
     except UserCodeFailed as exc:
-        raise BackwardLoadError(f"--backward: {path_text} failed to load: {exc}") from None
-    found = getattr(module, function, None)
-    if not callable(found):
-        raise BackwardLoadError(f"--backward: {path_text} has no function {function!r}")
-    code = getattr(found, "__code__", None)
-    return UserBackward(found, f"{path.name}:{function}", path, code.co_firstlineno if code else 1)
+        raise CodeLoadError(f"{option}: {path_text} failed to load: {exc}") from None
+    loaded = []
+    for name in names:
+        found = getattr(module, name, None)
+        if not callable(found):
+            raise CodeLoadError(f"{option}: {path_text} has no function {name!r}")
+        code = getattr(found, "__code__", None)
+        loaded.append(UserFunction(found, f"{path.name}:{name}", path, code.co_firstlineno if code else 1))
+    return loaded

@@ -105,6 +105,10 @@ class NotASpecError(SpecError):
 
 def parse_spec(data: Any, source: SourceMap) -> Spec:
     """Validate loaded YAML data as a :class:`Spec`; the first problem becomes a :class:`SpecError`."""
+    if isinstance(data, dict) and "function" in data and "layers" not in data:
+        raise NotASpecError("a layer check (it names function:, and has no layers:), not a network spec",
+                            file=source.file, line=source.line(("function",)),
+                            hint="run it with gradcheck layer SPEC --code FILE.py")
     if not isinstance(data, dict) or "version" not in data:
         what = "no 'version' key" if isinstance(data, dict) else "not a mapping of keys to values"
         raise NotASpecError(f"not a gradcheck spec: {what}", file=source.file, line=source.line(()),
@@ -132,7 +136,7 @@ def parse_spec(data: Any, source: SourceMap) -> Spec:
     if errors:  # the spec's problems and every layer's, at once, in the order of the document's keys
         order = {key: i for i, key in enumerate(data)}
         errors.sort(key=lambda e: order.get(e["loc"][0], len(order)) if e["loc"] else -1)
-        raise _translate(errors, source) from None
+        raise translate(errors, source) from None
     return spec.model_copy(update={"layers": layers})
 
 
@@ -150,26 +154,27 @@ _EXPECTED = {
 }
 
 
-def _translate(errors: list[Any], source: SourceMap) -> SpecError:
+def translate(errors: list[Any], source: SourceMap, root: type[BaseModel] | None = None) -> SpecError:
     """One line per problem, every problem at once; a field that accepts several kinds (a union) is one
-    problem listing them all."""
+    problem listing them all. ``root``: the model of the whole document (a network spec's by default)."""
     by_place: dict[KeyPath, list[Any]] = {}
     for error in errors:
         by_place.setdefault(_clean(error["loc"]), []).append(error)
     raw = {_clean(error["loc"]): error["loc"] for error in errors}  # with the layer type, to find its keys
     # a misspelled key also makes the key it was meant to be "missing": report only the misspelling
     misspelled_in = {loc[:-1] for loc, group in by_place.items() if group[0]["type"] == "extra_forbidden"}
-    problems = [_problem(loc, raw[loc], group, source) for loc, group in by_place.items()
+    problems = [_problem(loc, raw[loc], group, source, root or Spec) for loc, group in by_place.items()
                 if not (group[0]["type"] == "missing" and loc[:-1] in misspelled_in)]
     return SpecError.all_of(sorted(problems, key=lambda e: e.line or 0))
 
 
-def _problem(loc: KeyPath, raw: tuple[Any, ...], errors: list[Any], source: SourceMap) -> SpecError:
+def _problem(loc: KeyPath, raw: tuple[Any, ...], errors: list[Any], source: SourceMap,
+             root: type[BaseModel]) -> SpecError:
     first = errors[0]
     where = _dotted(loc)
     if first["type"] == "extra_forbidden":
         key = str(loc[-1])
-        hint = did_you_mean(key, sorted(_fields_at(raw[:-1])))
+        hint = did_you_mean(key, sorted(_fields_at(raw[:-1], root)))
         return source.error(loc, f"unknown key {key!r}" + (f" in {_dotted(loc[:-1])}" if loc[:-1] else ""), hint)
     if first["type"] == "missing":
         return source.error(loc, f"missing required key {where!r}", "add it")
@@ -183,6 +188,8 @@ def _problem(loc: KeyPath, raw: tuple[Any, ...], errors: list[Any], source: Sour
         return source.error(loc + ("type",), f"unknown layer type {kind!r}", did_you_mean(kind, sorted(LAYER_TYPES)))
     if first["type"] == "too_short":
         return source.error(loc, f"{where} must not be empty")
+    if first["type"] == "value_error":  # a model's own rule, in its words
+        return source.error(loc, f"{where}: {str(first.get('msg', '')).removeprefix('Value error, ')}")
     alternatives = dict.fromkeys(_expected(e) for e in errors)
     return source.error(loc, f"{where} must be {' or '.join(alternatives)}, not {_describe(first.get('input'))}")
 
@@ -227,9 +234,9 @@ def _dotted(loc: KeyPath) -> str:
     return text or "the spec"
 
 
-def _fields_at(loc: KeyPath) -> set[str]:
+def _fields_at(loc: KeyPath, root: type[BaseModel]) -> set[str]:
     """The keys allowed at ``loc``: walk the model classes along the path."""
-    model: Any = Spec
+    model: Any = root
     if len(loc) > 2 and _is_layer_tag(loc, 2):  # ('layers', i, type, ...): that type's model
         model, loc = LAYER_TYPES[loc[2]].SPEC, loc[3:]
     for part in loc:

@@ -53,6 +53,7 @@ class Rule:
     method: str = "central"  # central | richardson | complex
     loose_rtol: float = 1e-2  # the second tier, for entries too small for rtol to be resolved
     engine: str = "fast"  # which engine witnessed the central differences (see witness/methods.py)
+    rechecks: bool = True  # whether unsettled entries were witnessed again (gradcheck layer's are not)
 
     def describe(self) -> str:
         return (
@@ -61,7 +62,7 @@ class Rule:
             f"counted); else below the noise floor (counted; INCONCLUSIVE if no entry is resolved)\n"
             f"  e = expected error of the {self.method} witness (round-off {self.fd_noise_factor:g} eps|E|/h"
             f"{' + truncation |D(h)-D(2h)|/3' if self.method == 'richardson' else ''}"
-            f"{', re-checks included' if self.method != 'complex' else ''})"
+            f"{', re-checks included' if self.method != 'complex' and self.rechecks else ''})"
             f" + {self.dtype_noise_factor:g} eps_{self.dtype} max|n|;"
             f" round-off = {self.noise:.2g} at h = {self.eps:g}; {self.engine} engine"
         )

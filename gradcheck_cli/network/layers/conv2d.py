@@ -66,6 +66,13 @@ class Conv2dSpec(ActivationSpec):
 SPEC = Conv2dSpec
 
 
+def reference_keys(shapes: dict[str, tuple[int, ...]]) -> dict[str, object]:
+    """The keys ``gradcheck layer``'s reference takes from the arrays given for W (F x C x kh x kw) and b."""
+    if "W" not in shapes or len(shapes["W"]) != 4:
+        return {}
+    return {"filters": shapes["W"][0], "kernel": list(shapes["W"][2:]), **({} if "b" in shapes else {"bias": "none"})}
+
+
 def build(spec: Conv2dSpec, in_shape: Shape, place: Place) -> Conv2d:
     if len(in_shape) != 3:
         raise LayerProblem(f"a conv2d layer takes channels x height x width per sample, but its input is "

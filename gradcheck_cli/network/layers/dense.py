@@ -56,6 +56,12 @@ class DenseSpec(ActivationSpec):
 SPEC = DenseSpec
 
 
+def reference_keys(shapes: dict[str, tuple[int, ...]]) -> dict[str, object]:
+    """The keys ``gradcheck layer``'s reference takes from the arrays given for W and b: units, and
+    bias none when there is no b."""
+    return {"units": shapes["W"][-1], **({} if "b" in shapes else {"bias": "none"})} if "W" in shapes else {}
+
+
 def build(spec: DenseSpec, in_shape: Shape, place: Place) -> Dense:
     sequence = len(in_shape) == 2 and place.layout.name == "row"  # T x D: the same layer at every step
     if len(in_shape) != 1 and not sequence:

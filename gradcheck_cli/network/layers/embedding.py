@@ -46,6 +46,11 @@ class EmbeddingSpec(SpecModel):
 SPEC = EmbeddingSpec
 
 
+def reference_keys(shapes: dict[str, tuple[int, ...]]) -> dict[str, object]:
+    """vocab and dim, from the array given for W (``gradcheck layer``'s reference)."""
+    return {"vocab": shapes["W"][0], "dim": shapes["W"][1]} if len(shapes.get("W", ())) == 2 else {}
+
+
 def build(spec: EmbeddingSpec, in_shape: Shape, place: Place) -> Embedding:
     if place.l != 1:
         raise LayerProblem("an embedding looks up the network's integer input, so it must be the first layer",

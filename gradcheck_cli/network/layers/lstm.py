@@ -31,6 +31,9 @@ from gradcheck_cli.network.layers.recurrent import (
     earlier,
     gate,
 )
+from gradcheck_cli.network.layers.recurrent import (
+    reference_keys as reference_keys,  # the registry reads it from each type's module
+)
 from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward, recurrent_forward
 
 TYPE = "lstm"

@@ -69,6 +69,14 @@ def check_sequence_input(kind: str, in_shape: Shape) -> None:
                            f"{got} per sample", hint)
 
 
+def reference_keys(shapes: dict[str, tuple[int, ...]]) -> dict[str, object]:
+    """The keys ``gradcheck layer``'s reference takes from the arrays given (every recurrent type's):
+    units from Wh, and a learned initial state when h0 is one of them."""
+    if "Wh" not in shapes:
+        return {}
+    return {"units": shapes["Wh"][0], "initial_state": "learned" if "h0_" in shapes else "zeros"}
+
+
 def build_recurrent(cls: type[Recurrent], spec: RecurrentSpec, in_shape: Shape, place: Place,
                     **extra: Any) -> Any:
     """A recurrent layer of class ``cls`` from its entry: its input checked, no network-level activation

@@ -1,0 +1,193 @@
+"""``gradcheck layer``: one layer's own forward and backward code, checked as the courses check it
+(cs231n's ``eval_numerical_gradient_array``, CMU's autograder), with gradcheck's verdict.
+
+The contract is cs231n's: ``forward(*inputs[, config]) -> (*outputs, cache)`` and
+``backward(*douts, cache) -> the gradients of the inputs that are not integer, in their order`` (a
+tuple, or one array for one input); or a loss function ``loss(scores, labels) -> (loss, dscores)``.
+With upstream gradients drawn from the seed (one per output), what is checked:
+
+1. with ``reference:``, the forward's outputs against the registry's layer on the same inputs;
+2. each gradient against the numerical vector-Jacobian product of the student's *own* forward
+   (``witness/vjp.py``): a backward consistent with a wrong forward passes this part, and 1 says
+   the forward is what is wrong;
+3. with ``reference:``, each gradient against the numerical VJP of the reference forward.
+
+Each is a row of gradcheck's table with its verdict (noise floor, kinks: PASS / WARN / FAIL /
+INCONCLUSIVE), and a diagnosis where it fails (``commands/layer_diagnose.py``). The student's code
+runs contained: an exception (``sys.exit`` included) is a FAIL naming its file and line, and so are
+a wrong number or shape of results, a non-finite output, and a forward that writes into its inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from gradcheck_cli.commands.layer_diagnose import diagnose_gradient, forward_note
+from gradcheck_cli.commands.layer_reference import Reference, reference_of
+from gradcheck_cli.derivation.user_code import UserCodeFailed, UserFunction, contained
+from gradcheck_cli.reading.layer_spec import LayerCase
+from gradcheck_cli.verdict.compare import compare_parameter, make_rule
+from gradcheck_cli.verdict.results import ParamResult, Rule, SpecResult, Status
+from gradcheck_cli.witness.central import CENTRAL_EPS, EPS64, Witness
+from gradcheck_cli.witness.vjp import vjp_witness
+
+Array = np.ndarray
+FORWARD_ROUNDING = 1e3  # two correct forwards differ by their summation order: e = this * eps * max|out|
+
+
+class Finding(Exception):
+    """What the student's code did that stops the check (raised, wrong results): a FAIL, in words."""
+
+
+@dataclass(frozen=True)
+class LayerCode:
+    """The spec's functions, loaded from the ``--code`` file: forward and backward, or loss."""
+
+    functions: dict[str, UserFunction]  # "forward", "backward" or "loss" -> the user's function
+
+
+def check_layer(case: LayerCase, code: LayerCode, path: str) -> SpecResult:
+    """Run one layer check; the student's code cannot stop it (its failures are findings)."""
+    start = time.perf_counter()
+    name = case.spec.name or path
+    try:
+        rows, status, L = _rows(case, code)
+    except Finding as exc:
+        return SpecResult(path=path, status=Status.FAIL, name=name, message=str(exc), expect=case.spec.expect,
+                          seconds=time.perf_counter() - start)
+    return SpecResult(path=path, status=status, name=name, loss=L, params=rows, rule=_rule(case, L),
+                      expect=case.spec.expect, seconds=time.perf_counter() - start)
+
+
+def _rule(case: LayerCase, L: float = 1.0) -> Rule:
+    """Central differences of L = sum <out, dout>, entry by entry, no re-checks."""
+    check = case.spec.check
+    rule = make_rule("float64", L, check.eps or CENTRAL_EPS, "central", check.rtol, check.warn_rtol)
+    return replace(rule, engine="plain loop", rechecks=False)
+
+
+def _rows(case: LayerCase, code: LayerCode) -> tuple[list[ParamResult], Status, float]:
+    """The rows of the report, the worst status, and L = sum <out, dout> (reported as E)."""
+    rule, reference = _rule(case), reference_of(case)
+    forward = _student_forward(case, code)
+    before = {name: value.copy() for name, value in case.arrays.items()}
+    outs, cache = forward(case.arrays, keep_cache=True)
+    written = [name for name in case.arrays if not np.array_equal(case.arrays[name], before[name])]
+    arrays = before  # the inputs as given, whatever the forward did to them
+    douts = [np.ones(()) for _ in outs] if "loss" in code.functions else [
+        case.rng().standard_normal(out.shape) for out in outs]
+    grads = _gradients(case, code, douts, cache)
+    wrt = case.differentiable
+    own = vjp_witness(lambda args: forward(args)[0], arrays, wrt, douts, rule.eps)
+    rows = []
+    ref_outs = reference.forward(arrays) if reference else None
+    if reference is not None and ref_outs is not None:
+        rows += _forward_rows(case, outs, ref_outs, reference, rule)
+    for name in wrt:
+        result = compare_parameter(f"d{name}", grads[name], own, rule)
+        rows.append(replace(result, note=diagnose_gradient(result, name, grads[name], douts, arrays, reference,
+                                                           "your forward")))
+    if reference is not None:
+        theirs = vjp_witness(reference.forward, arrays, wrt, douts, rule.eps)
+        for name in wrt:
+            result = compare_parameter(f"d{name}", grads[name], theirs, rule)
+            rows.append(replace(result, name=f"d{name} vs {reference.label}",
+                                note=diagnose_gradient(result, name, grads[name], douts, arrays, reference,
+                                                       reference.label, own.gradient[f"d{name}"])))
+    status = Status.worst([row.status for row in rows])
+    if written:
+        rows[0] = replace(rows[0], note=f"the forward writes into its input {', '.join(written)}: the caller's arrays "
+                                        f"change (use out-of-place operations, or copy first)")
+        status = Status.FAIL
+    return rows, status, float(sum(np.sum(out * dout) for out, dout in zip(outs, douts, strict=True)))
+
+
+def _student_forward(case: LayerCase, code: LayerCode) -> Callable[..., tuple[list[Array], Any]]:
+    """The student's forward as inputs by name -> (outputs, cache), every problem a :class:`Finding`."""
+    spec, config = case.spec, case.spec.config
+    function = code.functions.get("loss") or code.functions["forward"]
+    count = 1 if "loss" in code.functions else len(spec.outputs)
+
+    def run(arrays: dict[str, Array], keep_cache: bool = False) -> tuple[list[Array], Any]:
+        args = [arrays[name] for name in case.arrays] + ([copy.deepcopy(config)] if config is not None else [])
+        returned = _call(function, *args)
+        if not isinstance(returned, (tuple, list)) or len(returned) != count + 1:
+            what = f"a tuple of {len(returned)}" if isinstance(returned, (tuple, list)) else type(returned).__name__
+            wanted = "(loss, dx)" if "loss" in code.functions else f"({', '.join(spec.outputs)}, cache)"
+            raise Finding(f"{function.label} returned {what}; the spec expects {wanted}")
+        outs = [_finite_array(value, f"{function.label}'s {label}", function)
+                for value, label in zip(returned[:count], ["loss"] if "loss" in code.functions else spec.outputs,
+                                        strict=True)]
+        return outs, returned[count]
+
+    return run
+
+
+def _gradients(case: LayerCase, code: LayerCode, douts: list[Array], cache: Any) -> dict[str, Array]:
+    """The student's gradients by input name: the loss function's dx, or what backward returns."""
+    wrt = case.differentiable
+    if "loss" in code.functions:
+        function, returned = code.functions["loss"], [cache]  # the loss function returned (loss, dx)
+    else:
+        function = code.functions["backward"]
+        returned = _call(function, *douts, cache)
+        if not isinstance(returned, (tuple, list)):
+            returned = [returned]
+    if len(returned) != len(wrt):
+        raise Finding(f"{function.label} returned {len(returned)} gradient(s); the spec's inputs need {len(wrt)}: "
+                      f"d{', d'.join(wrt)} (integer inputs get none)")
+    grads = {}
+    for name, value in zip(wrt, returned, strict=True):
+        grads[name] = _finite_array(value, f"{function.label}'s d{name}", function, allow_nonfinite=True)
+        if grads[name].shape != case.arrays[name].shape:
+            raise Finding(f"{function.label}'s d{name} has shape {_shape(grads[name].shape)}, but {name} has shape "
+                          f"{_shape(case.arrays[name].shape)}")
+    return grads
+
+
+def _forward_rows(case: LayerCase, outs: list[Array], ref_outs: list[Array], reference: Reference,
+                  rule: Rule) -> list[ParamResult]:
+    """Each output against the reference's, by value."""
+    rows = []
+    for label, out, theirs in zip(case.spec.outputs if len(outs) == len(case.spec.outputs) else ["loss"], outs,
+                                  ref_outs, strict=False):
+        if out.shape != theirs.shape:
+            raise Finding(f"the forward's {label} has shape {_shape(out.shape)}, the {reference.label} reference's "
+                          f"{_shape(theirs.shape)}")
+        key = f"{label} vs {reference.label}"
+        scale = float(np.max(np.abs(theirs))) if theirs.size else 0.0
+        witness = Witness(gradient={key: theirs}, step={key: np.zeros(theirs.shape)},
+                          expected={key: np.full(theirs.shape, FORWARD_ROUNDING * EPS64 * max(scale, 1e-300))},
+                          kink={key: np.zeros(theirs.shape, dtype=bool)}, checked={key: np.ones(theirs.shape, bool)})
+        result = compare_parameter(key, out, witness, rule)
+        rows.append(replace(result, note=forward_note(result, reference)))
+    return rows
+
+
+def _call(function: UserFunction, *args: Any) -> Any:
+    try:
+        with contained(function.path):
+            return function.function(*args)
+    except UserCodeFailed as exc:
+        raise Finding(f"{function.label} raised {exc}") from None
+
+
+def _finite_array(value: Any, what: str, function: UserFunction, allow_nonfinite: bool = False) -> Array:
+    try:
+        with contained(function.path):
+            array = np.asarray(value, dtype=np.float64)
+    except UserCodeFailed as exc:
+        raise Finding(f"{what} is not an array of numbers: {exc}") from None
+    if not allow_nonfinite and not np.all(np.isfinite(array)):
+        raise Finding(f"{what} holds {int(np.sum(~np.isfinite(array)))} non-finite value(s) (NaN or inf)")
+    return array
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "x".join(map(str, shape)) if shape else "scalar"

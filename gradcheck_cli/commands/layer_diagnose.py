@@ -1,0 +1,73 @@
+"""What a failing row of ``gradcheck layer`` probably got wrong, in the words of derivation diagnoses.
+
+Tried in order on a gradient that disagrees: consistent with the student's own forward where that
+forward is what differs from the reference; a transpose; a constant factor (sign, 2, 1/2, any r);
+then the reference layer type's classic mistakes (kernel not rotated, bias not summed, pooling
+routed to the wrong entry, batchnorm's terms through the mean and variance missing, an embedding
+overwritten), each computed by the registry from the upstream gradient and the inputs, never from a
+backward pass of gradcheck's. The verdict itself always comes from the numerical witness.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradcheck_cli.commands.layer_reference import Reference
+from gradcheck_cli.derivation.diagnose import close, constant_ratio
+from gradcheck_cli.verdict.results import ParamResult, Status
+
+Array = np.ndarray
+FACTORS = {-1.0: "the sign is wrong: it is minus the gradient", 2.0: "off by a factor of 2: twice the gradient",
+           0.5: "off by a factor of 1/2: half the gradient"}
+
+
+def forward_note(result: ParamResult, reference: Reference) -> str:
+    """Why the forward's values differ from the reference's, when they do."""
+    if result.status is Status.PASS:
+        return ""
+    return (f"the forward differs from {reference.label}'s ({_factor(result.analytic, result.numeric)}): the rows "
+            f"against your own forward check your backward on it; the rows against {reference.label} show the "
+            f"gradients the layer should have")
+
+
+def diagnose_gradient(result: ParamResult, name: str, grad: Array, douts: list[Array], arrays: dict[str, Array],
+                      reference: Reference | None, against: str, own: Array | None = None) -> str:
+    """Why d<name> disagrees with the numerical VJP of ``against`` (own: the VJP of the student's forward)."""
+    if result.status is Status.PASS:
+        return ""
+    if own is not None and close(grad, own):
+        return f"consistent with your own forward, which is what differs from {against}: fix the forward"
+    n = result.numeric
+    if grad.ndim == 2 and grad.shape[0] == grad.shape[1] and close(grad.T, n):
+        return "the result is transposed"
+    if constant_ratio(grad, n) is not None:
+        return _factor(grad, n)
+    for value, says in _layer_mistakes(name, douts, arrays, reference):
+        if value.size == grad.size and close(value.reshape(grad.shape), grad) and not close(value.reshape(n.shape), n):
+            return says
+    return "not a transpose, a constant factor or one of the layer type's classic mistakes"
+
+
+def _factor(s: Array, n: Array) -> str:
+    r = constant_ratio(s, n)
+    if r is None:
+        return "not by a constant factor"
+    return next((text for factor, text in FACTORS.items() if abs(r - factor) <= 1e-3 * abs(factor)),
+                f"off by a constant factor of {r:.6g} everywhere")
+
+
+def _layer_mistakes(name: str, douts: list[Array], arrays: dict[str, Array],
+                    reference: Reference | None) -> list[tuple[Array, str]]:
+    """The reference layer type's classic wrong derivations of d<name>, where the layer's upstream
+    gradient is the spec's dout (a layer with no activation of its own after it)."""
+    if reference is None or reference.layer is None or reference.layer.activation.name != "identity":
+        return []
+    layer, symbols = reference.layer, reference.symbols or {}
+    of = "a" if name == reference.input_name else symbols.get(name)
+    x = arrays[reference.input_name]
+    a = x.reshape(len(x), -1) if len(layer.in_shape) == 1 and x.ndim > 2 else x
+    params = {p.symbol: np.reshape(arrays[n], p.shape) for p in layer.parameters()
+              for n, s in symbols.items() if s == p.symbol}
+    with np.errstate(all="ignore"):
+        mistakes = layer.mistakes(1, douts[0], a, params)
+    return [(m.value, m.says) for m in mistakes if m.of == of]

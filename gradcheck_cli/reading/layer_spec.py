@@ -1,0 +1,130 @@
+"""The spec of ``gradcheck layer``: one layer's own forward and backward functions, the arrays they
+take, and optionally a registry layer to compare with.
+
+    version: 1
+    function: {forward: conv_forward_naive, backward: conv_backward_naive}
+    inputs: {x: [2, 3, 5, 5], w: [3, 3, 3, 3], b: [3]}
+    config: {stride: 2, pad: 1}
+    reference: {type: conv2d, stride: 2, padding: 1}
+    seed: 231
+
+An input is a shape (drawn from the seed, standard normal), ``{values: ...}`` (nested lists), or
+``{shape: [...], below: K}`` (integers in 0..K-1: labels, word indices; they get no gradient, and
+``{values: ..., integer: true}`` gives them explicitly). ``outputs`` names the forward's arrays
+before its cache (``[next_h, next_c]`` for cs231n's lstm_step_forward; one, ``out``, by default).
+``function: {loss: softmax_loss}`` is a loss function returning (loss, dx) instead. The code file
+is named on the command line only (``--code``), never here: a spec may come from a pull request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, ValidationError, model_validator
+
+from gradcheck_cli.network.layers.base import PositiveInt, SpecModel
+from gradcheck_cli.reading.data import numbers, seeded
+from gradcheck_cli.reading.loader import SourceMap
+from gradcheck_cli.reading.model import CheckSpec, NotASpecError, translate
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=100)]
+
+
+class FunctionSpec(SpecModel):
+    """Which functions of the ``--code`` file to call."""
+
+    forward: Name | None = None
+    backward: Name | None = None
+    loss: Name | None = None  # a loss function: (scores, labels) -> (loss, dscores)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> FunctionSpec:
+        if self.loss is None and (self.forward is None or self.backward is None):
+            raise ValueError("give forward and backward, or loss")
+        if self.loss is not None and (self.forward is not None or self.backward is not None):
+            raise ValueError("give forward and backward, or loss, not both")
+        return self
+
+
+class DrawnIntegers(SpecModel):
+    shape: Annotated[list[PositiveInt], Field(max_length=6)]
+    below: PositiveInt  # integers drawn uniformly in 0..below-1
+
+
+class GivenValues(SpecModel):
+    values: Any
+    integer: bool = False
+
+
+Input = Annotated[list[PositiveInt], Field(max_length=6)] | DrawnIntegers | GivenValues
+
+
+class LayerCheckSpec(SpecModel):
+    version: Literal[1]
+    name: str | None = None
+    description: str | None = None
+    function: FunctionSpec
+    inputs: Annotated[dict[Name, Input], Field(min_length=1)]
+    outputs: Annotated[list[Name], Field(min_length=1)] = ["out"]
+    config: dict[str, Any] | None = None  # passed as the last argument, a fresh copy each call
+    reference: dict[str, Any] | None = None  # {type: conv2d, ...}, {activation: relu} or {loss: ...}
+    seed: Annotated[int, Field(ge=0)] = 0
+    check: CheckSpec = CheckSpec()
+    expect: Literal["pass", "fail"] = "pass"
+
+
+@dataclass(frozen=True)
+class LayerCase:
+    """A layer check ready to run: the spec and its arrays, in the order the functions take them."""
+
+    spec: LayerCheckSpec
+    arrays: dict[str, np.ndarray]
+    integer: frozenset[str]  # inputs that get no gradient
+    source: SourceMap
+
+    @property
+    def differentiable(self) -> list[str]:
+        return [name for name in self.arrays if name not in self.integer]
+
+    def rng(self) -> np.random.Generator:
+        """The seed's stream for the upstream gradients, apart from the inputs' own."""
+        return seeded(self.spec.seed, 1)
+
+
+def is_layer_check(data: Any) -> bool:
+    """A layer check names functions and has no layers (a network spec has layers)."""
+    return isinstance(data, dict) and "function" in data and "layers" not in data
+
+
+def parse_layer_check(data: Any, source: SourceMap) -> LayerCase:
+    """Validate a layer check and draw its arrays; every problem is a :class:`SpecError` with its line."""
+    if not is_layer_check(data) or data.get("version") != 1 or type(data.get("version")) is not int:
+        raise NotASpecError("not a layer check: it needs 'version: 1' and 'function:' (and no 'layers:')",
+                            file=source.file, line=source.line(()),
+                            hint="a network spec runs with gradcheck check; a layer check names its functions")
+    try:
+        spec = LayerCheckSpec.model_validate(data)
+    except ValidationError as exc:
+        raise translate(exc.errors(include_url=False), source, LayerCheckSpec) from None
+    rng = seeded(spec.seed, 0)
+    arrays, integer = {}, set()
+    for name, given in spec.inputs.items():
+        path = ("inputs", name)
+        if isinstance(given, list):
+            arrays[name] = rng.standard_normal(tuple(given))
+        elif isinstance(given, DrawnIntegers):
+            arrays[name], _ = rng.integers(0, given.below, size=tuple(given.shape)), integer.add(name)
+        else:
+            values = numbers(given.values, path + ("values",), source)
+            if given.integer:
+                if not np.all(values == np.round(values)):
+                    raise source.error(path + ("values",), f"inputs.{name} is integer: true, but holds fractions")
+                values = values.astype(np.int64)
+                integer.add(name)
+            arrays[name] = values
+    if not set(arrays) - integer:
+        raise source.error(("inputs",), "every input is integer, so no gradient would be checked",
+                           "give at least one input as a shape or as values")
+    return LayerCase(spec, arrays, frozenset(integer), source)
