@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from gradcheck_cli.commands.layer_diagnose import diagnose_gradient, forward_note
-from gradcheck_cli.commands.layer_reference import Reference, reference_of
+from gradcheck_cli.commands.layer_reference import Reference
 from gradcheck_cli.derivation.user_code import UserCodeFailed, UserFunction, contained
 from gradcheck_cli.reading.layer_spec import LayerCase
 from gradcheck_cli.verdict.compare import compare_parameter, make_rule
@@ -52,12 +52,13 @@ class LayerCode:
     functions: dict[str, UserFunction]  # "forward", "backward" or "loss" -> the user's function
 
 
-def check_layer(case: LayerCase, code: LayerCode, path: str) -> SpecResult:
-    """Run one layer check; the student's code cannot stop it (its failures are findings)."""
+def check_layer(case: LayerCase, reference: Reference | None, code: LayerCode, path: str) -> SpecResult:
+    """Run one layer check against ``reference`` (``layer_reference.reference_of``, or None); the
+    student's code cannot stop it (its failures are findings)."""
     start = time.perf_counter()
     name = case.spec.name or path
     try:
-        rows, status, L = _rows(case, code)
+        rows, status, L = _rows(case, reference, code)
     except Finding as exc:
         return SpecResult(path=path, status=Status.FAIL, name=name, message=str(exc), expect=case.spec.expect,
                           seconds=time.perf_counter() - start)
@@ -72,9 +73,9 @@ def _rule(case: LayerCase, L: float = 1.0) -> Rule:
     return replace(rule, engine="plain loop", rechecks=False)
 
 
-def _rows(case: LayerCase, code: LayerCode) -> tuple[list[ParamResult], Status, float]:
+def _rows(case: LayerCase, reference: Reference | None, code: LayerCode) -> tuple[list[ParamResult], Status, float]:
     """The rows of the report, the worst status, and L = sum <out, dout> (reported as E)."""
-    rule, reference = _rule(case), reference_of(case)
+    rule = _rule(case)
     forward = _student_forward(case, code)
     before = {name: value.copy() for name, value in case.arrays.items()}
     outs, cache = forward(case.arrays, keep_cache=True)

@@ -5,6 +5,7 @@ file that is not a layer check (a network spec, a compose file) is skipped with 
 from __future__ import annotations
 
 from gradcheck_cli.commands.layer import LayerCode, check_layer
+from gradcheck_cli.commands.layer_reference import reference_of
 from gradcheck_cli.derivation.user_code import CodeLoadError, load_functions
 from gradcheck_cli.errors import InternalError, SpecError, TimeBudgetExceeded
 from gradcheck_cli.reading.layer_spec import parse_layer_check
@@ -26,13 +27,14 @@ def check_layer_target(target: Target, code: str, timeout: float | None) -> Spec
         with time_budget(timeout):
             data, source = load_yaml_file(target.path)
             case = parse_layer_check(data, source)
+            reference = reference_of(case)  # the spec's own problems before any of the code's
             kinds = [kind for kind in ("forward", "backward", "loss") if getattr(case.spec.function, kind)]
             names = [getattr(case.spec.function, kind) for kind in kinds]
             try:
                 functions = load_functions(code, names, "--code")
             except CodeLoadError as exc:
                 raise source.error(("function",), str(exc), "name functions the file defines") from None
-            return check_layer(case, LayerCode(dict(zip(kinds, functions, strict=True))), path)
+            return check_layer(case, reference, LayerCode(dict(zip(kinds, functions, strict=True))), path)
     except (NotASpecError, UnreadableYaml) as exc:
         if target.explicit:
             return error_entry(path, exc)

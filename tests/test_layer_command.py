@@ -1,0 +1,233 @@
+"""gradcheck layer: the course's contract checked with gradcheck's verdict. The bundled examples pass
+or fail as they say, each wrong layer with its diagnosis; the numerical VJP is right on functions
+whose VJP is known; the registry's reference reproduces the forward values the courses publish;
+and every kind of broken user code or spec ends in one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import LAYER_CHECKS, SPECS, run
+from gradcheck_cli.commands.layer_reference import reference_of
+from gradcheck_cli.reading.layer_spec import parse_layer_check
+from gradcheck_cli.reading.loader import load_mapping
+from gradcheck_cli.witness.central import CENTRAL_EPS
+from gradcheck_cli.witness.vjp import vjp_witness
+
+CODE = LAYER_CHECKS / "layers.py"
+
+
+def layer_json(*args: str | Path) -> tuple[int, dict]:
+    result = run("layer", "--format", "json", *args)
+    return result.exit_code, json.loads(result.stdout)
+
+
+def rows_of(spec: dict) -> dict[str, dict]:
+    return {row["name"]: row for row in spec["parameters"]}
+
+
+def test_every_example_passes_or_fails_as_it_says() -> None:
+    code, report = layer_json(LAYER_CHECKS, "--code", CODE)
+    gates = {Path(s["path"]).name: s["gate"] for s in report["specs"]}
+    assert code == 0 and len(gates) == len(list(LAYER_CHECKS.glob("*.yaml")))
+    expected = {path.name: "xfail" if "expect: fail" in path.read_text() else "ok"
+                for path in LAYER_CHECKS.glob("*.yaml")}
+    assert gates == expected
+    assert sum(gate == "ok" for gate in gates.values()) >= 9  # correct layers of every kind, each compared
+
+
+@pytest.mark.parametrize(("spec", "row", "says"), [
+    ("affine_bias_mean.yaml", "db", "off by a constant factor of 0.25"),
+    ("conv_flipped_kernel.yaml", "dx", "the kernel was not rotated (or was rotated twice)"),
+    ("max_pool_averaged.yaml", "dx", "averaged over the window"),
+    ("batchnorm_no_statistics.yaml", "dx", "the terms through the mean and the variance are missing"),
+    ("softmax_loss_not_averaged.yaml", "dx", "off by a constant factor of 5"),
+    ("word_embedding_overwritten.yaml", "dW", "a repeated index keeps only one of its gradients"),
+    ("relu_in_place.yaml", "out vs activation relu", "the forward writes into its input x"),
+])
+def test_each_wrong_layer_fails_with_its_diagnosis(spec: str, row: str, says: str) -> None:
+    code, report = layer_json(LAYER_CHECKS / spec, "--code", CODE)
+    checked = report["specs"][0]
+    assert code == 0 and checked["status"] == "fail" and checked["gate"] == "xfail"
+    assert says in rows_of(checked)[row]["note"]
+
+
+def test_a_backward_consistent_with_a_wrong_forward_passes_its_own_check_and_the_forward_is_named() -> None:
+    _, report = layer_json(LAYER_CHECKS / "affine_forward_sign.yaml", "--code", CODE)
+    rows = rows_of(report["specs"][0])
+    forward = rows["out vs dense"]
+    assert forward["status"] == "fail" and "the forward differs from dense's" in forward["note"]
+    assert rows["db"]["status"] == "pass"  # the backward is right for the forward it was given
+    assert rows["db vs dense"]["status"] == "fail"
+    assert "consistent with your own forward, which is what differs from dense" in rows["db vs dense"]["note"]
+
+
+def test_the_vjp_witness_is_the_known_vjp_of_smooth_and_kinked_functions() -> None:
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+    dout = rng.standard_normal((3, 2))
+    witness = vjp_witness(lambda a: [np.tanh(a["x"] @ a["w"])], {"x": x, "w": w}, ["x", "w"], [dout], CENTRAL_EPS)
+    dz = dout * (1 - np.tanh(x @ w) ** 2)
+    np.testing.assert_allclose(witness.gradient["dx"], dz @ w.T, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(witness.gradient["dw"], x.T @ dz, rtol=1e-7, atol=1e-9)
+    assert not witness.kink["dx"].any()
+    at_kink = np.array([[0.0, 1.0, -2.0]])
+    relu = vjp_witness(lambda a: [np.maximum(a["x"], 0)], {"x": at_kink}, ["x"], [np.ones((1, 3))], CENTRAL_EPS)
+    assert relu.kink["dx"].tolist() == [[True, False, False]]  # only the entry at 0 straddles the kink
+    assert relu.left["dx"][0, 0] == 0 and relu.right["dx"][0, 0] == pytest.approx(1, rel=1e-9)
+
+
+def _case(spec: dict):  # noqa: ANN202
+    data, source = load_mapping(spec)
+    return parse_layer_check(data, source)
+
+
+def test_the_reference_reproduces_the_forward_values_cs231n_publishes() -> None:
+    """cs231n's notebooks print correct_out for inputs made with np.linspace (affine, conv)."""
+    x = np.linspace(-0.1, 0.5, num=240).reshape(2, 4, 5, 6)
+    w, b = np.linspace(-0.2, 0.3, num=360).reshape(120, 3), np.linspace(-0.3, 0.1, num=3)
+    affine = _case({"version": 1, "function": {"forward": "f", "backward": "g"}, "reference": {"type": "dense"},
+                    "inputs": {"x": {"values": x.tolist()}, "w": {"values": w.tolist()}, "b": {"values": b.tolist()}}})
+    out = reference_of(affine).forward(affine.arrays)[0]
+    np.testing.assert_allclose(out, [[1.49834967, 1.70660132, 1.91485297], [3.25553199, 3.5141327, 3.77273342]],
+                               atol=1e-8)
+    x = np.linspace(-0.1, 0.5, num=96).reshape(2, 3, 4, 4)
+    w, b = np.linspace(-0.2, 0.3, num=144).reshape(3, 3, 4, 4), np.linspace(-0.1, 0.2, num=3)
+    conv = _case({"version": 1, "function": {"forward": "f", "backward": "g"},
+                  "reference": {"type": "conv2d", "stride": 2, "padding": 1},
+                  "inputs": {"x": {"values": x.tolist()}, "w": {"values": w.tolist()}, "b": {"values": b.tolist()}}})
+    out = reference_of(conv).forward(conv.arrays)[0]
+    np.testing.assert_allclose(out[0, 0], [[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]], atol=1e-8)
+    np.testing.assert_allclose(out[1, 2], [[2.36270298, 2.36904306], [2.38090835, 2.38247847]], atol=1e-8)
+
+
+BROKEN = '''
+import sys
+import numpy as np
+
+
+def raises(x):
+    return {}["missing"]
+
+
+def exits(x):
+    sys.exit(3)
+
+
+def too_few(x):
+    return x
+
+
+def relu_forward(x):
+    print("a student's debugging print")
+    return np.maximum(x, 0), x
+
+
+def nan_forward(x):
+    return x * np.nan, x
+
+
+def relu_backward(dout, x):
+    return dout * (x > 0)
+
+
+def two_grads(dout, cache):
+    return dout, dout
+
+
+def wrong_shape(dout, cache):
+    return dout.T
+
+
+def spins(x):
+    while True:
+        pass
+'''
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    path = tmp_path / "student.py"
+    path.write_text(BROKEN)
+    return path
+
+
+def _spec(write_spec, forward: str, backward: str = "two_grads", extra: str = "") -> Path:  # noqa: ANN001
+    return write_spec(f"""
+        version: 1
+        function: {{forward: {forward}, backward: {backward}}}
+        inputs:
+          x: [2, 3]
+        {extra}
+    """)
+
+
+@pytest.mark.parametrize(("forward", "backward", "says"), [
+    ("raises", "two_grads", "student.py:raises raised KeyError: 'missing' (student.py, line 7)"),
+    ("exits", "two_grads", "student.py:exits raised SystemExit: sys.exit(3) (student.py, line 11)"),
+    ("too_few", "two_grads", "student.py:too_few returned ndarray; the spec expects (out, cache)"),
+    ("nan_forward", "two_grads", "student.py:nan_forward's out holds 6 non-finite value(s)"),
+    ("relu_forward", "two_grads", "student.py:two_grads returned 2 gradient(s); the spec's inputs need 1: dx"),
+    ("relu_forward", "wrong_shape", "student.py:wrong_shape's dx has shape 3x2, but x has shape 2x3"),
+])
+def test_broken_user_code_is_a_fail_naming_it_never_a_traceback(write_spec, broken: Path, forward: str,  # noqa: ANN001
+                                                                 backward: str, says: str) -> None:
+    result = run("layer", "--format", "json", _spec(write_spec, forward, backward), "--code", broken)
+    spec = json.loads(result.stdout)["specs"][0]
+    assert result.exit_code == 1 and spec["status"] == "fail" and says in spec["message"]
+
+
+def test_the_students_prints_go_to_stderr_and_the_json_stays_whole(write_spec, broken: Path) -> None:  # noqa: ANN001
+    result = run("layer", "--format", "json", _spec(write_spec, "relu_forward", "relu_backward"), "--code", broken)
+    assert json.loads(result.stdout)["specs"][0]["status"] == "pass"
+    assert "a student's debugging print" in result.stderr
+
+
+def test_code_that_never_returns_is_ended_by_the_time_budget(write_spec, broken: Path) -> None:  # noqa: ANN001
+    result = run("layer", "--timeout", "1", _spec(write_spec, "spins"), "--code", broken)
+    assert result.exit_code == 2 and "the check took longer than its time budget of 1 s" in result.stderr
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("function: {forward: relu_forward, backward: nowhere}\ninputs: {x: [2, 3]}", "has no function 'nowhere'"),
+    ("function: {forward: relu_forward}\ninputs: {x: [2, 3]}", "function: give forward and backward, or loss"),
+    ("function: {loss: a, forward: b, backward: c}\ninputs: {x: [2, 3]}", "or loss, not both"),
+    ("function: {forward: f, backward: g}\ninputs: {x: [2, 3]}\nrefrence: {type: dense}",
+     "unknown key 'refrence'; did you mean 'reference'?"),
+    ("function: {forward: f, backward: g}\ninputs: {y: {shape: [3], below: 2}}", "every input is integer"),
+    ("function: {forward: f, backward: g}\ninputs: {x: [2, 3]}\nreference: {type: conv3d}",
+     "unknown layer type 'conv3d'; did you mean 'conv2d'?"),
+    ("function: {forward: f, backward: g}\ninputs: {x: [2, 3], w: [4, 5]}\nreference: {type: dense}",
+     "inputs.w has shape [4, 5], but the dense reference's W is [3, 5]"),
+    ("function: {forward: f, backward: g}\ninputs: {x: [2, 3], q: [3]}\nreference: {type: dense}",
+     "a dense reference takes one input besides its parameters (W, b), but x, q are left"),
+    ("function: {loss: f}\ninputs: {x: [2, 3], y: {values: [0, 5], integer: true}}\n"
+     "reference: {loss: softmax_cross_entropy}", "inputs.y holds labels outside 0..2"),
+])
+def test_a_bad_layer_spec_is_one_line_with_exit_2(write_spec, broken: Path, text: str, says: str) -> None:  # noqa: ANN001
+    path = write_spec("version: 1\n" + text + "\n")
+    result = run("layer", path, "--code", broken)
+    assert result.exit_code == 2 and says in result.stderr and result.stderr.startswith(f"{path}:")
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_missing_code_file_is_a_usage_error(write_spec) -> None:  # noqa: ANN001
+    result = run("layer", _spec(write_spec, "f"), "--code", "no_such_file.py")
+    assert result.exit_code == 2 and "--code: no_such_file.py: file not found" in result.stderr
+
+
+def test_check_and_layer_each_refuse_the_others_spec_named_explicitly() -> None:
+    as_network = run("check", LAYER_CHECKS / "relu.yaml")
+    assert as_network.exit_code == 2 and "run it with gradcheck layer SPEC --code FILE.py" in as_network.stderr
+    as_layer = run("layer", SPECS / "seed002_two_layer_sigmoid.yaml", "--code", CODE)
+    assert as_layer.exit_code == 2 and "not a layer check" in as_layer.stderr
+
+
+def test_a_folder_run_of_check_skips_the_layer_checks_with_a_note() -> None:
+    result = run("check", "--format", "json", LAYER_CHECKS.parent / "layer_checks")
+    assert result.exit_code == 2  # nothing but layer checks: a search that found no spec at all
+    assert "skipped" in result.stderr and "a layer check" in result.stderr
