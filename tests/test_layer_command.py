@@ -10,9 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from conftest import LAYER_CHECKS, SPECS, run
 from gradcheck_cli.commands.layer_reference import reference_of
+from gradcheck_cli.network.activations import ACTIVATIONS
+from gradcheck_cli.network.layers import LAYER_TYPES
+from gradcheck_cli.network.losses import LOSSES
 from gradcheck_cli.reading.layer_spec import parse_layer_check
 from gradcheck_cli.reading.loader import load_mapping
 from gradcheck_cli.witness.central import CENTRAL_EPS
@@ -54,6 +58,17 @@ def test_each_wrong_layer_fails_with_its_diagnosis(spec: str, row: str, says: st
     checked = report["specs"][0]
     assert code == 0 and checked["status"] == "fail" and checked["gate"] == "xfail"
     assert says in rows_of(checked)[row]["note"]
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    ("conv_bias_per_position.yaml", "db has shape 2x5x5, but b has shape 2: the bias gradient must be summed over "
+                                    "the positions too"),
+    ("conv_cache_mismatch.yaml", "raised ValueError: not enough values to unpack (expected 5, got 4) (layers.py, "
+                                 "line 102); does the forward's cache carry everything the backward reads from it?"),
+])
+def test_a_gradient_that_cannot_be_compared_is_a_fail_with_its_cause(spec: str, says: str) -> None:
+    code, report = layer_json(LAYER_CHECKS / spec, "--code", CODE)
+    assert code == 0 and report["specs"][0]["gate"] == "xfail" and says in report["specs"][0]["message"]
 
 
 def test_a_backward_consistent_with_a_wrong_forward_passes_its_own_check_and_the_forward_is_named() -> None:
@@ -231,3 +246,126 @@ def test_a_folder_run_of_check_skips_the_layer_checks_with_a_note() -> None:
     result = run("check", "--format", "json", LAYER_CHECKS.parent / "layer_checks")
     assert result.exit_code == 2  # nothing but layer checks: a search that found no spec at all
     assert "skipped" in result.stderr and "a layer check" in result.stderr
+
+
+STUDENT = '''
+import numpy as np
+
+ELEMENTWISE = {  # each activation and its derivative, as a student writes them
+    "identity": (lambda z: z, lambda z, a: np.ones_like(z)),
+    "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z, a: a * (1 - a)),
+    "tanh": (np.tanh, lambda z, a: 1 - a**2),
+    "relu": (lambda z: np.maximum(z, 0), lambda z, a: (z > 0) * 1.0),
+    "leaky_relu": (lambda z: np.where(z > 0, z, 0.01 * z), lambda z, a: np.where(z > 0, 1.0, 0.01)),
+    "elu": (lambda z: np.where(z > 0, z, np.exp(z) - 1), lambda z, a: np.where(z > 0, 1.0, np.exp(z))),
+    "softplus": (lambda z: np.log1p(np.exp(z)), lambda z, a: 1 / (1 + np.exp(-z))),
+}
+
+
+def _pair(f, df):
+    return (lambda x: (f(x), x)), (lambda dout, x: dout * df(x, f(x)))
+
+
+for _name, (_f, _df) in ELEMENTWISE.items():
+    globals()[_name + "_forward"], globals()[_name + "_backward"] = _pair(_f, _df)
+
+
+def softmax_forward(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    a = e / e.sum(axis=1, keepdims=True)
+    return a, a
+
+
+def softmax_backward(dout, a):
+    return a * (dout - (dout * a).sum(axis=1, keepdims=True))
+
+
+def derivative_missing(dout, x):
+    return dout
+
+
+def half_sse(x, y):
+    return 0.5 * ((x - y) ** 2).sum() / len(x), (x - y) / len(x)
+
+
+def sse(x, y):
+    return ((x - y) ** 2).sum() / len(x), 2 * (x - y) / len(x)
+
+
+def mse(x, y):
+    return ((x - y) ** 2).mean(axis=1).mean(), 2 * (x - y) / x.size
+
+
+def cross_entropy(x, y):
+    rows = np.arange(len(x))
+    dx = np.zeros_like(x)
+    dx[rows, y] = -1 / x[rows, y]
+    return -np.log(x[rows, y]).mean(), dx / len(x)
+
+
+def softmax_cross_entropy(x, y):
+    a, _ = softmax_forward(x)
+    rows = np.arange(len(x))
+    dx = a.copy()
+    dx[rows, y] -= 1
+    return -np.log(a[rows, y]).mean(), dx / len(x)
+
+
+def binary_cross_entropy(x, y):
+    loss = -(y * np.log(x) + (1 - y) * np.log(1 - x)).sum(axis=1).mean()
+    return loss, (-y / x + (1 - y) / (1 - x)) / len(x)
+
+
+for _name in ("half_sse", "sse", "mse", "cross_entropy", "softmax_cross_entropy", "binary_cross_entropy"):
+    globals()[_name + "_doubled"] = (lambda f: (lambda x, y: (f(x, y)[0], 2 * f(x, y)[1])))(globals()[_name])
+'''
+
+
+@pytest.fixture
+def student(tmp_path: Path) -> Path:
+    path = tmp_path / "student.py"
+    path.write_text(STUDENT)
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_every_activation_as_a_layer_against_the_registry(write_spec, student: Path, name: str) -> None:  # noqa: ANN001
+    spec = write_spec(f"version: 1\nfunction: {{forward: {name}_forward, backward: {name}_backward}}\n"
+                      f"inputs: {{x: [4, 5]}}\nreference: {{activation: {name}}}\nseed: 3\n")
+    code, report = layer_json(spec, "--code", student)
+    assert code == 0 and {row["name"]: row["status"] for row in report["specs"][0]["parameters"]} == {
+        f"out vs activation {name}": "pass", "dx": "pass", f"dx vs activation {name}": "pass"}
+    if name not in ("identity", "softmax"):  # a backward without the activation's derivative fails
+        wrong = write_spec(spec.read_text().replace(f"backward: {name}_backward", "backward: derivative_missing"),
+                           name="wrong.yaml")
+        assert layer_json(wrong, "--code", student)[0] == 1
+
+
+LOSS_INPUTS = {  # the scores each loss takes, and its targets
+    "half_sse": "x: [4, 3]\n  y: [4, 3]", "sse": "x: [4, 3]\n  y: [4, 3]", "mse": "x: [4, 3]\n  y: [4, 3]",
+    "softmax_cross_entropy": "x: [4, 3]\n  y: {shape: [4], below: 3}",
+    "cross_entropy": "x: {values: [[0.2, 0.5, 0.3], [0.6, 0.1, 0.3], [0.25, 0.25, 0.5], [0.7, 0.2, 0.1]]}\n"
+                     "  y: {values: [2, 0, 1, 0], integer: true}",
+    "binary_cross_entropy": "x: {values: [[0.2, 0.9], [0.6, 0.4], [0.35, 0.75]]}\n"
+                            "  y: {values: [[0.0, 1.0], [1.0, 0.0], [0.5, 1.0]]}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_every_loss_function_against_the_registry(write_spec, student: Path, name: str) -> None:  # noqa: ANN001
+    text = f"version: 1\nfunction: {{loss: {name}}}\ninputs:\n  {LOSS_INPUTS[name]}\nreference: {{loss: {name}}}\n"
+    code, report = layer_json(write_spec(text), "--code", student)
+    rows = {row["name"]: row for row in report["specs"][0]["parameters"]}
+    assert code == 0 and [row["status"] for row in rows.values()] == ["pass"] * 3
+    code, report = layer_json(write_spec(text.replace(f"loss: {name}}}\ninputs", f"loss: {name}_doubled}}\ninputs"),
+                                         name="doubled.yaml"), "--code", student)
+    assert code == 1 and "off by a factor of 2" in rows_of(report["specs"][0])["dx"]["note"]
+
+
+def test_every_registry_layer_type_is_the_reference_of_an_example() -> None:
+    """Dropout is checked against the student's own forward only: its mask comes from the student's seed."""
+    references = [yaml.safe_load(path.read_text()).get("reference") or {} for path in LAYER_CHECKS.glob("*.yaml")]
+    assert set(LAYER_TYPES) - {"dropout"} <= {reference.get("type") for reference in references}
+    conventions = [yaml.safe_load(path.read_text()).get("conventions") for path in LAYER_CHECKS.glob("*.yaml")]
+    assert {"layout": "NHWC"} in conventions and {"linear": "out_in"} in conventions
+    assert {"gates": "ifgo"} in conventions

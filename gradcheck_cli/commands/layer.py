@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck_cli.commands.layer_diagnose import diagnose_gradient, forward_note
-from gradcheck_cli.commands.layer_reference import Reference
+from gradcheck_cli.commands.layer_diagnose import diagnose_gradient, diagnose_shape, forward_note
+from gradcheck_cli.commands.layer_reference import Reference, loss_input
 from gradcheck_cli.derivation.user_code import UserCodeFailed, UserFunction, contained
 from gradcheck_cli.reading.layer_spec import LayerCase
 from gradcheck_cli.verdict.compare import compare_parameter, make_rule
@@ -38,6 +38,8 @@ from gradcheck_cli.witness.central import CENTRAL_EPS, EPS64, Witness
 from gradcheck_cli.witness.vjp import vjp_witness
 
 Array = np.ndarray
+CACHE_HINT = "does the forward's cache carry everything the backward reads from it?"
+LOOKUPS = ("KeyError", "IndexError", "TypeError", "ValueError", "AttributeError", "NameError")  # reading a cache
 FORWARD_ROUNDING = 1e3  # two correct forwards differ by their summation order: e = this * eps * max|out|
 
 
@@ -84,7 +86,8 @@ def _rows(case: LayerCase, reference: Reference | None, code: LayerCode) -> tupl
     douts = [np.ones(()) for _ in outs] if "loss" in code.functions else [
         case.rng().standard_normal(out.shape) for out in outs]
     grads = _gradients(case, code, douts, cache)
-    wrt = case.differentiable
+    _fitting(grads, case, code, douts, reference)
+    wrt = _wrt(case, code)
     own = vjp_witness(lambda args: forward(args)[0], arrays, wrt, douts, rule.eps)
     rows = []
     ref_outs = reference.forward(arrays) if reference else None
@@ -107,6 +110,11 @@ def _rows(case: LayerCase, reference: Reference | None, code: LayerCode) -> tupl
                                         f"change (use out-of-place operations, or copy first)")
         status = Status.FAIL
     return rows, status, float(sum(np.sum(out * dout) for out, dout in zip(outs, douts, strict=True)))
+
+
+def _wrt(case: LayerCase, code: LayerCode) -> list[str]:
+    """The inputs whose gradients are checked: every one that is not integer; a loss's scores alone."""
+    return [loss_input(case)] if "loss" in code.functions else case.differentiable
 
 
 def _student_forward(case: LayerCase, code: LayerCode) -> Callable[..., tuple[list[Array], Any]]:
@@ -132,24 +140,31 @@ def _student_forward(case: LayerCase, code: LayerCode) -> Callable[..., tuple[li
 
 def _gradients(case: LayerCase, code: LayerCode, douts: list[Array], cache: Any) -> dict[str, Array]:
     """The student's gradients by input name: the loss function's dx, or what backward returns."""
-    wrt = case.differentiable
+    wrt = _wrt(case, code)
     if "loss" in code.functions:
         function, returned = code.functions["loss"], [cache]  # the loss function returned (loss, dx)
     else:
         function = code.functions["backward"]
-        returned = _call(function, *douts, cache)
+        returned = _call(function, *douts, cache, hint=CACHE_HINT)
         if not isinstance(returned, (tuple, list)):
             returned = [returned]
     if len(returned) != len(wrt):
         raise Finding(f"{function.label} returned {len(returned)} gradient(s); the spec's inputs need {len(wrt)}: "
                       f"d{', d'.join(wrt)} (integer inputs get none)")
-    grads = {}
-    for name, value in zip(wrt, returned, strict=True):
-        grads[name] = _finite_array(value, f"{function.label}'s d{name}", function, allow_nonfinite=True)
-        if grads[name].shape != case.arrays[name].shape:
-            raise Finding(f"{function.label}'s d{name} has shape {_shape(grads[name].shape)}, but {name} has shape "
-                          f"{_shape(case.arrays[name].shape)}")
-    return grads
+    return {name: _finite_array(value, f"{function.label}'s d{name}", function, allow_nonfinite=True)
+            for name, value in zip(wrt, returned, strict=True)}
+
+
+def _fitting(grads: dict[str, Array], case: LayerCase, code: LayerCode, douts: list[Array],
+             reference: Reference | None) -> None:
+    """A gradient of another shape than its input is a :class:`Finding`, with its likely cause."""
+    function = code.functions.get("loss") or code.functions["backward"]
+    for name, grad in grads.items():
+        shape = case.arrays[name].shape
+        if grad.shape != shape:
+            why = diagnose_shape(name, grad, douts, case.arrays, reference)
+            raise Finding(f"{function.label}'s d{name} has shape {_shape(grad.shape)}, but {name} has shape "
+                          f"{_shape(shape)}" + (f": {why}" if why else ""))
 
 
 def _forward_rows(case: LayerCase, outs: list[Array], ref_outs: list[Array], reference: Reference,
@@ -171,12 +186,13 @@ def _forward_rows(case: LayerCase, outs: list[Array], ref_outs: list[Array], ref
     return rows
 
 
-def _call(function: UserFunction, *args: Any) -> Any:
+def _call(function: UserFunction, *args: Any, hint: str = "") -> Any:
     try:
         with contained(function.path):
             return function.function(*args)
     except UserCodeFailed as exc:
-        raise Finding(f"{function.label} raised {exc}") from None
+        looked_up = exc.what.split(":")[0] in LOOKUPS
+        raise Finding(f"{function.label} raised {exc}" + (f"; {hint}" if hint and looked_up else "")) from None
 
 
 def _finite_array(value: Any, what: str, function: UserFunction, allow_nonfinite: bool = False) -> Array:

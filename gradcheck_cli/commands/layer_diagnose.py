@@ -48,6 +48,18 @@ def diagnose_gradient(result: ParamResult, name: str, grad: Array, douts: list[A
     return "not a transpose, a constant factor or one of the layer type's classic mistakes"
 
 
+def diagnose_shape(name: str, grad: Array, douts: list[Array], arrays: dict[str, Array],
+                   reference: Reference | None) -> str:
+    """Why d<name> has another shape than its input: a transpose, or a classic mistake of that shape
+    (a conv bias not summed over the positions), or '' when none fits."""
+    if grad.ndim == 2 and grad.T.shape == arrays[name].shape:
+        return "it is transposed"
+    for value, says in _layer_mistakes(name, douts, arrays, reference):
+        if value.shape == grad.shape and close(value, grad):
+            return says
+    return ""
+
+
 def _factor(s: Array, n: Array) -> str:
     r = constant_ratio(s, n)
     if r is None:

@@ -9,8 +9,9 @@ aside: w is W, h0 is h0_) is that parameter, and the one input left is the layer
 a type needs (units, filters, kernel, vocab, dim) come from those arrays' shapes
 (``reference_keys`` in the type's module), so only the keys that are not in the arrays are
 written. A dense reference flattens each sample first, as cs231n's affine_forward does. A loss
-reference takes class labels (an integer input) and averages over the samples, as cs231n's losses
-do; ``reduction: sum`` in the reference sums instead.
+reference takes the scores and the targets (class labels as an integer input, or an array of
+targets) and averages over the samples, as cs231n's losses do; ``reduction: sum`` in the reference
+sums instead. A loss function's gradient is that of its scores alone.
 
 Only forward passes of the registry are used: the reference is compared by value, and its
 numerical vector-Jacobian product is a second witness of the student's backward.
@@ -85,8 +86,10 @@ def _layer(case: LayerCase, given: dict[str, Any]) -> Reference:
                                 f"({', '.join(module.SYMBOLS) or 'none'}), but {', '.join(rest) or 'none'} are left",
                                 "name the inputs as the layer's parameters (w for W, h0 for h0_)")
     x_name = rest[0]
-    x = case.arrays[x_name]
-    shapes = {symbol: case.arrays[name].shape for name, symbol in symbols.items()}
+    convert, back = _conventions(case, kind, x_name, symbols)
+    arrays = {name: convert.get(name, _same)(value) for name, value in case.arrays.items()}  # as the registry has them
+    x = arrays[x_name]
+    shapes = {symbol: arrays[name].shape for name, symbol in symbols.items()}
     keys = {**getattr(module, "reference_keys", lambda s: {})(shapes), **given}
     try:
         entry = module.SPEC.model_validate(keys)
@@ -102,19 +105,51 @@ def _layer(case: LayerCase, given: dict[str, Any]) -> Reference:
         if name is None:
             raise case.source.error(("inputs",), f"the {kind} reference has a parameter {parameter.symbol} "
                                     f"that no input gives", f"add an input named {parameter.symbol.rstrip('_')}")
-        if int(np.prod(case.arrays[name].shape)) != int(np.prod(parameter.shape)):
-            raise case.source.error(("inputs", name), f"inputs.{name} has shape {list(case.arrays[name].shape)}, "
+        if int(np.prod(arrays[name].shape)) != int(np.prod(parameter.shape)):
+            raise case.source.error(("inputs", name), f"inputs.{name} has shape {list(arrays[name].shape)}, "
                                     f"but the {kind} reference's {parameter.symbol} is {list(parameter.shape)}",
                                     parameter.shape_hint)
 
-    def forward(arrays: dict[str, Array]) -> list[Array]:
-        a = arrays[x_name].reshape(len(x), -1) if flatten else arrays[x_name]
-        p = {s: np.reshape(arrays[n], next(q.shape for q in layer.parameters() if q.symbol == s))
+    def forward(given: dict[str, Array]) -> list[Array]:
+        a = convert.get(x_name, _same)(given[x_name])
+        a = a.reshape(len(a), -1) if flatten else a
+        p = {s: np.reshape(convert.get(n, _same)(given[n]), next(q.shape for q in layer.parameters() if q.symbol == s))
              for n, s in symbols.items()}
         z, _ = layer.forward(a, p)
-        return [np.asarray(layer.activation.forward(z, layer.options), dtype=np.float64)]
+        return [back(np.asarray(layer.activation.forward(z, layer.options), dtype=np.float64))]
 
-    return Reference(forward, kind, layer, x_name, symbols)
+    # the classic mistakes are the registry's, in its own layout: named only where the student's is the same
+    plain = case.spec.conventions == type(case.spec.conventions)()
+    return Reference(forward, kind, layer if plain else None, x_name, symbols)
+
+
+def _same(array: Array) -> Array:
+    return array
+
+
+def _conventions(case: LayerCase, kind: str, x_name: str,
+                 symbols: dict[str, str]) -> tuple[dict[str, Callable[[Array], Array]], Callable[[Array], Array]]:
+    """How each input becomes the registry's layout (by input name), and how an output comes back."""
+    conventions, convert = case.spec.conventions, {}
+    back: Callable[[Array], Array] = _same
+    by_symbol = {symbol: name for name, symbol in symbols.items()}
+    if conventions.layout == "NHWC" and case.arrays[x_name].ndim == 4:
+        convert[x_name] = lambda a: np.moveaxis(a, -1, 1)  # N x H x W x C -> N x C x H x W
+        back = lambda out: np.moveaxis(out, 1, -1) if out.ndim == 4 else out  # noqa: E731
+        if kind == "conv2d" and "W" in by_symbol:  # Ng's f x f x C x F -> F x C x f x f
+            convert[by_symbol["W"]] = lambda w: np.transpose(w, (3, 2, 0, 1)) if w.ndim == 4 else w
+    if conventions.linear == "out_in" and kind == "dense" and "W" in by_symbol:
+        convert[by_symbol["W"]] = lambda w: np.swapaxes(w, 0, 1) if w.ndim == 2 else w
+    if conventions.gates == "ifgo" and kind == "lstm":  # torch's i, f, g, o -> i, f, o, g
+        for symbol in ("Wx", "Wh", "b"):
+            if symbol in by_symbol:
+                convert[by_symbol[symbol]] = _gates_ifgo_to_ifog
+    return convert, back
+
+
+def _gates_ifgo_to_ifog(w: Array) -> Array:
+    i, f, g, o = np.split(w, 4, axis=-1)
+    return np.concatenate([i, f, o, g], axis=-1)
 
 
 def _activation(case: LayerCase, given: dict[str, Any]) -> Reference:
@@ -131,6 +166,11 @@ def _activation(case: LayerCase, given: dict[str, Any]) -> Reference:
                      f"activation {activation.name}", input_name=first)
 
 
+def loss_input(case: LayerCase) -> str:
+    """The input a loss function differentiates: its first (the scores); the targets get no gradient."""
+    return case.differentiable[0]
+
+
 def _loss(case: LayerCase, given: dict[str, Any]) -> Reference:
     name, reduction = given.pop("loss"), given.pop("reduction", "mean")
     if given or reduction not in ("mean", "sum"):
@@ -139,19 +179,19 @@ def _loss(case: LayerCase, given: dict[str, Any]) -> Reference:
     loss = lookup("loss", LOSSES, name) if isinstance(name, str) else None
     if loss is None:
         raise case.source.error(("reference", "loss"), "reference.loss must be text")
-    scores = next(name for name in case.arrays if name not in case.integer)
-    labels = next((name for name in case.arrays if name in case.integer), None)
-    if labels is None:
-        raise case.source.error(("inputs",), "a loss reference needs the class labels as an integer input",
-                                "e.g. y: {shape: [5], below: 10}")
-    classes = case.arrays[scores].shape[-1]
-    if case.arrays[labels].size and not 0 <= int(case.arrays[labels].min()) <= int(case.arrays[labels].max()) < classes:
-        raise case.source.error(("inputs", labels), f"inputs.{labels} holds labels outside 0..{classes - 1}, the "
+    scores = loss_input(case)
+    targets = next((name for name in case.arrays if name != scores), None)
+    if targets is None:
+        raise case.source.error(("inputs",), "a loss reference needs the targets as a second input",
+                                "class labels as an integer input (y: {shape: [5], below: 10}), or an array")
+    classes, labels = case.arrays[scores].shape[-1], case.arrays[targets]
+    if targets in case.integer and labels.size and not 0 <= int(labels.min()) <= int(labels.max()) < classes:
+        raise case.source.error(("inputs", targets), f"inputs.{targets} holds labels outside 0..{classes - 1}, the "
                                 f"columns of {scores}", f"draw them with below: {classes}")
 
     def forward(arrays: dict[str, Array]) -> list[Array]:
         a = np.asarray(arrays[scores], dtype=np.float64)
-        y = np.eye(a.shape[-1])[arrays[labels]]
+        y = np.eye(classes)[arrays[targets]] if targets in case.integer else np.asarray(arrays[targets], dtype=float)
         total = loss.per_sample(a, y, -1).sum()
         return [np.asarray(total / (len(a) if reduction == "mean" else 1))]
 

@@ -12,7 +12,10 @@ An input is a shape (drawn from the seed, standard normal), ``{values: ...}`` (n
 ``{shape: [...], below: K}`` (integers in 0..K-1: labels, word indices; they get no gradient, and
 ``{values: ..., integer: true}`` gives them explicitly). ``outputs`` names the forward's arrays
 before its cache (``[next_h, next_c]`` for cs231n's lstm_step_forward; one, ``out``, by default).
-``function: {loss: softmax_loss}`` is a loss function returning (loss, dx) instead. The code file
+``function: {loss: softmax_loss}`` is a loss function returning (loss, dx) instead. ``conventions``
+declares the layouts the courses differ on (NHWC images and Ng's f x f x C x F kernels, a dense W
+stored units x inputs, an LSTM's gates in torch's order); the reference converts, the student's
+code is called with the arrays as declared. The code file
 is named on the command line only (``--code``), never here: a spec may come from a pull request.
 """
 
@@ -61,6 +64,14 @@ class GivenValues(SpecModel):
 Input = Annotated[list[PositiveInt], Field(max_length=6)] | DrawnIntegers | GivenValues
 
 
+class Conventions(SpecModel):
+    """How the student's arrays are laid out where the courses differ; the reference converts them."""
+
+    layout: Literal["NCHW", "NHWC"] = "NCHW"  # images channels first (cs231n, torch) or last (Ng: W is f x f x C x F)
+    linear: Literal["in_out", "out_in"] = "in_out"  # a dense W: inputs x units (cs231n), units x inputs (torch, CMU)
+    gates: Literal["ifog", "ifgo"] = "ifog"  # an LSTM's stacked gates: cs231n's order, or torch's
+
+
 class LayerCheckSpec(SpecModel):
     version: Literal[1]
     name: str | None = None
@@ -70,6 +81,7 @@ class LayerCheckSpec(SpecModel):
     outputs: Annotated[list[Name], Field(min_length=1)] = ["out"]
     config: dict[str, Any] | None = None  # passed as the last argument, a fresh copy each call
     reference: dict[str, Any] | None = None  # {type: conv2d, ...}, {activation: relu} or {loss: ...}
+    conventions: Conventions = Conventions()
     seed: Annotated[int, Field(ge=0)] = 0
     check: CheckSpec = CheckSpec()
     expect: Literal["pass", "fail"] = "pass"

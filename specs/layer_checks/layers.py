@@ -93,6 +93,16 @@ def conv_backward_wrong_flipped_kernel(dout, cache):
     return conv_backward_naive(dout, cache, flip=True)  # wrong: the kernel turned by 180 degrees
 
 
+def conv_backward_wrong_bias_per_position(dout, cache):
+    dx, dw, _ = conv_backward_naive(dout, cache)
+    return dx, dw, dout.sum(axis=0)  # wrong: summed over the samples only, not over the positions
+
+
+def conv_backward_wrong_cache(dout, cache):
+    x, w, b, conv_param, padded = cache  # wrong: the forward's cache holds four things
+    return conv_backward_naive(dout, (x, w, b, conv_param))
+
+
 # --------------------------------------------------------------------------- max pooling
 
 
@@ -225,3 +235,188 @@ def dropout_forward(x, dropout_param):
 
 def dropout_backward(dout, mask):
     return dout * mask
+
+
+# --------------------------------------------------------------------------- layer normalisation
+
+
+def layernorm_forward(x, gamma, beta, ln_param):
+    mu, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    istd = 1.0 / np.sqrt(var + ln_param.get("eps", 1e-5))
+    xhat = (x - mu) * istd
+    return gamma * xhat + beta, (xhat, gamma, istd)
+
+
+def layernorm_backward(dout, cache):
+    xhat, gamma, istd = cache
+    D = dout.shape[1]
+    dxhat = dout * gamma
+    dx = istd / D * (D * dxhat - dxhat.sum(axis=1, keepdims=True) - xhat * (dxhat * xhat).sum(axis=1, keepdims=True))
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
+# --------------------------------------------------------------------------- flatten
+
+
+def flatten_forward(x):
+    return x.reshape(x.shape[0], -1), x.shape
+
+
+def flatten_backward(dout, shape):
+    return dout.reshape(shape)
+
+
+# --------------------------------------------------------------------------- Ng's convolution and pooling (NHWC)
+
+
+def conv_forward_nhwc(A_prev, W, b, hparameters):
+    stride, pad = hparameters["stride"], hparameters["pad"]
+    m, n_H_prev, n_W_prev, _ = A_prev.shape
+    f, _, _, n_C = W.shape
+    n_H, n_W = (n_H_prev - f + 2 * pad) // stride + 1, (n_W_prev - f + 2 * pad) // stride + 1
+    A_pad = np.pad(A_prev, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    Z = np.zeros((m, n_H, n_W, n_C))
+    for h in range(n_H):
+        for w in range(n_W):
+            window = A_pad[:, h * stride : h * stride + f, w * stride : w * stride + f, :]
+            Z[:, h, w, :] = np.tensordot(window, W, axes=([1, 2, 3], [0, 1, 2])) + b.reshape(n_C)
+    return Z, (A_prev, W, b, hparameters)
+
+
+def conv_backward_nhwc(dZ, cache):
+    A_prev, W, b, hparameters = cache
+    stride, pad = hparameters["stride"], hparameters["pad"]
+    f = W.shape[0]
+    A_pad = np.pad(A_prev, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    dA_pad, dW = np.zeros_like(A_pad), np.zeros_like(W)
+    for h in range(dZ.shape[1]):
+        for w in range(dZ.shape[2]):
+            rows, cols = slice(h * stride, h * stride + f), slice(w * stride, w * stride + f)
+            dA_pad[:, rows, cols, :] += np.tensordot(dZ[:, h, w, :], W, axes=([1], [3]))
+            dW += np.tensordot(A_pad[:, rows, cols, :], dZ[:, h, w, :], axes=([0], [0]))
+    dA_prev = dA_pad[:, pad : pad + A_prev.shape[1], pad : pad + A_prev.shape[2], :]
+    return dA_prev, dW, dZ.sum(axis=(0, 1, 2)).reshape(b.shape)
+
+
+def pool_forward_nhwc(A_prev, hparameters):
+    f, stride = hparameters["f"], hparameters["stride"]
+    m, n_H_prev, n_W_prev, n_C = A_prev.shape
+    n_H, n_W = (n_H_prev - f) // stride + 1, (n_W_prev - f) // stride + 1
+    A = np.zeros((m, n_H, n_W, n_C))
+    for h in range(n_H):
+        for w in range(n_W):
+            A[:, h, w, :] = A_prev[:, h * stride : h * stride + f, w * stride : w * stride + f, :].mean(axis=(1, 2))
+    return A, (A_prev, hparameters)
+
+
+def pool_backward_nhwc(dA, cache):
+    A_prev, hparameters = cache
+    f, stride = hparameters["f"], hparameters["stride"]
+    dA_prev = np.zeros_like(A_prev)
+    for h in range(dA.shape[1]):
+        for w in range(dA.shape[2]):
+            share = dA[:, h, w, None, None, :] / (f * f)
+            dA_prev[:, h * stride : h * stride + f, w * stride : w * stride + f, :] += share
+    return dA_prev
+
+
+# --------------------------------------------------------------------------- torch's and CMU's linear: W is out x in
+
+
+def linear_forward_out_in(A, W, b):
+    return A @ W.T + b, (A, W)
+
+
+def linear_backward_out_in(dZ, cache):
+    A, W = cache
+    return dZ @ W, dZ.T @ A, dZ.sum(axis=0)
+
+
+# --------------------------------------------------------------------------- recurrences over a sequence (cs231n)
+
+
+def rnn_forward(x, h0, Wx, Wh, b):
+    h, hs = h0, []
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ Wx + h @ Wh + b)
+        hs.append(h)
+    h = np.stack(hs, axis=1)
+    return h, (x, h0, Wx, Wh, h)
+
+
+def rnn_backward(dh, cache):
+    x, h0, Wx, Wh, h = cache
+    dx, dWx, dWh, db = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
+    dprev = np.zeros_like(h0)
+    for t in reversed(range(x.shape[1])):
+        ds = (dh[:, t] + dprev) * (1 - h[:, t] ** 2)
+        h_prev = h[:, t - 1] if t > 0 else h0
+        dx[:, t], dWx, dWh, db = ds @ Wx.T, dWx + x[:, t].T @ ds, dWh + h_prev.T @ ds, db + ds.sum(axis=0)
+        dprev = ds @ Wh.T
+    return dx, dprev, dWx, dWh, db
+
+
+def lstm_forward(x, h0, Wx, Wh, b, order="ifog"):
+    """Gates stacked in ``order``: cs231n's i, f, o, g by default; torch's i, f, g, o with order='ifgo'."""
+    H = h0.shape[1]
+    h, c, steps = h0, np.zeros_like(h0), []
+    for t in range(x.shape[1]):
+        a = x[:, t] @ Wx + h @ Wh + b
+        blocks = dict(zip(order, np.split(a, 4, axis=1), strict=True))
+        i, f, o, g = _sigmoid(blocks["i"]), _sigmoid(blocks["f"]), _sigmoid(blocks["o"]), np.tanh(blocks["g"])
+        c_prev, h_prev = c, h
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        steps.append((i, f, o, g, c, c_prev, h_prev))
+    return np.stack([s[-1] for s in steps[1:]] + [h], axis=1), (x, Wx, Wh, steps, order, H)
+
+
+def lstm_backward(dh, cache):
+    x, Wx, Wh, steps, order, H = cache
+    dx, dWx, dWh, db = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(4 * H)
+    dnext_h, dnext_c = np.zeros((x.shape[0], H)), np.zeros((x.shape[0], H))
+    for t in reversed(range(x.shape[1])):
+        i, f, o, g, c, c_prev, h_prev = steps[t]
+        dh_t = dh[:, t] + dnext_h
+        dc = dnext_c + dh_t * o * (1 - np.tanh(c) ** 2)
+        grads = {"i": dc * g * i * (1 - i), "f": dc * c_prev * f * (1 - f), "o": dh_t * np.tanh(c) * o * (1 - o),
+                 "g": dc * i * (1 - g**2)}
+        da = np.concatenate([grads[k] for k in order], axis=1)
+        dx[:, t], dWx, dWh, db = da @ Wx.T, dWx + x[:, t].T @ da, dWh + h_prev.T @ da, db + da.sum(axis=0)
+        dnext_h, dnext_c = da @ Wh.T, dc * f
+    return dx, dnext_h, dWx, dWh, db
+
+
+def lstm_forward_torch_order(x, h0, Wx, Wh, b):
+    return lstm_forward(x, h0, Wx, Wh, b, order="ifgo")
+
+
+def gru_forward(x, h0, Wx, Wh, bx, bh):
+    """torch.nn.GRU's form, gates r, z, n: n = tanh(x Wx_n + bx_n + r (h Wh_n + bh_n))."""
+    H = h0.shape[1]
+    h, steps = h0, []
+    for t in range(x.shape[1]):
+        xv, hv = x[:, t] @ Wx + bx, h @ Wh + bh
+        r, z = _sigmoid(xv[:, :H] + hv[:, :H]), _sigmoid(xv[:, H : 2 * H] + hv[:, H : 2 * H])
+        n = np.tanh(xv[:, 2 * H :] + r * hv[:, 2 * H :])
+        steps.append((r, z, n, hv[:, 2 * H :], h))
+        h = (1 - z) * n + z * h
+    hs = np.stack([s[-1] for s in steps[1:]] + [h], axis=1)
+    return hs, (x, Wx, Wh, steps, H)
+
+
+def gru_backward(dh, cache):
+    x, Wx, Wh, steps, H = cache
+    dx, dWx, dWh = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh)
+    dbx, dbh, dnext = np.zeros(3 * H), np.zeros(3 * H), np.zeros((x.shape[0], H))
+    for t in reversed(range(x.shape[1])):
+        r, z, n, hv_n, h_prev = steps[t]
+        dh_t = dh[:, t] + dnext
+        dn = dh_t * (1 - z) * (1 - n**2)
+        dr = dn * hv_n * r * (1 - r)
+        dz = dh_t * (h_prev - n) * z * (1 - z)
+        dxv, dhv = np.concatenate([dr, dz, dn], axis=1), np.concatenate([dr, dz, dn * r], axis=1)
+        dx[:, t], dWx, dWh = dxv @ Wx.T, dWx + x[:, t].T @ dxv, dWh + h_prev.T @ dhv
+        dbx, dbh = dbx + dxv.sum(axis=0), dbh + dhv.sum(axis=0)
+        dnext = dh_t * z + dhv @ Wh.T
+    return dx, dnext, dWx, dWh, dbx, dbh
