@@ -20,10 +20,17 @@ from typing import Any
 import click
 
 from gradcheck_cli import __version__
-from gradcheck_cli.cli.options import color_option, shard_option, skip_option, targets_from, within
+from gradcheck_cli.cli.options import (
+    color_option,
+    fail_on_option,
+    report_options,
+    shard_option,
+    skip_option,
+    targets_from,
+    within,
+)
 from gradcheck_cli.cli.output import report_run, writable_output
 from gradcheck_cli.errors import ExitCode, Interrupted
-from gradcheck_cli.reporters import FORMATS
 from gradcheck_cli.run.budget import DEFAULT_TIMEOUT
 from gradcheck_cli.verdict.limits import EPS_ANY_METHOD, MAX_MEMORY_GIB, RTOL, WARN_RTOL, settings_problem
 from gradcheck_cli.witness.names import ENGINES, METHODS
@@ -62,10 +69,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 @cli.command()
 @click.argument("specs", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True,
-              help="Report format.")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write the report to this file; the table still goes to the terminal.")
+@report_options
 @click.option("--values", is_flag=True, help="JSON: include the full analytic and numeric arrays.")
 @click.option("-v", "--verbose", count=True, help="Table: list the worst entries of each parameter.")
 @click.option("--method", type=click.Choice(METHODS),
@@ -78,8 +82,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
               f"{RTOL[1]:g}).")
 @click.option("--warn-rtol", type=float, callback=within(*WARN_RTOL),
               help=f"Largest relative error that warns ({WARN_RTOL[0]:g} to {WARN_RTOL[1]:g}, at least --rtol).")
-@click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
-              help="What makes the exit code 1.")
+@fail_on_option
 @click.option("--backward", metavar="FILE.py[:FUNCTION]",
               help="Check your own numpy backward function (default name: backward) instead of, or besides, "
                    "the spec's derivation. It runs your code: never pass a file you have not read.")
@@ -148,14 +151,10 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
 @click.option("--code", required=True, metavar="FILE.py",
               help="The Python file holding the functions the specs name. It runs your code: never pass a file you "
                    "have not read.")
-@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True,
-              help="Report format.")
-@click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
-              help="Write the report to this file; the table still goes to the terminal.")
+@report_options
 @click.option("--values", is_flag=True, help="JSON: include the full arrays compared.")
 @click.option("-v", "--verbose", count=True, help="Table: list the worst entries of each row.")
-@click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
-              help="What makes the exit code 1.")
+@fail_on_option
 @click.option("--timeout", type=float, callback=within(0.0, 1e6, low_open=True), default=DEFAULT_TIMEOUT,
               show_default=True, metavar="SECONDS", help="Time budget of one spec (your code included).")
 @shard_option

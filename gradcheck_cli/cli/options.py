@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import click
 
+from gradcheck_cli.reporters import FORMATS
 from gradcheck_cli.run.discover import DiscoveryError, Target, discover, parse_shard, shard
 
 
@@ -22,6 +25,18 @@ def within(low: float, high: float, low_open: bool = False) -> Callable[[click.C
         return value
 
     return check
+
+
+def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--format and --output, as every command that reports a run takes them."""
+    command = click.option("--output", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+                           help="Write the report to this file; the table still goes to the terminal.")(command)
+    return click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="table", show_default=True,
+                        help="Report format.")(command)
+
+
+fail_on_option = click.option("--fail-on", type=click.Choice(["fail", "warn"]), default="fail", show_default=True,
+                              help="What makes the exit code 1.")
 
 
 color_option = click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
