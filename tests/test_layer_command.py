@@ -52,6 +52,14 @@ def test_every_example_passes_or_fails_as_it_says() -> None:
     ("softmax_loss_not_averaged.yaml", "dx", "off by a constant factor of 5"),
     ("word_embedding_overwritten.yaml", "dW", "a repeated index keeps only one of its gradients"),
     ("relu_in_place.yaml", "out vs activation relu", "the forward writes into its input x"),
+    ("relu_no_derivative.yaml", "dx", "it equals dout, the upstream gradient: the layer's own derivative is missing"),
+    ("layernorm_no_statistics.yaml", "dx", "the terms through the mean and the variance are missing"),
+    ("flatten_order.yaml", "dx", "unflattened in Fortran order"),
+    ("rnn_no_recurrent_path.yaml", "dWh", "the path through h_(t+1) is missing"),
+    ("rnn_no_recurrent_path.yaml", "dh0 vs rnn", "the path through h_(t+1) is missing"),
+    ("lstm_forget_on_c_t.yaml", "dWx", "the forget gate is applied to c_t"),
+    ("dropout_unscaled.yaml", "dx", "off by a constant factor of 0.6"),
+    ("softmax_loss_sign.yaml", "dx vs loss softmax_cross_entropy", "the sign is wrong"),
 ])
 def test_each_wrong_layer_fails_with_its_diagnosis(spec: str, row: str, says: str) -> None:
     code, report = layer_json(LAYER_CHECKS / spec, "--code", CODE)
@@ -60,11 +68,18 @@ def test_each_wrong_layer_fails_with_its_diagnosis(spec: str, row: str, says: st
     assert says in rows_of(checked)[row]["note"]
 
 
+def _line_of(text: str) -> int:
+    """The line of layers.py that holds ``text``, as a traceback names it."""
+    return next(i for i, line in enumerate(CODE.read_text().splitlines(), start=1) if text in line)
+
+
 @pytest.mark.parametrize(("spec", "says"), [
     ("conv_bias_per_position.yaml", "db has shape 2x5x5, but b has shape 2: the bias gradient must be summed over "
                                     "the positions too"),
+    ("affine_dw_transposed.yaml", "dw has shape 5x6, but w has shape 6x5: it is transposed"),
     ("conv_cache_mismatch.yaml", "raised ValueError: not enough values to unpack (expected 5, got 4) (layers.py, "
-                                 "line 102); does the forward's cache carry everything the backward reads from it?"),
+                                 f"line {_line_of('padded = cache')}); does the forward's cache carry everything the "
+                                 "backward reads from it?"),
 ])
 def test_a_gradient_that_cannot_be_compared_is_a_fail_with_its_cause(spec: str, says: str) -> None:
     code, report = layer_json(LAYER_CHECKS / spec, "--code", CODE)
@@ -118,6 +133,12 @@ def test_the_reference_reproduces_the_forward_values_cs231n_publishes() -> None:
     out = reference_of(conv).forward(conv.arrays)[0]
     np.testing.assert_allclose(out[0, 0], [[-0.08759809, -0.10987781], [-0.18387192, -0.2109216]], atol=1e-8)
     np.testing.assert_allclose(out[1, 2], [[2.36270298, 2.36904306], [2.38090835, 2.38247847]], atol=1e-8)
+    x = np.linspace(-0.3, 0.4, num=96).reshape(2, 3, 4, 4)
+    pool = _case({"version": 1, "function": {"forward": "f", "backward": "g"},
+                  "reference": {"type": "maxpool2d", "size": 2, "stride": 2}, "inputs": {"x": {"values": x.tolist()}}})
+    out = reference_of(pool).forward(pool.arrays)[0]
+    np.testing.assert_allclose(out[0, 0], [[-0.26315789, -0.24842105], [-0.20421053, -0.18947368]], atol=1e-8)
+    np.testing.assert_allclose(out[1, 2], [[0.32631579, 0.34105263], [0.38526316, 0.4]], atol=1e-8)
 
 
 BROKEN = '''
@@ -284,6 +305,15 @@ def derivative_missing(dout, x):
     return dout
 
 
+def tanh_derivative_at_output(dout, x):
+    return dout * (1 - np.tanh(np.tanh(x)) ** 2)
+
+
+def tanh_with_sigmoid_derivative(dout, x):
+    a = np.tanh(x)
+    return dout * a * (1 - a)
+
+
 def half_sse(x, y):
     return 0.5 * ((x - y) ** 2).sum() / len(x), (x - y) / len(x)
 
@@ -339,6 +369,19 @@ def test_every_activation_as_a_layer_against_the_registry(write_spec, student: P
         wrong = write_spec(spec.read_text().replace(f"backward: {name}_backward", "backward: derivative_missing"),
                            name="wrong.yaml")
         assert layer_json(wrong, "--code", student)[0] == 1
+
+
+@pytest.mark.parametrize(("backward", "says"), [
+    ("derivative_missing", "it equals dout, the upstream gradient: the layer's own derivative is missing"),
+    ("tanh_derivative_at_output", "the derivative of tanh was taken at its output a instead of its input x"),
+    ("tanh_with_sigmoid_derivative", "used the derivative of sigmoid (da/dz = a (1 - a)) on a tanh layer"),
+])
+def test_an_activations_classic_wrong_derivatives_are_named(write_spec, student: Path, backward: str,  # noqa: ANN001
+                                                            says: str) -> None:
+    spec = write_spec(f"version: 1\nfunction: {{forward: tanh_forward, backward: {backward}}}\ninputs: {{x: [4, 5]}}\n"
+                      "reference: {activation: tanh}\n")
+    code, report = layer_json(spec, "--code", student)
+    assert code == 1 and says in rows_of(report["specs"][0])["dx"]["note"]
 
 
 LOSS_INPUTS = {  # the scores each loss takes, and its targets

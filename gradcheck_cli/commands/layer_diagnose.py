@@ -14,6 +14,7 @@ import numpy as np
 
 from gradcheck_cli.commands.layer_reference import Reference
 from gradcheck_cli.derivation.diagnose import close, constant_ratio
+from gradcheck_cli.network.activations import ACTIVATIONS
 from gradcheck_cli.verdict.results import ParamResult, Status
 
 Array = np.ndarray
@@ -42,7 +43,8 @@ def diagnose_gradient(result: ParamResult, name: str, grad: Array, douts: list[A
         return "the result is transposed"
     if constant_ratio(grad, n) is not None:
         return _factor(grad, n)
-    for value, says in _layer_mistakes(name, douts, arrays, reference):
+    for value, says in _upstream(grad, douts) + _activation_mistakes(name, douts, arrays, reference) + _layer_mistakes(
+            name, douts, arrays, reference):
         if value.size == grad.size and close(value.reshape(grad.shape), grad) and not close(value.reshape(n.shape), n):
             return says
     return "not a transpose, a constant factor or one of the layer type's classic mistakes"
@@ -66,6 +68,30 @@ def _factor(s: Array, n: Array) -> str:
         return "not by a constant factor"
     return next((text for factor, text in FACTORS.items() if abs(r - factor) <= 1e-3 * abs(factor)),
                 f"off by a constant factor of {r:.6g} everywhere")
+
+
+def _upstream(grad: Array, douts: list[Array]) -> list[tuple[Array, str]]:
+    """The upstream gradient passed on as it is: the layer's own derivative left out."""
+    return [(douts[0], "it equals dout, the upstream gradient: the layer's own derivative is missing")] if (
+        len(douts) == 1 and douts[0].shape == grad.shape) else []
+
+
+def _activation_mistakes(name: str, douts: list[Array], arrays: dict[str, Array],
+                         reference: Reference | None) -> list[tuple[Array, str]]:
+    """An activation's classic wrong derivatives: taken at its output instead of its input, or another
+    activation's derivative used."""
+    if reference is None or reference.activation is None or name != reference.input_name:
+        return []
+    act, options = reference.activation
+    z, dout = np.asarray(arrays[name], dtype=np.float64), douts[0]
+    a = act.forward(z, options)
+    with np.errstate(all="ignore"):
+        out = [(act.backward(dout, a, act.forward(a, options), options),
+                f"the derivative of {act.name} was taken at its output a instead of its input x")]
+        out += [(other.backward(dout, z, a, options), f"used the derivative of {other.name} ({other.derivative}) "
+                 f"on a {act.name} layer, whose derivative is {act.derivative}")
+                for other in ACTIVATIONS.values() if other.name not in (act.name, "softmax")]
+    return out
 
 
 def _layer_mistakes(name: str, douts: list[Array], arrays: dict[str, Array],

@@ -46,6 +46,7 @@ class Reference:
     forward: Callable[[dict[str, Array]], list[Array]]
     label: str  # "conv2d", "activation relu", "loss softmax_cross_entropy"
     layer: Any = None  # the registry layer, for its classic mistakes (diagnoses)
+    activation: Any = None  # an activation reference's Activation and Options, for its mistakes
     input_name: str = ""  # which input is the layer's input
     symbols: dict[str, str] | None = None  # input name -> parameter symbol
 
@@ -120,7 +121,7 @@ def _layer(case: LayerCase, given: dict[str, Any]) -> Reference:
 
     # the classic mistakes are the registry's, in its own layout: named only where the student's is the same
     plain = case.spec.conventions == type(case.spec.conventions)()
-    return Reference(forward, kind, layer if plain else None, x_name, symbols)
+    return Reference(forward, kind, layer=layer if plain else None, input_name=x_name, symbols=symbols)
 
 
 def _same(array: Array) -> Array:
@@ -163,7 +164,7 @@ def _activation(case: LayerCase, given: dict[str, Any]) -> Reference:
     first = next(iter(case.arrays))
     options = Options(alpha=activation.default_alpha or 0.0, axis=-1)
     return Reference(lambda arrays: [activation.forward(np.asarray(arrays[first], dtype=np.float64), options)],
-                     f"activation {activation.name}", input_name=first)
+                     f"activation {activation.name}", input_name=first, activation=(activation, options))
 
 
 def loss_input(case: LayerCase) -> str:

@@ -30,6 +30,11 @@ def affine_backward_wrong_mean_bias(dout, cache):
     return dx, dw, dout.mean(axis=0)  # wrong: the bias gets the sum over the samples, not the mean
 
 
+def affine_backward_wrong_transposed_dw(dout, cache):
+    dx, dw, db = affine_backward(dout, cache)
+    return dx, dw.T, db  # wrong: dout.T @ x, the product the other way round
+
+
 def affine_forward_wrong_sign(x, w, b):
     out = x.reshape(x.shape[0], -1) @ w - b  # wrong: + b
     return out, (x, w)
@@ -49,6 +54,10 @@ def relu_forward(x):
 
 def relu_backward(dout, x):
     return dout * (x > 0)
+
+
+def relu_backward_wrong_no_derivative(dout, x):
+    return dout  # wrong: relu's own derivative (x > 0) is left out
 
 
 def relu_forward_wrong_in_place(x):
@@ -173,6 +182,11 @@ def softmax_loss(x, y):
     return -log_p[np.arange(N), y].mean(), dx / N
 
 
+def softmax_loss_wrong_sign(x, y):
+    loss, dx = softmax_loss(x, y)
+    return loss, -dx  # wrong: y - p where p - y belongs
+
+
 def softmax_loss_wrong_not_averaged(x, y):
     loss, dx = softmax_loss(x, y)
     return loss, dx * x.shape[0]  # wrong: the loss is the mean, so its gradient keeps the 1/N
@@ -237,6 +251,10 @@ def dropout_backward(dout, mask):
     return dout * mask
 
 
+def dropout_backward_wrong_unscaled(dout, mask):
+    return dout * (mask > 0)  # wrong: the forward scaled the kept units by 1/p
+
+
 # --------------------------------------------------------------------------- layer normalisation
 
 
@@ -255,6 +273,12 @@ def layernorm_backward(dout, cache):
     return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
 
 
+def layernorm_backward_wrong_no_statistics(dout, cache):
+    xhat, gamma, istd = cache
+    _, dgamma, dbeta = layernorm_backward(dout, cache)
+    return dout * gamma * istd, dgamma, dbeta  # wrong: as if each sample's mean and variance were constants
+
+
 # --------------------------------------------------------------------------- flatten
 
 
@@ -264,6 +288,10 @@ def flatten_forward(x):
 
 def flatten_backward(dout, shape):
     return dout.reshape(shape)
+
+
+def flatten_backward_wrong_order(dout, shape):
+    return dout.reshape(shape, order="F")  # wrong: the forward flattened in C order
 
 
 # --------------------------------------------------------------------------- Ng's convolution and pooling (NHWC)
@@ -344,12 +372,12 @@ def rnn_forward(x, h0, Wx, Wh, b):
     return h, (x, h0, Wx, Wh, h)
 
 
-def rnn_backward(dh, cache):
+def rnn_backward(dh, cache, carry=True):
     x, h0, Wx, Wh, h = cache
     dx, dWx, dWh, db = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh), np.zeros(Wh.shape[0])
     dprev = np.zeros_like(h0)
     for t in reversed(range(x.shape[1])):
-        ds = (dh[:, t] + dprev) * (1 - h[:, t] ** 2)
+        ds = (dh[:, t] + (dprev if carry else 0)) * (1 - h[:, t] ** 2)
         h_prev = h[:, t - 1] if t > 0 else h0
         dx[:, t], dWx, dWh, db = ds @ Wx.T, dWx + x[:, t].T @ ds, dWh + h_prev.T @ ds, db + ds.sum(axis=0)
         dprev = ds @ Wh.T
@@ -385,6 +413,16 @@ def lstm_backward(dh, cache):
         dx[:, t], dWx, dWh, db = da @ Wx.T, dWx + x[:, t].T @ da, dWh + h_prev.T @ da, db + da.sum(axis=0)
         dnext_h, dnext_c = da @ Wh.T, dc * f
     return dx, dnext_h, dWx, dWh, db
+
+
+def rnn_backward_wrong_no_recurrent_path(dh, cache):
+    return rnn_backward(dh, cache, carry=False)  # wrong: dh_t from step t's own output only
+
+
+def lstm_backward_wrong_forget_on_c_t(dh, cache):
+    x, Wx, Wh, steps, order, H = cache
+    steps = [(i, f, o, g, c, c, h_prev) for i, f, o, g, c, c_prev, h_prev in steps]  # wrong: c_t where c_(t-1) is
+    return lstm_backward(dh, (x, Wx, Wh, steps, order, H))
 
 
 def lstm_forward_torch_order(x, h0, Wx, Wh, b):
