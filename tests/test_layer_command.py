@@ -412,3 +412,12 @@ def test_every_registry_layer_type_is_the_reference_of_an_example() -> None:
     conventions = [yaml.safe_load(path.read_text()).get("conventions") for path in LAYER_CHECKS.glob("*.yaml")]
     assert {"layout": "NHWC"} in conventions and {"linear": "out_in"} in conventions
     assert {"gates": "ifgo"} in conventions
+
+
+@pytest.mark.parametrize("fmt", ["junit", "github"])
+def test_the_ci_formats_carry_the_failing_rows_and_their_diagnosis(fmt: str, write_spec) -> None:  # noqa: ANN001
+    unmarked = (LAYER_CHECKS / "conv_flipped_kernel.yaml").read_text().replace("expect: fail", "")
+    result = run("layer", "--format", fmt, write_spec(unmarked), "--code", CODE)
+    failing = [line for line in result.stdout.splitlines() if "the kernel was not rotated" in line]
+    assert result.exit_code == 1 and len(failing) == 2  # dx, and dx vs conv2d
+    assert "dw" in result.stdout or fmt == "github"  # github annotates the failures alone

@@ -49,7 +49,12 @@ def self_test_failures(spec: SpecResult) -> dict[str, str]:
 
 
 def param_summary(spec: SpecResult, p: ParamResult) -> str:
-    """One line that says why a parameter did not pass, shared by the machine formats."""
+    """One line that says why a parameter did not pass, shared by the machine formats; its note (a
+    layer check's diagnosis, float32's precision) after it."""
+    return _verdict_line(spec, p) + (f"; {p.note}" if p.note else "")
+
+
+def _verdict_line(spec: SpecResult, p: ParamResult) -> str:
     assert spec.rule is not None
     where = "[" + ", ".join(map(str, p.worst_index)) + "]"
     observed = (f"analytic {p.worst_analytic:.9g} vs numeric {p.worst_numeric:.9g}, "
