@@ -24,7 +24,6 @@ a<l> = the hidden states); rnn's ``activation:`` is the nonlinearity inside the 
 
 from __future__ import annotations
 
-import itertools
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from gradcheck_cli.network.layers.base import (
     SpecModel,
     stacked,
 )
+from gradcheck_cli.network.layers.recurrent_mistakes import bptt_mistakes
 
 Hidden = Callable[[Array], Array]  # h_(t-1) -> its recurrent part hw_t (with a stack's own changes)
 Inputs = Callable[[int], Array]  # t -> the input part xw_t (with a stack's own changes, or shared by it)
@@ -239,40 +239,12 @@ class Recurrent(Layer):
         return bp.dxw @ p["Wx"].T, grads
 
     def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
-        """The classic BPTT mistakes, each run on the numerical dz (``Layer.mistakes``) and giving a
-        wrong dh<l> (dc<l>), dE/dx and parameter gradients: the recurrent path dropped, the gates in
-        another order, each type's own (``own_mistakes``); and dWx or dWh from the last step only, or
-        with h_t where h_(t-1) belongs."""
-        _, (_, _, steps) = self.forward(a, p)
-        dh_out = self.full_dh(dz)
-        out = self._all_of(a, p, steps, self.bptt(dh_out, steps, p, carry=False),
-                           f"the path through h_(t+1) is missing: dh_t also gets {self.THROUGH} from step t + 1")
-        for order in itertools.permutations(range(self.BLOCKS)):
-            if list(order) != sorted(order):
-                out += self._all_of(a, p, steps, self.bptt(dh_out, steps, p, order=order),
-                                    f"the gates' gradients are stacked as {', '.join(self.GATES[k] for k in order)}; "
-                                    f"the layer stacks the gates as {', '.join(self.GATES)}")
-        for wrong, says in self.own_mistakes(dh_out, steps, p):
-            out += self._all_of(a, p, steps, wrong, says)
-        right = self.bptt(dh_out, steps, p)
-        H, G = self.units, right.dhw.shape[-1]
-        return out + [
-            Mistake("Wx", a[:, -1].T @ right.dxw[:, -1], f"dWx{l} is taken from the last step only; it sums the "
-                    "products of every step t = 1..T"),
-            Mistake("Wh", self.previous(steps)[:, -1].T @ right.dhw[:, -1], f"dWh{l} is taken from the last step "
-                    "only; it sums h_(t-1)^T times each step's gradient over t = 1..T"),
-            Mistake("Wh", steps.h.reshape(-1, H).T @ right.dhw.reshape(-1, G), f"off by one step: dWh{l} pairs "
-                    "step t's gradient with h_t; the recurrence multiplies h_(t-1) (h_0 at t = 1)")]
+        """The classic BPTT mistakes (``recurrent_mistakes.py``), each run on the numerical dz."""
+        return bptt_mistakes(self, l, dz, a, p)
 
     def own_mistakes(self, dh_out: Array, steps: Steps, p: dict[str, Array]) -> list[tuple[Bptt, str]]:
         """A type's own classic mistakes: ``bptt`` with one thing wrong, and what it is."""
         return []
-
-    def _all_of(self, a: Array, p: dict[str, Array], steps: Steps, wrong: Bptt, says: str) -> list[Mistake]:
-        """One mistake as the value it gives to dE/dx, every parameter and every state's dE/d(state)_t."""
-        da, grads = self.gradients(a, p, steps, wrong)
-        return ([Mistake("a", da, says)] + [Mistake(symbol, value, says) for symbol, value in grads.items()]
-                + [Mistake(state, value, says) for state, value in wrong.states.items()])
 
     def quantities(self, l: int, cache: Any) -> dict[str, Array]:
         steps: Steps = cache[2]
