@@ -120,9 +120,11 @@ def classify(name: str, net: Network) -> tuple[str | None, int]:
                                f" and a0 is x)", f"did you mean {_suggest(match.group(1), '', net)}?")
         of = net.layers[layer - 1] if layer else None
         if kind in state_kinds() and of is not None and kind not in of.STATES:
+            has = [l for l, other in enumerate(net.layers, start=1) if kind in other.STATES]
             raise NameRejected(f"{name}: layer {layer} ({of.TYPE}) has no state {kind} at every step (dh<l> is "
                                f"checked on rnn, lstm and gru layers, dc<l> on lstm layers)",
-                               f"did you mean {_suggest(kind, '', net)}?")
+                               f"did you mean {' or '.join(f'd{kind}{l}' for l in has)}?" if has
+                               else "a helper needs another name")
         if not perturbed(kind) and f"{kind}{layer}" not in net.parameters():
             of = net.layers[layer - 1]
             raise NameRejected(f"{name}: layer {layer} has bias: none" if net.bias_none(f"{kind}{layer}")
