@@ -171,6 +171,32 @@ def relu_backward(dout, x):
     return dout * (x > 0)
 
 
+def scaled_forward(x, params):
+    return x * params["s"] + params["t"], (x, params)
+
+
+def scaled_backward(dout, cache):
+    x, params = cache
+    return {"dx": dout * params["s"], "ds": dout * x, "dt": dout}
+
+
+def scaled_backward_stray(dout, cache):
+    return {**scaled_backward(dout, cache), "dq": dout}
+
+
+def scaled_backward_partial(dout, cache):
+    grads = scaled_backward(dout, cache)
+    return {"dx": grads["dx"], "ds": grads["ds"]}
+
+
+def two_outputs(x):
+    return 2 * x, x**2, x
+
+
+def first_only(dfirst, x):
+    return 2 * dfirst
+
+
 def two_grads(dout, cache):
     return dout, dout
 
@@ -421,3 +447,32 @@ def test_the_ci_formats_carry_the_failing_rows_and_their_diagnosis(fmt: str, wri
     failing = [line for line in result.stdout.splitlines() if "the kernel was not rotated" in line]
     assert result.exit_code == 1 and len(failing) == 2  # dx, and dx vs conv2d
     assert "dw" in result.stdout or fmt == "github"  # github annotates the failures alone
+
+
+DICT_SPEC = """
+    version: 1
+    function: {{forward: scaled_forward, backward: {backward}}}
+    inputs:
+      x: [3, 2]
+      params: {{arrays: {{s: [3, 2], t: [3, 2]}}}}
+"""
+
+
+def test_a_dict_argument_and_a_dict_of_gradients_as_ngs_course_passes_them(write_spec, broken: Path) -> None:  # noqa: ANN001
+    code, report = layer_json(write_spec(DICT_SPEC.format(backward="scaled_backward")), "--code", broken)
+    assert code == 0 and [row["name"] for row in report["specs"][0]["parameters"]] == ["dx", "ds", "dt"]
+    partial = layer_json(write_spec(DICT_SPEC.format(backward="scaled_backward_partial")), "--code", broken)[1]
+    spec = partial["specs"][0]
+    assert [row["name"] for row in spec["parameters"]] == ["dx", "ds"]  # dt was not returned: not checked, and said
+    assert "the backward returned no gradient of t: not checked" in spec["parameters"][0]["note"]
+    stray = run("layer", "--format", "json", write_spec(DICT_SPEC.format(backward="scaled_backward_stray")),
+                "--code", broken)
+    assert stray.exit_code == 1 and "returned 'dq', which is no input's gradient" in stray.stdout
+
+
+def test_upstream_names_the_outputs_the_backward_takes_a_gradient_of(write_spec, broken: Path) -> None:  # noqa: ANN001
+    text = "version: 1\nfunction: {forward: two_outputs, backward: first_only}\ninputs: {x: [3]}\noutputs: [a, b]\n"
+    assert layer_json(write_spec(text + "upstream: [a]\n"), "--code", broken)[0] == 0
+    assert layer_json(write_spec(text), "--code", broken)[0] == 1  # given both outputs' gradients, it fails
+    wrong = run("layer", write_spec(text + "upstream: [c]\n"), "--code", broken)
+    assert wrong.exit_code == 2 and "upstream names 'c', which is not one of the outputs" in wrong.stderr

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -80,14 +80,13 @@ def _rows(case: LayerCase, reference: Reference | None, code: LayerCode) -> tupl
     rule = _rule(case)
     forward = _student_forward(case, code)
     before = {name: value.copy() for name, value in case.arrays.items()}
-    outs, cache = forward(case.arrays, keep_cache=True)
+    outs, cache = forward(case.arrays)
     written = [name for name in case.arrays if not np.array_equal(case.arrays[name], before[name])]
     arrays = before  # the inputs as given, whatever the forward did to them
-    douts = [np.ones(()) for _ in outs] if "loss" in code.functions else [
-        case.rng().standard_normal(out.shape) for out in outs]
-    grads = _gradients(case, code, douts, cache)
+    douts = _upstream_gradients(case, code, outs)
+    grads, missing = _gradients(case, code, douts, cache)
     _fitting(grads, case, code, douts, reference)
-    wrt = _wrt(case, code)
+    wrt = [name for name in _wrt(case, code) if name in grads]
     own = vjp_witness(lambda args: forward(args)[0], arrays, wrt, douts, rule.eps)
     rows = []
     ref_outs = reference.forward(arrays) if reference else None
@@ -97,19 +96,42 @@ def _rows(case: LayerCase, reference: Reference | None, code: LayerCode) -> tupl
         result = compare_parameter(f"d{name}", grads[name], own, rule)
         rows.append(replace(result, note=diagnose_gradient(result, name, grads[name], douts, arrays, reference,
                                                            "your forward")))
-    if reference is not None:
-        theirs = vjp_witness(reference.forward, arrays, wrt, douts, rule.eps)
+    if reference is not None and ref_outs is not None:
+        theirs = vjp_witness(reference.forward, arrays, wrt, _compared(case, douts, len(ref_outs), reference),
+                             rule.eps)
         for name in wrt:
             result = compare_parameter(f"d{name}", grads[name], theirs, rule)
             rows.append(replace(result, name=f"d{name} vs {reference.label}",
                                 note=diagnose_gradient(result, name, grads[name], douts, arrays, reference,
                                                        reference.label, own.gradient[f"d{name}"])))
     status = Status.worst([row.status for row in rows])
+    if missing:
+        rows[0] = replace(rows[0], note=f"the backward returned no gradient of {', '.join(missing)}: not checked")
     if written:
         rows[0] = replace(rows[0], note=f"the forward writes into its input {', '.join(written)}: the caller's arrays "
                                         f"change (use out-of-place operations, or copy first)")
         status = Status.FAIL
     return rows, status, float(sum(np.sum(out * dout) for out, dout in zip(outs, douts, strict=True)))
+
+
+def _upstream_gradients(case: LayerCase, code: LayerCode, outs: list[Array]) -> list[Array]:
+    """One per output, drawn from the seed for the outputs the backward takes a gradient of (``upstream``),
+    zero for the others; 1 for a loss."""
+    if "loss" in code.functions:
+        return [np.ones(())]
+    rng = case.rng()
+    return [rng.standard_normal(out.shape) if name in case.upstream else np.zeros(out.shape)
+            for name, out in zip(case.spec.outputs, outs, strict=True)]
+
+
+def _compared(case: LayerCase, douts: list[Array], count: int, reference: Reference) -> list[Array]:
+    """The upstream gradients of the reference's outputs, the first ``count`` of the forward's: the
+    others must get none, or the two VJPs would not be of the same function."""
+    beyond = [name for name in case.upstream[:] if case.spec.outputs.index(name) >= count] if douts else []
+    if beyond and len(douts) > count:
+        raise case.source.error(("upstream",), f"the {reference.label} reference gives {count} output(s), not "
+                                f"{', '.join(beyond)}", f"upstream: [{', '.join(case.spec.outputs[:count])}]")
+    return douts[:count]
 
 
 def _wrt(case: LayerCase, code: LayerCode) -> list[str]:
@@ -123,8 +145,8 @@ def _student_forward(case: LayerCase, code: LayerCode) -> Callable[..., tuple[li
     function = code.functions.get("loss") or code.functions["forward"]
     count = 1 if "loss" in code.functions else len(spec.outputs)
 
-    def run(arrays: dict[str, Array], keep_cache: bool = False) -> tuple[list[Array], Any]:
-        args = [arrays[name] for name in case.arrays] + ([copy.deepcopy(config)] if config is not None else [])
+    def run(arrays: dict[str, Array]) -> tuple[list[Array], Any]:
+        args = case.arguments(arrays) + ([copy.deepcopy(config)] if config is not None else [])
         returned = _call(function, *args)
         if not isinstance(returned, (tuple, list)) or len(returned) != count + 1:
             what = f"a tuple of {len(returned)}" if isinstance(returned, (tuple, list)) else type(returned).__name__
@@ -138,21 +160,41 @@ def _student_forward(case: LayerCase, code: LayerCode) -> Callable[..., tuple[li
     return run
 
 
-def _gradients(case: LayerCase, code: LayerCode, douts: list[Array], cache: Any) -> dict[str, Array]:
-    """The student's gradients by input name: the loss function's dx, or what backward returns."""
+def _gradients(case: LayerCase, code: LayerCode, douts: list[Array],
+               cache: Any) -> tuple[dict[str, Array], list[str]]:
+    """The student's gradients by input name (the loss function's dx, or what backward returns: in the
+    inputs' order, or a dict of d + each input's name, as Ng's course returns them), and the inputs a
+    dict left out."""
     wrt = _wrt(case, code)
     if "loss" in code.functions:
         function, returned = code.functions["loss"], [cache]  # the loss function returned (loss, dx)
     else:
         function = code.functions["backward"]
-        returned = _call(function, *douts, cache, hint=CACHE_HINT)
+        taken = [dout for name, dout in zip(case.spec.outputs, douts, strict=True) if name in case.upstream]
+        returned = _call(function, *taken, cache, hint=CACHE_HINT)
+        if isinstance(returned, Mapping):
+            return _named_gradients(returned, wrt, function)
         if not isinstance(returned, (tuple, list)):
             returned = [returned]
     if len(returned) != len(wrt):
         raise Finding(f"{function.label} returned {len(returned)} gradient(s); the spec's inputs need {len(wrt)}: "
                       f"d{', d'.join(wrt)} (integer inputs get none)")
     return {name: _finite_array(value, f"{function.label}'s d{name}", function, allow_nonfinite=True)
-            for name, value in zip(wrt, returned, strict=True)}
+            for name, value in zip(wrt, returned, strict=True)}, []
+
+
+def _named_gradients(returned: Mapping[Any, Any], wrt: list[str],
+                     function: UserFunction) -> tuple[dict[str, Array], list[str]]:
+    """A dict of gradients: the key d + an input's name is that input's; a key that names no input is
+    refused (it would be compared with nothing)."""
+    keys = [str(key) for key in returned]
+    stray = [key for key in keys if key.removeprefix("d") not in wrt]
+    if stray:
+        raise Finding(f"{function.label} returned {stray[0]!r}, which is no input's gradient: name each "
+                      f"d + the input's name (d{', d'.join(wrt)})")
+    grads = {name: _finite_array(returned[f"d{name}"], f"{function.label}'s d{name}", function, allow_nonfinite=True)
+             for name in wrt if f"d{name}" in keys}
+    return grads, [name for name in wrt if name not in grads]
 
 
 def _fitting(grads: dict[str, Array], case: LayerCase, code: LayerCode, douts: list[Array],

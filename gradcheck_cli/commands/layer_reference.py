@@ -78,19 +78,9 @@ def _layer(case: LayerCase, given: dict[str, Any]) -> Reference:
     module = lookup("layer type", LAYER_TYPES, kind) if isinstance(kind, str) else None
     if module is None:
         raise case.source.error(("reference", "type"), "reference.type must be text")
-    by_symbol = {s.lower().rstrip("_"): s for s in module.SYMBOLS}
-    symbols = {name: by_symbol[name.lower().rstrip("_")] for name in case.arrays
-               if name.lower().rstrip("_") in by_symbol}
-    rest = [name for name in case.arrays if name not in symbols]
-    if len(rest) != 1:
-        raise case.source.error(("inputs",), f"a {kind} reference takes one input besides its parameters "
-                                f"({', '.join(module.SYMBOLS) or 'none'}), but {', '.join(rest) or 'none'} are left",
-                                "name the inputs as the layer's parameters (w for W, h0 for h0_)")
-    x_name = rest[0]
-    convert, back = _conventions(case, kind, x_name, symbols)
-    arrays = {name: convert.get(name, _same)(value) for name, value in case.arrays.items()}  # as the registry has them
-    x = arrays[x_name]
-    shapes = {symbol: arrays[name].shape for name, symbol in symbols.items()}
+    x_name, symbols, sources, back = _sources(case, kind, module)
+    x = sources[""](case.arrays)
+    shapes = {symbol: make(case.arrays).shape for symbol, make in sources.items() if symbol}
     keys = {**getattr(module, "reference_keys", lambda s: {})(shapes), **given}
     try:
         entry = module.SPEC.model_validate(keys)
@@ -102,21 +92,20 @@ def _layer(case: LayerCase, given: dict[str, Any]) -> Reference:
     activation, options = activation_of(entry, ROW)
     layer = module.build(entry, in_shape, Place(ROW, activation, options, case.spec.seed, 1, len(x)))
     for parameter in layer.parameters():
-        name = next((n for n, s in symbols.items() if s == parameter.symbol), None)
-        if name is None:
+        if parameter.symbol not in sources:
             raise case.source.error(("inputs",), f"the {kind} reference has a parameter {parameter.symbol} "
                                     f"that no input gives", f"add an input named {parameter.symbol.rstrip('_')}")
-        if int(np.prod(arrays[name].shape)) != int(np.prod(parameter.shape)):
-            raise case.source.error(("inputs", name), f"inputs.{name} has shape {list(arrays[name].shape)}, "
+        if int(np.prod(shapes[parameter.symbol])) != int(np.prod(parameter.shape)):
+            name = next((n for n, s in symbols.items() if s == parameter.symbol), parameter.symbol)
+            raise case.source.error(("inputs", name), f"inputs.{name} has shape {list(case.arrays[name].shape)}, "
                                     f"but the {kind} reference's {parameter.symbol} is {list(parameter.shape)}",
                                     parameter.shape_hint)
+    wanted = {p.symbol: p.shape for p in layer.parameters()}
 
-    def forward(given: dict[str, Array]) -> list[Array]:
-        a = convert.get(x_name, _same)(given[x_name])
-        a = a.reshape(len(a), -1) if flatten else a
-        p = {s: np.reshape(convert.get(n, _same)(given[n]), next(q.shape for q in layer.parameters() if q.symbol == s))
-             for n, s in symbols.items()}
-        z, _ = layer.forward(a, p)
+    def forward(arrays: dict[str, Array]) -> list[Array]:
+        a = sources[""](arrays)
+        z, _ = layer.forward(a.reshape(len(a), -1) if flatten else a,
+                             {s: np.reshape(make(arrays), wanted[s]) for s, make in sources.items() if s})
         return [back(np.asarray(layer.activation.forward(z, layer.options), dtype=np.float64))]
 
     # the classic mistakes are the registry's, in its own layout: named only where the student's is the same
@@ -124,33 +113,88 @@ def _layer(case: LayerCase, given: dict[str, Any]) -> Reference:
     return Reference(forward, kind, layer=layer if plain else None, input_name=x_name, symbols=symbols)
 
 
-def _same(array: Array) -> Array:
-    return array
+Source = Callable[[dict[str, Array]], Array]  # the given arrays by name -> one array as the registry has it
 
 
-def _conventions(case: LayerCase, kind: str, x_name: str,
-                 symbols: dict[str, str]) -> tuple[dict[str, Callable[[Array], Array]], Callable[[Array], Array]]:
-    """How each input becomes the registry's layout (by input name), and how an output comes back."""
-    conventions, convert = case.spec.conventions, {}
+def _sources(case: LayerCase, kind: str,
+             module: Any) -> tuple[str, dict[str, str], dict[str, Source], Callable[[Array], Array]]:
+    """The layer input's name; which input is which parameter (by name: w is W, h0 is h0_); how the
+    layer input ("") and each parameter are made from the given arrays in the registry's layout (the
+    ``conventions`` converted); and how an output goes back to the student's layout."""
+    conventions = case.spec.conventions
+    if kind == "lstm" and conventions.gates == "separate":
+        return _separate_gates(case)
+    by_symbol = {s.lower().rstrip("_"): s for s in module.SYMBOLS}
+    symbols = {name: by_symbol[name.lower().rstrip("_")] for name in case.arrays
+               if name.lower().rstrip("_") in by_symbol}
+    rest = [name for name in case.arrays if name not in symbols]
+    if len(rest) != 1:
+        raise case.source.error(("inputs",), f"a {kind} reference takes one input besides its parameters "
+                                f"({', '.join(module.SYMBOLS) or 'none'}), but {', '.join(rest) or 'none'} are left",
+                                "name the inputs as the layer's parameters (w for W, h0 for h0_)")
+    x_name = rest[0]
+    convert: dict[str, Callable[[Array], Array]] = {}
     back: Callable[[Array], Array] = _same
-    by_symbol = {symbol: name for name, symbol in symbols.items()}
+    by_input = {symbol: name for name, symbol in symbols.items()}
     if conventions.layout == "NHWC" and case.arrays[x_name].ndim == 4:
         convert[x_name] = lambda a: np.moveaxis(a, -1, 1)  # N x H x W x C -> N x C x H x W
         back = lambda out: np.moveaxis(out, 1, -1) if out.ndim == 4 else out  # noqa: E731
-        if kind == "conv2d" and "W" in by_symbol:  # Ng's f x f x C x F -> F x C x f x f
-            convert[by_symbol["W"]] = lambda w: np.transpose(w, (3, 2, 0, 1)) if w.ndim == 4 else w
-    if conventions.linear == "out_in" and kind == "dense" and "W" in by_symbol:
-        convert[by_symbol["W"]] = lambda w: np.swapaxes(w, 0, 1) if w.ndim == 2 else w
+        if kind == "conv2d" and "W" in by_input:  # Ng's f x f x C x F -> F x C x f x f
+            convert[by_input["W"]] = lambda w: np.transpose(w, (3, 2, 0, 1)) if w.ndim == 4 else w
+    if conventions.linear == "out_in" and kind == "dense" and "W" in by_input:
+        convert[by_input["W"]] = lambda w: np.swapaxes(w, 0, 1) if w.ndim == 2 else w
     if conventions.gates == "ifgo" and kind == "lstm":  # torch's i, f, g, o -> i, f, o, g
         for symbol in ("Wx", "Wh", "b"):
-            if symbol in by_symbol:
-                convert[by_symbol[symbol]] = _gates_ifgo_to_ifog
-    return convert, back
+            if symbol in by_input:
+                convert[by_input[symbol]] = _gates_ifgo_to_ifog
+    sources = {symbol: _taken(name, convert.get(name, _same)) for name, symbol in symbols.items()}
+    return x_name, symbols, {"": _taken(x_name, convert.get(x_name, _same)), **sources}, back
+
+
+def _taken(name: str, convert: Callable[[Array], Array]) -> Source:
+    return lambda arrays: convert(arrays[name])
+
+
+def _same(array: Array) -> Array:
+    return array
 
 
 def _gates_ifgo_to_ifog(w: Array) -> Array:
     i, f, g, o = np.split(w, 4, axis=-1)
     return np.concatenate([i, f, o, g], axis=-1)
+
+
+NG_GATES = ("i", "f", "o", "c")  # Ng's update, forget, output gates and candidate, in the registry's order
+
+
+def _separate_gates(case: LayerCase) -> tuple[str, dict[str, str], dict[str, Source], Callable[[Array], Array]]:
+    """Ng's LSTM: Wf, Wi, Wc, Wo (n_a x (n_a + n_x)) on the stack [a_prev; x_t], bf, bi, bc, bo (n_a x 1),
+    and with ``sequence: DNT`` x as n_x x m x T_x, a0 as n_a x m, the hidden states out as n_a x m x T_x.
+    The registry's Wx, Wh and b are those blocks side by side; inputs the LSTM has no use for (Ng's Wy,
+    by, for the predictions) are left to the student's forward."""
+    needed = [f"W{g}" for g in NG_GATES] + [f"b{g}" for g in NG_GATES]
+    missing = [name for name in needed if name not in case.arrays]
+    initial = next((name for name in ("a0", "h0") if name in case.arrays), None)
+    x_name = next((name for name in case.arrays if name not in needed + ["a0", "h0", "Wy", "by"]), None)
+    if missing or x_name is None:
+        raise case.source.error(("inputs",), "an LSTM reference with gates: separate takes x, a0 and Ng's "
+                                f"{', '.join(needed)}" + (f"; {', '.join(missing)} missing" if missing else ""),
+                                "name the inputs as Ng's course does")
+    columns = case.spec.conventions.sequence == "DNT"
+    n_a = case.arrays["Wf"].shape[0]
+
+    def blocks(part: slice) -> Source:
+        return lambda arrays: np.concatenate([arrays[f"W{g}"][:, part] for g in NG_GATES], axis=0).T
+
+    sources: dict[str, Source] = {
+        "": (lambda arrays: np.transpose(arrays[x_name], (1, 2, 0))) if columns else _taken(x_name, _same),
+        "Wh": blocks(slice(0, n_a)), "Wx": blocks(slice(n_a, None)),
+        "b": lambda arrays: np.concatenate([np.ravel(arrays[f"b{g}"]) for g in NG_GATES])}
+    if initial is not None:
+        sources["h0_"] = _taken(initial, np.transpose if columns else _same)
+    back = (lambda out: np.transpose(out, (2, 0, 1)) if out.ndim == 3 else out.T) if columns else _same
+    symbols = {f"W{g}": "Wx" for g in NG_GATES} | {f"b{g}": "b" for g in NG_GATES}
+    return x_name, symbols | ({initial: "h0_"} if initial else {}), sources, back
 
 
 def _activation(case: LayerCase, given: dict[str, Any]) -> Reference:

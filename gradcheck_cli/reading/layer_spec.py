@@ -61,7 +61,16 @@ class GivenValues(SpecModel):
     integer: bool = False
 
 
-Input = Annotated[list[PositiveInt], Field(max_length=6)] | DrawnIntegers | GivenValues
+Array = Annotated[list[PositiveInt], Field(max_length=6)] | DrawnIntegers | GivenValues
+
+
+class GivenDict(SpecModel):
+    """A dict argument of named arrays (Ng's ``parameters``): each named as it is in the dict."""
+
+    arrays: Annotated[dict[Name, Array], Field(min_length=1)]
+
+
+Input = Array | GivenDict
 
 
 class Conventions(SpecModel):
@@ -69,7 +78,10 @@ class Conventions(SpecModel):
 
     layout: Literal["NCHW", "NHWC"] = "NCHW"  # images channels first (cs231n, torch) or last (Ng: W is f x f x C x F)
     linear: Literal["in_out", "out_in"] = "in_out"  # a dense W: inputs x units (cs231n), units x inputs (torch, CMU)
-    gates: Literal["ifog", "ifgo"] = "ifog"  # an LSTM's stacked gates: cs231n's order, or torch's
+    # an LSTM's gates: stacked in cs231n's order or torch's, or Ng's separate Wf, Wi, Wc, Wo (n_a x (n_a + n_x),
+    # on [a_prev; x]) with bf, bi, bc, bo
+    gates: Literal["ifog", "ifgo", "separate"] = "ifog"
+    sequence: Literal["NTD", "DNT"] = "NTD"  # a sequence: samples x steps x features (cs231n), or Ng's n_x x m x T_x
 
 
 class LayerCheckSpec(SpecModel):
@@ -79,6 +91,7 @@ class LayerCheckSpec(SpecModel):
     function: FunctionSpec
     inputs: Annotated[dict[Name, Input], Field(min_length=1)]
     outputs: Annotated[list[Name], Field(min_length=1)] = ["out"]
+    upstream: list[Name] | None = None  # the outputs the backward takes a gradient of (all, by default)
     config: dict[str, Any] | None = None  # passed as the last argument, a fresh copy each call
     reference: dict[str, Any] | None = None  # {type: conv2d, ...}, {activation: relu} or {loss: ...}
     conventions: Conventions = Conventions()
@@ -92,13 +105,23 @@ class LayerCase:
     """A layer check ready to run: the spec and its arrays, in the order the functions take them."""
 
     spec: LayerCheckSpec
-    arrays: dict[str, np.ndarray]
+    arrays: dict[str, np.ndarray]  # every array by its name, a dict argument's members flattened in
     integer: frozenset[str]  # inputs that get no gradient
     source: SourceMap
+    members: dict[str, list[str]]  # a dict argument's name -> the names of its arrays
 
     @property
     def differentiable(self) -> list[str]:
         return [name for name in self.arrays if name not in self.integer]
+
+    @property
+    def upstream(self) -> list[str]:
+        return self.spec.upstream if self.spec.upstream is not None else self.spec.outputs
+
+    def arguments(self, arrays: dict[str, np.ndarray]) -> list[object]:
+        """The function's arguments in order, from arrays by name: an array, or a dict of them."""
+        return [{member: arrays[member] for member in self.members[name]} if name in self.members else arrays[name]
+                for name in self.spec.inputs]
 
     def rng(self) -> np.random.Generator:
         """The seed's stream for the upstream gradients, apart from the inputs' own."""
@@ -120,14 +143,30 @@ def parse_layer_check(data: Any, source: SourceMap) -> LayerCase:
         spec = LayerCheckSpec.model_validate(data)
     except ValidationError as exc:
         raise translate(exc.errors(include_url=False), source, LayerCheckSpec) from None
+    unknown = sorted(set(spec.upstream or []) - set(spec.outputs))
+    if unknown:
+        raise source.error(("upstream",), f"upstream names {unknown[0]!r}, which is not one of the outputs",
+                           f"outputs: {', '.join(spec.outputs)}")
     rng = seeded(spec.seed, 0)
-    arrays, integer = {}, set()
+    arrays: dict[str, np.ndarray] = {}
+    integer: set[str] = set()
+    members: dict[str, list[str]] = {}
+    leaves: list[tuple[tuple[str, ...], str, Any]] = []  # (place in the spec, name, what it says), in order
     for name, given in spec.inputs.items():
-        path = ("inputs", name)
+        if isinstance(given, GivenDict):
+            members[name] = list(given.arrays)
+            leaves += [(("inputs", name, "arrays", member), member, value) for member, value in given.arrays.items()]
+        else:
+            leaves.append((("inputs", name), name, given))
+    taken = [name for _, name, _ in leaves]
+    for path, name, given in leaves:
+        if taken.count(name) > 1:
+            raise source.error(path, f"two inputs are named {name!r}", "every array needs a name of its own")
         if isinstance(given, list):
             arrays[name] = rng.standard_normal(tuple(given))
         elif isinstance(given, DrawnIntegers):
-            arrays[name], _ = rng.integers(0, given.below, size=tuple(given.shape)), integer.add(name)
+            arrays[name] = rng.integers(0, given.below, size=tuple(given.shape))
+            integer.add(name)
         else:
             values = numbers(given.values, path + ("values",), source)
             if given.integer:
@@ -139,4 +178,4 @@ def parse_layer_check(data: Any, source: SourceMap) -> LayerCase:
     if not set(arrays) - integer:
         raise source.error(("inputs",), "every input is integer, so no gradient would be checked",
                            "give at least one input as a shape or as values")
-    return LayerCase(spec, arrays, frozenset(integer), source)
+    return LayerCase(spec, arrays, frozenset(integer), source, members)

@@ -458,3 +458,67 @@ def gru_backward(dh, cache):
         dbx, dbh = dbx + dxv.sum(axis=0), dbh + dhv.sum(axis=0)
         dnext = dh_t * z + dhv @ Wh.T
     return dx, dnext, dWx, dWh, dbx, dbh
+
+
+# --------------------------------------------------------------------------- Ng's LSTM: separate gate weights, columns
+
+
+def _softmax_columns(z):
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def lstm_cell_forward_ng(xt, a_prev, c_prev, parameters):
+    p = parameters
+    concat = np.concatenate([a_prev, xt], axis=0)  # [a_prev; x_t]
+    ft, it = _sigmoid(p["Wf"] @ concat + p["bf"]), _sigmoid(p["Wi"] @ concat + p["bi"])
+    cct, ot = np.tanh(p["Wc"] @ concat + p["bc"]), _sigmoid(p["Wo"] @ concat + p["bo"])
+    c_next = ft * c_prev + it * cct
+    a_next = ot * np.tanh(c_next)
+    yt = _softmax_columns(p["Wy"] @ a_next + p["by"])
+    return a_next, c_next, yt, (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p)
+
+
+def lstm_forward_ng(x, a0, parameters):
+    n_x, m, T_x = x.shape
+    n_y, n_a = parameters["Wy"].shape
+    a, c, y = np.zeros((n_a, m, T_x)), np.zeros((n_a, m, T_x)), np.zeros((n_y, m, T_x))
+    a_next, c_next, caches = a0, np.zeros_like(a0), []
+    for t in range(T_x):
+        a_next, c_next, yt, cache = lstm_cell_forward_ng(x[:, :, t], a_next, c_next, parameters)
+        a[:, :, t], c[:, :, t], y[:, :, t] = a_next, c_next, yt
+        caches.append(cache)
+    return a, y, c, (caches, x)
+
+
+def lstm_cell_backward_ng(da_next, dc_next, cache):
+    a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p = cache
+    n_a = a_next.shape[0]
+    dc = dc_next + da_next * ot * (1 - np.tanh(c_next) ** 2)
+    gates = {"o": da_next * np.tanh(c_next) * ot * (1 - ot), "c": dc * it * (1 - cct**2),
+             "i": dc * cct * it * (1 - it), "f": dc * c_prev * ft * (1 - ft)}
+    concat = np.concatenate([a_prev, xt], axis=0)
+    grads = {f"dW{g}": d @ concat.T for g, d in gates.items()}
+    grads.update({f"db{g}": d.sum(axis=1, keepdims=True) for g, d in gates.items()})
+    dconcat = sum(p[f"W{g}"].T @ d for g, d in gates.items())
+    grads.update({"da_prev": dconcat[:n_a], "dxt": dconcat[n_a:], "dc_prev": dc * ft})
+    return grads
+
+
+def lstm_backward_ng(da, caches):
+    caches, x = caches
+    dx = np.zeros_like(x)
+    da_prev, dc_prev = np.zeros_like(da[:, :, 0]), np.zeros_like(da[:, :, 0])
+    totals = {}
+    for t in reversed(range(x.shape[2])):
+        step = lstm_cell_backward_ng(da[:, :, t] + da_prev, dc_prev, caches[t])
+        dx[:, :, t], da_prev, dc_prev = step["dxt"], step["da_prev"], step["dc_prev"]
+        for key in ("dWf", "dWi", "dWc", "dWo", "dbf", "dbi", "dbc", "dbo"):
+            totals[key] = totals.get(key, 0) + step[key]
+    return {"dx": dx, "da0": da_prev, **totals}
+
+
+def lstm_backward_ng_wrong_forget_on_c_t(da, caches):
+    caches, x = caches
+    caches = [cache[:3] + (cache[1],) + cache[4:] for cache in caches]  # wrong: c_t where c_(t-1) belongs
+    return lstm_backward_ng(da, (caches, x))
