@@ -60,6 +60,9 @@ def test_every_example_passes_or_fails_as_it_says() -> None:
     ("lstm_forget_on_c_t.yaml", "dWx", "the forget gate is applied to c_t"),
     ("dropout_unscaled.yaml", "dx", "off by a constant factor of 0.6"),
     ("softmax_loss_sign.yaml", "dx vs loss softmax_cross_entropy", "the sign is wrong"),
+    ("avg_pool_nhwc_not_shared.yaml", "dA_prev", "off by a constant factor of 4"),
+    ("gru_no_recurrent_path.yaml", "dWh vs gru", "the path through h_(t+1) is missing"),
+    ("lstm_ng_forget_on_c_t.yaml", "dWf vs lstm", "not a transpose, a constant factor"),  # Ng's layout: generic
 ])
 def test_each_wrong_layer_fails_with_its_diagnosis(spec: str, row: str, says: str) -> None:
     code, report = layer_json(LAYER_CHECKS / spec, "--code", CODE)
@@ -476,3 +479,11 @@ def test_upstream_names_the_outputs_the_backward_takes_a_gradient_of(write_spec,
     assert layer_json(write_spec(text), "--code", broken)[0] == 1  # given both outputs' gradients, it fails
     wrong = run("layer", write_spec(text + "upstream: [c]\n"), "--code", broken)
     assert wrong.exit_code == 2 and "upstream names 'c', which is not one of the outputs" in wrong.stderr
+
+
+def test_every_registry_layer_type_has_a_wrong_example_that_fails() -> None:
+    """Dropout's wrong example has no reference (its mask is the student's own draw)."""
+    specs = [yaml.safe_load(path.read_text()) for path in LAYER_CHECKS.glob("*.yaml")]
+    wrong = {(spec.get("reference") or {}).get("type") for spec in specs if spec.get("expect") == "fail"}
+    assert set(LAYER_TYPES) - {"dropout"} <= wrong
+    assert any(spec.get("expect") == "fail" and "dropout" in spec["function"].get("forward", "") for spec in specs)

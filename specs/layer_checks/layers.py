@@ -337,15 +337,19 @@ def pool_forward_nhwc(A_prev, hparameters):
     return A, (A_prev, hparameters)
 
 
-def pool_backward_nhwc(dA, cache):
+def pool_backward_nhwc(dA, cache, share=True):
     A_prev, hparameters = cache
     f, stride = hparameters["f"], hparameters["stride"]
     dA_prev = np.zeros_like(A_prev)
     for h in range(dA.shape[1]):
         for w in range(dA.shape[2]):
-            share = dA[:, h, w, None, None, :] / (f * f)
-            dA_prev[:, h * stride : h * stride + f, w * stride : w * stride + f, :] += share
+            spread = dA[:, h, w, None, None, :] / (f * f if share else 1)
+            dA_prev[:, h * stride : h * stride + f, w * stride : w * stride + f, :] += spread
     return dA_prev
+
+
+def pool_backward_nhwc_wrong_not_shared(dA, cache):
+    return pool_backward_nhwc(dA, cache, share=False)  # wrong: every entry gets the window's whole gradient
 
 
 # --------------------------------------------------------------------------- torch's and CMU's linear: W is out x in
@@ -443,13 +447,13 @@ def gru_forward(x, h0, Wx, Wh, bx, bh):
     return hs, (x, Wx, Wh, steps, H)
 
 
-def gru_backward(dh, cache):
+def gru_backward(dh, cache, carry=True):
     x, Wx, Wh, steps, H = cache
     dx, dWx, dWh = np.zeros_like(x), np.zeros_like(Wx), np.zeros_like(Wh)
     dbx, dbh, dnext = np.zeros(3 * H), np.zeros(3 * H), np.zeros((x.shape[0], H))
     for t in reversed(range(x.shape[1])):
         r, z, n, hv_n, h_prev = steps[t]
-        dh_t = dh[:, t] + dnext
+        dh_t = dh[:, t] + (dnext if carry else 0)
         dn = dh_t * (1 - z) * (1 - n**2)
         dr = dn * hv_n * r * (1 - r)
         dz = dh_t * (h_prev - n) * z * (1 - z)
@@ -522,3 +526,7 @@ def lstm_backward_ng_wrong_forget_on_c_t(da, caches):
     caches, x = caches
     caches = [cache[:3] + (cache[1],) + cache[4:] for cache in caches]  # wrong: c_t where c_(t-1) belongs
     return lstm_backward_ng(da, (caches, x))
+
+
+def gru_backward_wrong_no_recurrent_path(dh, cache):
+    return gru_backward(dh, cache, carry=False)  # wrong: dh_t from step t's own output only
