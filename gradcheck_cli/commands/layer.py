@@ -79,38 +79,34 @@ def _rows(case: LayerCase, reference: Reference | None, code: LayerCode) -> tupl
     """The rows of the report, the worst status, and L = sum <out, dout> (reported as E)."""
     rule = _rule(case)
     forward = _student_forward(case, code)
-    before = {name: value.copy() for name, value in case.arrays.items()}
+    arrays = {name: value.copy() for name, value in case.arrays.items()}  # as given, whatever the forward does
     outs, cache = forward(case.arrays)
-    written = [name for name in case.arrays if not np.array_equal(case.arrays[name], before[name])]
-    arrays = before  # the inputs as given, whatever the forward did to them
+    written = [name for name in case.arrays if not np.array_equal(case.arrays[name], arrays[name])]
     douts = _upstream_gradients(case, code, outs)
     grads, missing = _gradients(case, code, douts, cache)
     _fitting(grads, case, code, douts, reference)
     wrt = [name for name in _wrt(case, code) if name in grads]
     own = vjp_witness(lambda args: forward(args)[0], arrays, wrt, douts, rule.eps)
-    rows = []
-    ref_outs = reference.forward(arrays) if reference else None
-    if reference is not None and ref_outs is not None:
-        rows += _forward_rows(case, outs, ref_outs, reference, rule)
-    for name in wrt:
-        result = compare_parameter(f"d{name}", grads[name], own, rule)
-        rows.append(replace(result, note=diagnose_gradient(result, name, grads[name], douts, arrays, reference,
-                                                           "your forward")))
-    if reference is not None and ref_outs is not None:
+
+    def judged(name: str, witness: Witness, against: str, label: str = "") -> ParamResult:
+        result = compare_parameter(f"d{name}", grads[name], witness, rule)
+        note = diagnose_gradient(result, name, grads[name], douts, arrays, reference, against,
+                                 own.gradient[f"d{name}"] if witness is not own else None)
+        return replace(result, name=f"d{name}{label}", note=note)
+
+    rows = [judged(name, own, "your forward") for name in wrt]
+    if reference is not None:
+        ref_outs = reference.forward(arrays)
         theirs = vjp_witness(reference.forward, arrays, wrt, _compared(case, douts, len(ref_outs), reference),
                              rule.eps)
-        for name in wrt:
-            result = compare_parameter(f"d{name}", grads[name], theirs, rule)
-            rows.append(replace(result, name=f"d{name} vs {reference.label}",
-                                note=diagnose_gradient(result, name, grads[name], douts, arrays, reference,
-                                                       reference.label, own.gradient[f"d{name}"])))
-    status = Status.worst([row.status for row in rows])
-    if missing:
-        rows[0] = replace(rows[0], note=f"the backward returned no gradient of {', '.join(missing)}: not checked")
-    if written:
-        rows[0] = replace(rows[0], note=f"the forward writes into its input {', '.join(written)}: the caller's arrays "
-                                        f"change (use out-of-place operations, or copy first)")
-        status = Status.FAIL
+        rows = (_forward_rows(_output_names(case, code), outs, ref_outs, reference, rule) + rows
+                + [judged(name, theirs, reference.label, f" vs {reference.label}") for name in wrt])
+    notes = ([f"the backward returned no gradient of {', '.join(missing)}: not checked"] * bool(missing)
+             + [f"the forward writes into its input {', '.join(written)}: the caller's arrays change (use "
+                "out-of-place operations, or copy first)"] * bool(written))
+    if notes:
+        rows[0] = replace(rows[0], note="; ".join(notes + [rows[0].note] * bool(rows[0].note)))
+    status = Status.FAIL if written else Status.worst([row.status for row in rows])
     return rows, status, float(sum(np.sum(out * dout) for out, dout in zip(outs, douts, strict=True)))
 
 
@@ -127,11 +123,16 @@ def _upstream_gradients(case: LayerCase, code: LayerCode, outs: list[Array]) -> 
 def _compared(case: LayerCase, douts: list[Array], count: int, reference: Reference) -> list[Array]:
     """The upstream gradients of the reference's outputs, the first ``count`` of the forward's: the
     others must get none, or the two VJPs would not be of the same function."""
-    beyond = [name for name in case.upstream[:] if case.spec.outputs.index(name) >= count] if douts else []
-    if beyond and len(douts) > count:
+    beyond = [name for name in case.upstream if case.spec.outputs.index(name) >= count]
+    if beyond:
         raise case.source.error(("upstream",), f"the {reference.label} reference gives {count} output(s), not "
                                 f"{', '.join(beyond)}", f"upstream: [{', '.join(case.spec.outputs[:count])}]")
     return douts[:count]
+
+
+def _output_names(case: LayerCase, code: LayerCode) -> list[str]:
+    """What the forward returns before its cache, by name: the spec's outputs, or a loss function's loss."""
+    return ["loss"] if "loss" in code.functions else case.spec.outputs
 
 
 def _wrt(case: LayerCase, code: LayerCode) -> list[str]:
@@ -143,19 +144,18 @@ def _student_forward(case: LayerCase, code: LayerCode) -> Callable[..., tuple[li
     """The student's forward as inputs by name -> (outputs, cache), every problem a :class:`Finding`."""
     spec, config = case.spec, case.spec.config
     function = code.functions.get("loss") or code.functions["forward"]
-    count = 1 if "loss" in code.functions else len(spec.outputs)
+    names = _output_names(case, code)
 
     def run(arrays: dict[str, Array]) -> tuple[list[Array], Any]:
         args = case.arguments(arrays) + ([copy.deepcopy(config)] if config is not None else [])
         returned = _call(function, *args)
-        if not isinstance(returned, (tuple, list)) or len(returned) != count + 1:
+        if not isinstance(returned, (tuple, list)) or len(returned) != len(names) + 1:
             what = f"a tuple of {len(returned)}" if isinstance(returned, (tuple, list)) else type(returned).__name__
             wanted = "(loss, dx)" if "loss" in code.functions else f"({', '.join(spec.outputs)}, cache)"
             raise Finding(f"{function.label} returned {what}; the spec expects {wanted}")
         outs = [_finite_array(value, f"{function.label}'s {label}", function)
-                for value, label in zip(returned[:count], ["loss"] if "loss" in code.functions else spec.outputs,
-                                        strict=True)]
-        return outs, returned[count]
+                for value, label in zip(returned[: len(names)], names, strict=True)]
+        return outs, returned[len(names)]
 
     return run
 
@@ -209,12 +209,11 @@ def _fitting(grads: dict[str, Array], case: LayerCase, code: LayerCode, douts: l
                           f"{_shape(shape)}" + (f": {why}" if why else ""))
 
 
-def _forward_rows(case: LayerCase, outs: list[Array], ref_outs: list[Array], reference: Reference,
+def _forward_rows(names: list[str], outs: list[Array], ref_outs: list[Array], reference: Reference,
                   rule: Rule) -> list[ParamResult]:
-    """Each output against the reference's, by value."""
+    """Each output the reference gives (the first ones) against the reference's, by value."""
     rows = []
-    for label, out, theirs in zip(case.spec.outputs if len(outs) == len(case.spec.outputs) else ["loss"], outs,
-                                  ref_outs, strict=False):
+    for label, out, theirs in zip(names, outs, ref_outs, strict=False):
         if out.shape != theirs.shape:
             raise Finding(f"the forward's {label} has shape {_shape(out.shape)}, the {reference.label} reference's "
                           f"{_shape(theirs.shape)}")
