@@ -487,3 +487,9 @@ def test_every_registry_layer_type_has_a_wrong_example_that_fails() -> None:
     wrong = {(spec.get("reference") or {}).get("type") for spec in specs if spec.get("expect") == "fail"}
     assert set(LAYER_TYPES) - {"dropout"} <= wrong
     assert any(spec.get("expect") == "fail" and "dropout" in spec["function"].get("forward", "") for spec in specs)
+
+
+def test_inputs_too_large_to_check_are_refused_before_anything_is_drawn(write_spec, broken: Path) -> None:  # noqa: ANN001
+    path = write_spec("version: 1\nfunction: {forward: f, backward: g}\ninputs: {x: [100000, 100000]}\n")
+    result = run("layer", path, "--code", broken)
+    assert result.exit_code == 2 and "ask for 10,000,000,000 numbers, more than the 2,000,000" in result.stderr

@@ -33,6 +33,7 @@ from gradcheck_cli.reading.loader import SourceMap
 from gradcheck_cli.reading.model import CheckSpec, NotASpecError, translate
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=100)]
+MAX_DRAWN = 2_000_000  # numbers a layer check may draw: 16 MB, and two forward calls for each one witnessed
 
 
 class FunctionSpec(SpecModel):
@@ -159,6 +160,11 @@ def parse_layer_check(data: Any, source: SourceMap) -> LayerCase:
         else:
             leaves.append((("inputs", name), name, given))
     taken = [name for _, name, _ in leaves]
+    drawn = sum(int(np.prod(given if isinstance(given, list) else given.shape)) for _, _, given in leaves
+                if not isinstance(given, GivenValues))
+    if drawn > MAX_DRAWN:
+        raise source.error(("inputs",), f"the inputs' shapes ask for {drawn:,} numbers, more than the "
+                           f"{MAX_DRAWN:,} a layer check draws", "a layer is checked on small inputs: a few per axis")
     for path, name, given in leaves:
         if taken.count(name) > 1:
             raise source.error(path, f"two inputs are named {name!r}", "every array needs a name of its own")
