@@ -31,6 +31,7 @@ from gradcheck_cli.network.layers.base import PositiveInt, SpecModel
 from gradcheck_cli.reading.data import numbers, seeded
 from gradcheck_cli.reading.loader import SourceMap
 from gradcheck_cli.reading.model import CheckSpec, NotASpecError, translate
+from gradcheck_cli.verdict.limits import settings_problem
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=100)]
 MAX_DRAWN = 2_000_000  # numbers a layer check may draw: 16 MB, and two forward calls for each one witnessed
@@ -144,6 +145,12 @@ def parse_layer_check(data: Any, source: SourceMap) -> LayerCase:
         spec = LayerCheckSpec.model_validate(data)
     except ValidationError as exc:
         raise translate(exc.errors(include_url=False), source, LayerCheckSpec) from None
+    if spec.check.method != "central":  # a setting that would be ignored would make a PASS mean less
+        raise source.error(("check", "method"), f"gradcheck layer witnesses by central differences, not "
+                           f"{spec.check.method}", "remove check.method (eps, rtol and warn_rtol apply)")
+    key, problem = settings_problem("central", spec.check.eps, spec.check.rtol, spec.check.warn_rtol)
+    if problem:  # a spec's own tolerances must not be able to switch its gate off
+        raise source.error(("check", key), f"check.{problem}")
     unknown = sorted(set(spec.upstream or []) - set(spec.outputs))
     if unknown:
         raise source.error(("upstream",), f"upstream names {unknown[0]!r}, which is not one of the outputs",
