@@ -530,3 +530,16 @@ def lstm_backward_ng_wrong_forget_on_c_t(da, caches):
 
 def gru_backward_wrong_no_recurrent_path(dh, cache):
     return gru_backward(dh, cache, carry=False)  # wrong: dh_t from step t's own output only
+
+
+# --------------------------------------------------------------------------- multiclass SVM loss (hinge: kinks)
+
+
+def svm_loss(x, y):
+    N = x.shape[0]
+    rows = np.arange(N)
+    margins = np.maximum(0, x - x[rows, y][:, None] + 1.0)
+    margins[rows, y] = 0
+    dx = (margins > 0).astype(float)
+    dx[rows, y] -= dx.sum(axis=1)
+    return margins.sum() / N, dx / N
