@@ -323,17 +323,18 @@ def earlier(first: Array, sequence: Array) -> Array:
     return np.concatenate([first[..., None, :], sequence[..., :-1, :]], axis=-2)
 
 
-def gate(v: Array) -> Array:
-    """The sigmoid of a gate as (1 + tanh(v / 2)) / 2: the same function, and numpy's tanh is several
-    times faster than the exponential and logarithm of ``activations.sigmoid`` (a recurrence evaluates
-    it on every step of every perturbed copy). Its error is a few eps in absolute terms, where the gate
-    meets c and h; complex v (the complex step) works as it is: the form is analytic. One new
-    contiguous array (in place on a slice of v measured slower), then in place."""
-    t = np.multiply(v, 0.5)
-    np.tanh(t, out=t)
-    t *= 0.5
-    t += 0.5
-    return t
+def gate(v: Array, out: Array | None = None) -> Array:
+    """The sigmoid of a gate, 1 / (1 + exp(-v)), computed in ``out`` (v itself, where the caller owns
+    it) or in one new array. A recurrence evaluates it on every step of every perturbed copy, and one
+    exponential pass measured several times faster than tanh (``activations.sigmoid``'s stable form
+    takes a logarithm as well); an LSTM gets its tanh block from it too, tanh(u) = 2 sigmoid(2u) - 1.
+    exp(-v) overflows to inf only where the gate is 0 to the last digit, and 1 / inf is that 0; the
+    error is a few eps in absolute terms; complex v (the complex step) works as it is: it is analytic."""
+    t = np.negative(v, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(t, out=t)
+    t += 1
+    return np.reciprocal(t, out=t)
 
 
 def inner_activation(name: str) -> Any:
