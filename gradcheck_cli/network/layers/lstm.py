@@ -23,18 +23,15 @@ import numpy as np
 
 from gradcheck_cli.network.layers.base import Array, Equation, Notation, Place, Shape
 from gradcheck_cli.network.layers.recurrent import (
-    Bptt,
     Recurrent,
     RecurrentSpec,
-    Steps,
     build_recurrent,
-    earlier,
-    gate,
 )
 from gradcheck_cli.network.layers.recurrent import (
     reference_keys as reference_keys,  # the registry reads it from each type's module
 )
 from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward, recurrent_forward
+from gradcheck_cli.network.layers.recurrent_steps import Bptt, Steps, earlier, gate
 
 TYPE = "lstm"
 SYMBOLS = ("Wx", "Wh", "b", "h0_")

@@ -1,5 +1,5 @@
 """What the recurrent layer types share (rnn, lstm, gru): the sequence they run over, the initial
-state, what they pass on, and how the layered witness reruns a stack of perturbed copies.
+state, what they pass on, and backpropagation through time's contract (``bptt``).
 
 A recurrent layer takes one sequence per sample, T steps of D features (``input: [T, D]``: x is
 N x T x D), and computes a hidden state h_t for t = 1..T from x_t and h_(t-1):
@@ -25,7 +25,6 @@ a<l> = the hidden states); rnn's ``activation:`` is the nonlinearity inside the 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
@@ -37,18 +36,15 @@ from gradcheck_cli.network.layers.base import (
     Array,
     Layer,
     LayerProblem,
-    Mistake,
     Parameter,
     Place,
     PositiveInt,
     Shape,
     SpecModel,
-    stacked,
 )
-from gradcheck_cli.network.layers.recurrent_mistakes import bptt_mistakes
-
-Hidden = Callable[[Array], Array]  # h_(t-1) -> its recurrent part hw_t (with a stack's own changes)
-Inputs = Callable[[int], Array]  # t -> the input part xw_t (with a stack's own changes, or shared by it)
+from gradcheck_cli.network.layers.recurrent_mistakes import BpttMistakes
+from gradcheck_cli.network.layers.recurrent_stacks import RecurrentStacks
+from gradcheck_cli.network.layers.recurrent_steps import Bptt, Hidden, Inputs, Steps, earlier
 
 
 class RecurrentSpec(SpecModel):
@@ -87,29 +83,9 @@ def build_recurrent(cls: type[Recurrent], spec: RecurrentSpec, in_shape: Shape, 
 
 
 @dataclass(frozen=True)
-class Steps:
-    """What one pass of the recurrence keeps: every h_t (h[:, t] is h_(t+1): h_0 is ``h0``) and each
-    step's own quantities (gates, cell states, pre-activations) stacked over t on axis -2."""
-
-    h0: Array
-    h: Array  # (..., N, T, H)
-    inner: dict[str, Array]
-
-
-@dataclass(frozen=True)
-class Bptt:
-    """What backpropagation through time gives: dE/dxw_t and dE/dhw_t for every t (N x T x G), dE/dh_0,
-    and the total dE/d(state)_t of every state (dh, and an LSTM's dc: N x T x H)."""
-
-    dxw: Array
-    dhw: Array
-    dh0: Array
-    states: dict[str, Array]
-
-
-@dataclass(frozen=True)
-class Recurrent(Layer):
-    """A layer computing h_1..h_T by a recurrence; each type gives its cell and its BPTT."""
+class Recurrent(RecurrentStacks, BpttMistakes, Layer):
+    """A layer computing h_1..h_T by a recurrence; each type gives its cell and its BPTT. Its witness
+    stacks (``recurrent_stacks.py``) and classic mistakes (``recurrent_mistakes.py``) are mixed in."""
 
     BLOCKS: ClassVar[int]  # gates stacked in the columns of Wx, Wh and b
     GATES: ClassVar[tuple[str, ...]] = ()  # their names, in the spec's order
@@ -238,104 +214,9 @@ class Recurrent(Layer):
             grads["h0_"] = bp.dh0
         return bp.dxw @ p["Wx"].T, grads
 
-    def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
-        """The classic BPTT mistakes (``recurrent_mistakes.py``), each run on the numerical dz."""
-        return bptt_mistakes(self, l, dz, a, p)
-
-    def own_mistakes(self, dh_out: Array, steps: Steps, p: dict[str, Array]) -> list[tuple[Bptt, str]]:
-        """A type's own classic mistakes: ``bptt`` with one thing wrong, and what it is."""
-        return []
-
     def quantities(self, l: int, cache: Any) -> dict[str, Array]:
         steps: Steps = cache[2]
         return {f"h{l}": steps.h, **{f"{name}{l}": steps.inner[name] for name in self.QUANTITIES[1:]}}
-
-    # --- what the layered witness exploits: the recurrence runs once for a whole stack of copies
-
-    def perturbed(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array, p: dict[str, Array],
-                  z: Array, channel: int | None = None) -> Array:
-        return self.perturbed_with_sides(symbol, index, deltas, a, p, z, channel)[0]
-
-    def perturbed_with_sides(self, symbol: str, index: tuple[Array, ...], deltas: Array, a: Array,
-                             p: dict[str, Array], z: Array, channel: int | None = None) -> tuple[Array, list[Array]]:
-        """The outputs of P copies of the layer, entry ``index[k]`` of ``symbol`` moved by ``deltas[k]``,
-        by one recurrence over the stack: an entry of Wx or b changes one column of every xw_t (by
-        delta x_t[i], or delta), an entry of Wh one column of every hw_t (by delta h_(t-1)[i], from
-        the copy's own h), an entry of h0 one number of the copy's h_0. Forward quantities only."""
-        members = np.arange(len(deltas))
-        xw = self.input_part(a, p)  # (N, T, G): shared by the copies, broadcast against their own hw_t
-        h0 = stacked(self.initial(a, p), deltas)  # (P, N, H)
-        base: Hidden = lambda h: self.hidden_part(h, p)  # noqa: E731
-        xw_at: Inputs = lambda t: xw[:, t]  # noqa: E731
-        hidden = base
-        if symbol in ("Wx", self.INPUT_BIAS):
-            def xw_at(t: int) -> Array:  # each copy's own column of xw_t
-                moved = stacked(xw[:, t], deltas)
-                change = deltas[:, None] * (a[:, t, index[0]].T if symbol == "Wx" else 1)
-                moved[members, :, index[-1]] += change
-                return moved
-        elif symbol == "h0_":
-            h0[members, index[0], index[1]] += deltas
-        elif symbol == "Wh":
-            def hidden(h: Array) -> Array:
-                hw = base(h)
-                hw[members, :, index[1]] += deltas[:, None] * h[members, :, index[0]]
-                return hw
-        elif symbol == self.HIDDEN_BIAS:
-            def hidden(h: Array) -> Array:
-                hw = base(h)
-                hw[members, :, index[0]] += deltas[:, None]
-                return hw
-        steps = self.run(xw_at, h0, hidden, keep=self.SIDES)
-        return self.output(steps), self.sides(steps)
-
-    # --- what the witness of dh<l> and dc<l> (witness/states.py) moves: a state right after its step
-
-    def moved(self, kind: str, h: Array, state: dict[str, Array], delta: Array) -> tuple[Array, dict[str, Array]]:
-        """h_t and step t's quantities with the state ``kind`` moved by ``delta`` once the step computed it."""
-        return h + delta, state
-
-    def rerun_from(self, t: int, kind: str, deltas: Array, a: Array, p: dict[str, Array],
-                   steps: Steps) -> tuple[Array, list[Array]]:
-        """The outputs of a stack of copies of the layer (``deltas``: P x N x H) whose state ``kind`` at
-        step t (0-based) is moved by the copy's delta right after the step, the recurrence run on from
-        there; and the kink sides of the steps after t. Forward quantities only."""
-        xw = self.input_part(a, p)  # shared by the copies
-        h, state = self.moved(kind, steps.h[:, t], {k: v[:, t] for k, v in steps.inner.items()}, deltas)
-        before = np.broadcast_to(steps.h[:, : t + 1], deltas.shape[:1] + steps.h[:, : t + 1].shape).copy()
-        before[..., t, :] = h
-        if t + 1 == self.steps:
-            return self.output(Steps(steps.h0, before, {})), []
-        later = self.run(lambda s: xw[:, s], h, lambda h: self.hidden_part(h, p), keep=self.SIDES, start=t + 1,
-                         state=state)
-        return self.output(Steps(steps.h0, np.concatenate([before, later.h], axis=-2), {})), self.sides(later)
-
-    def sides(self, steps: Steps) -> list[Array]:
-        """Which side of its kink every pre-activation inside the recurrence lies on (rnn with relu)."""
-        return []
-
-    def input_sides(self, cache: Any) -> list[Array]:
-        return self.sides(cache[2])
-
-
-def earlier(first: Array, sequence: Array) -> Array:
-    """The sequence one step later: ``first`` at t = 1, then sequence[t - 1] (h_(t-1), c_(t-1))."""
-    return np.concatenate([first[..., None, :], sequence[..., :-1, :]], axis=-2)
-
-
-def gate(v: Array, out: Array | None = None) -> Array:
-    """The sigmoid of a gate, 1 / (1 + exp(-v)), computed in ``out`` (v itself, where the caller owns
-    it) or in one new array. A recurrence evaluates it on every step of every perturbed copy, and one
-    exponential pass measured several times faster than tanh (``activations.sigmoid``'s stable form
-    takes a logarithm as well); an LSTM gets its tanh block from it too, tanh(u) = 2 sigmoid(2u) - 1.
-    exp(-v) overflows to inf only where the gate is 0 to the last digit, and 1 / inf is that 0; the
-    error is a few eps in absolute terms; complex v (the complex step) works as it is: it is analytic."""
-    t = np.negative(v, out=out)
-    with np.errstate(over="ignore"):
-        np.exp(t, out=t)
-    t += 1
-    return np.reciprocal(t, out=t)
-
 
 def inner_activation(name: str) -> Any:
     """The nonlinearity of a recurrence: an element-wise activation (softmax couples the units)."""

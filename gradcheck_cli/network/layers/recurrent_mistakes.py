@@ -13,15 +13,25 @@ to every parameter and to every state's dE/d(state)_t (dh<l>, an LSTM's dc<l>):
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING
+from typing import Any
 
 from gradcheck_cli.network.layers.base import Array, Mistake
-
-if TYPE_CHECKING:
-    from gradcheck_cli.network.layers.recurrent import Bptt, Recurrent, Steps
+from gradcheck_cli.network.layers.recurrent_steps import Bptt, Steps
 
 
-def bptt_mistakes(layer: Recurrent, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
+class BpttMistakes:
+    """A mixin of ``Recurrent``: it runs the layer's own ``bptt`` and ``gradients`` with one thing wrong."""
+
+    def mistakes(self, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
+        """The classic BPTT mistakes, each run on the numerical dz (``Layer.mistakes``)."""
+        return _bptt_mistakes(self, l, dz, a, p)
+
+    def own_mistakes(self, dh_out: Array, steps: Steps, p: dict[str, Array]) -> list[tuple[Bptt, str]]:
+        """A type's own classic mistakes: ``bptt`` with one thing wrong, and what it is."""
+        return []
+
+
+def _bptt_mistakes(layer: Any, l: int, dz: Array, a: Array, p: dict[str, Array]) -> list[Mistake]:
     _, (_, _, steps) = layer.forward(a, p)
     dh_out = layer.full_dh(dz)
     out = _all_of(layer, a, p, steps, layer.bptt(dh_out, steps, p, carry=False),
@@ -44,7 +54,7 @@ def bptt_mistakes(layer: Recurrent, l: int, dz: Array, a: Array, p: dict[str, Ar
                 "step t's gradient with h_t; the recurrence multiplies h_(t-1) (h_0 at t = 1)")]
 
 
-def _all_of(layer: Recurrent, a: Array, p: dict[str, Array], steps: Steps, wrong: Bptt, says: str) -> list[Mistake]:
+def _all_of(layer: Any, a: Array, p: dict[str, Array], steps: Steps, wrong: Bptt, says: str) -> list[Mistake]:
     """One mistake as the value it gives to dE/dx, every parameter and every state's dE/d(state)_t."""
     da, grads = layer.gradients(a, p, steps, wrong)
     return ([Mistake("a", da, says)] + [Mistake(symbol, value, says) for symbol, value in grads.items()]

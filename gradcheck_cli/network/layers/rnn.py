@@ -22,18 +22,16 @@ import numpy as np
 from gradcheck_cli.network.activations import ACTIVATIONS, Activation, tex_name
 from gradcheck_cli.network.layers.base import ActivationSpec, Array, Equation, Notation, Place, Shape
 from gradcheck_cli.network.layers.recurrent import (
-    Bptt,
     Recurrent,
     RecurrentSpec,
-    Steps,
     build_recurrent,
-    earlier,
     inner_activation,
 )
 from gradcheck_cli.network.layers.recurrent import (
     reference_keys as reference_keys,  # the registry reads it from each type's module
 )
 from gradcheck_cli.network.layers.recurrent_equations import recurrent_backward, recurrent_forward
+from gradcheck_cli.network.layers.recurrent_steps import Bptt, Steps, earlier
 
 TYPE = "rnn"
 SYMBOLS = ("Wx", "Wh", "b", "h0_")
