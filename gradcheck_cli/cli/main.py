@@ -10,7 +10,6 @@ runs over and over) without the modules of ``step``, ``explain`` and ``sweep``.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 import click
 
 from gradcheck_cli import __version__
+from gradcheck_cli.cli.layer import layer
 from gradcheck_cli.cli.options import (
     color_option,
     fail_on_option,
@@ -30,6 +30,7 @@ from gradcheck_cli.cli.options import (
     within,
 )
 from gradcheck_cli.cli.output import report_run, writable_output
+from gradcheck_cli.cli.spec_tools import explain_command, list_functions, schema, step, sweep_command
 from gradcheck_cli.errors import ExitCode, Interrupted
 from gradcheck_cli.run.budget import DEFAULT_TIMEOUT
 from gradcheck_cli.verdict.limits import EPS_ANY_METHOD, MAX_MEMORY_GIB, RTOL, WARN_RTOL, settings_problem
@@ -148,43 +149,6 @@ def check(specs: tuple[str, ...], fmt: str, output: Path | None, values: bool, v
 
 @cli.command()
 @click.argument("specs", nargs=-1, required=True)
-@click.option("--code", required=True, metavar="FILE.py",
-              help="The Python file holding the functions the specs name. It runs your code: never pass a file you "
-                   "have not read.")
-@report_options
-@click.option("--values", is_flag=True, help="JSON: include the full arrays compared.")
-@click.option("-v", "--verbose", count=True, help="Table: list the worst entries of each row.")
-@fail_on_option
-@click.option("--timeout", type=float, callback=within(0.0, 1e6, low_open=True), default=DEFAULT_TIMEOUT,
-              show_default=True, metavar="SECONDS", help="Time budget of one spec (your code included).")
-@shard_option
-@skip_option
-@color_option
-def layer(specs: tuple[str, ...], code: str, fmt: str, output: Path | None, values: bool, verbose: int, fail_on: str,
-          timeout: float, shard_text: str | None, skip_non_specs: bool, color: str) -> None:
-    """Check one layer's own forward and backward functions (in --code) as every SPEC describes them.
-
-    Each gradient is compared with the numerical vector-Jacobian product of your forward, and, with a
-    reference: in the spec, the forward's values and the gradients with the registry's layer."""
-    from gradcheck_cli.cli.console import internal_errors_reported
-    from gradcheck_cli.derivation.user_code import CodeLoadError, load_functions
-    from gradcheck_cli.reporters.options import ReportOptions
-    from gradcheck_cli.run.layer_checks import check_layer_targets
-
-    writable_output(output)
-    targets = targets_from(specs, shard_text, skip_non_specs)
-    try:
-        load_functions(code, [], "--code")  # fail fast, once: the file exists and loads
-    except CodeLoadError as exc:
-        raise click.UsageError(str(exc)) from None
-    with internal_errors_reported(", ".join(specs)):
-        run = check_layer_targets(targets, code, timeout)
-    report_run(run, fmt, output, color, ReportOptions(verbose=verbose, values=values, fail_on=fail_on))
-    sys.exit(int(run.exit_code(fail_on)))
-
-
-@cli.command()
-@click.argument("specs", nargs=-1, required=True)
 @shard_option
 @skip_option
 @color_option
@@ -216,92 +180,8 @@ def validate(specs: tuple[str, ...], shard_text: str | None, skip_non_specs: boo
     sys.exit(int(run.exit_code()))
 
 
-@cli.command()
-@click.argument("spec")
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), required=True, help="Learning rate.")
-@click.option("--steps", type=click.IntRange(min=1, max=1_000_000), default=1, show_default=True,
-              help="Number of gradient-descent steps.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@color_option
-def step(spec: str, lr: float, steps: int, fmt: str, color: str) -> None:
-    """Run gradient descent on SPEC's network and print the updated parameters and the loss."""
-    from gradcheck_cli.cli.console import internal_errors_reported, load_or_exit, make_console
-    from gradcheck_cli.commands.step import gradient_descent
-    from gradcheck_cli.reporters.step import render_step_json, render_step_table
-
-    problem = load_or_exit(spec, color)
-    with internal_errors_reported(spec):
-        result = gradient_descent(problem, spec, lr, steps)
-    (render_step_json if fmt == "json" else render_step_table)(result, make_console(color))
-    if result.diverged_at is not None:
-        sys.exit(int(ExitCode.CHECK_FAILED))
-
-
-@cli.command(name="explain")
-@click.argument("spec")
-@click.option("--latex", is_flag=True, help="Print LaTeX (an aligned block) instead.")
-@color_option
-def explain_command(spec: str, latex: bool, color: str) -> None:
-    """Print the backpropagation equations of SPEC's network, with every shape written out."""
-    from gradcheck_cli.cli.console import internal_errors_reported, load_or_exit, make_console
-    from gradcheck_cli.commands.explain import explain
-    from gradcheck_cli.reporters.explain import render_explanation
-
-    problem = load_or_exit(spec, color)
-    m = problem.network.samples_in(problem.y)
-    with internal_errors_reported(spec):
-        explanation = explain(problem.network, m)
-    render_explanation(explanation, make_console(color), latex=latex)
-
-
-@cli.command(name="sweep")
-@click.argument("spec")
-@color_option
-def sweep_command(spec: str, color: str) -> None:
-    """Show, per parameter, the finite-difference error against the step size (the V-shaped curve)."""
-    from gradcheck_cli.cli.console import internal_errors_reported, load_or_exit, make_console
-    from gradcheck_cli.commands.sweep import sweep
-    from gradcheck_cli.reporters.sweep import render_sweep
-
-    problem = load_or_exit(spec, color)
-    with internal_errors_reported(spec):
-        result = sweep(problem, spec)
-    render_sweep(result, make_console(color))
-
-
-@cli.command()
-def schema() -> None:
-    """Print the JSON Schema of the spec format (for editors and validators)."""
-    from gradcheck_cli.reading.model import json_schema
-
-    click.echo(json.dumps(json_schema(), indent=2))
-
-
-@cli.command(name="list")
-@color_option
-def list_functions(color: str) -> None:
-    """Show the activations and losses a spec can use, with their formulas."""
-    from rich.table import Table
-    from rich.text import Text
-
-    from gradcheck_cli.cli.console import make_console
-    from gradcheck_cli.network.activations import ACTIVATIONS
-    from gradcheck_cli.network.losses import LOSSES
-
-    console = make_console(color)
-    activations = Table(title="activations (layers[].activation)", title_justify="left")
-    for column in ("name", "a = f(z)", "derivative", "alpha"):
-        activations.add_column(column)
-    for act in ACTIVATIONS.values():
-        alpha = "" if act.default_alpha is None else f"default {act.default_alpha:g}"
-        activations.add_row(*map(Text, (act.name, act.value, act.derivative, alpha)))
-    console.print(activations)
-    losses = Table(title="losses (loss.name), per sample; reduction sum or mean over the batch", title_justify="left")
-    for column in ("name", "value", "gradient", "targets"):
-        losses.add_column(column)
-    for loss in LOSSES.values():
-        losses.add_row(*map(Text, (loss.name, loss.value, loss.derivative, loss.targets)))
-    console.print(losses)
+for command in (layer, explain_command, step, sweep_command, schema, list_functions):  # each in its own module
+    cli.add_command(command)
 
 
 def main() -> None:
