@@ -41,7 +41,7 @@ def quantity_witness(net: Network, params: Params, y: Array, kind: str, layer: i
     """Numerical dE/d``kind``^``layer`` (kind "z" or "a") at ``value``, entry by entry."""
     name, axis = f"{kind}{layer}", net.layout.batch_axis
     base_value = np.array(value, dtype=np.float64)
-    base, base_losses, base_sides = _run(net, params, y, kind, layer, base_value)
+    base, base_losses, base_sides = rest_of_network(net, params, y, kind, layer, base_value)
     steps = step_sizes(base_value, eps)
     gradient, step, left, right = (np.empty_like(base_value) for _ in range(4))
     kink = np.zeros(base_value.shape, dtype=bool)
@@ -56,7 +56,7 @@ def quantity_witness(net: Network, params: Params, y: Array, kind: str, layer: i
         for sign in (1, -1):
             perturbed = base_value.copy()
             np.moveaxis(perturbed, axis, 0)[index] += sign * step_of[index]
-            _, losses, sides = _run(net, params, y, kind, layer, perturbed)
+            _, losses, sides = rest_of_network(net, params, y, kind, layer, perturbed)
             moved.append((np.moveaxis(perturbed, axis, 0)[index], losses, sides))
         (upper, plus, plus_sides), (lower, minus, minus_sides) = moved
         if mixing:  # every sample's loss moved: E as a whole
@@ -73,10 +73,11 @@ def quantity_witness(net: Network, params: Params, y: Array, kind: str, layer: i
                    checked={name: np.ones(base_value.shape, dtype=bool)})
 
 
-def _run(net: Network, params: Params, y: Array, kind: str, layer: int,
-         value: Array) -> tuple[ForwardPass, Array, list[Array]]:
-    """The rest of the network from ``value``: the forward pass, each sample's share of E, and the side
-    of every kink after it (z^l's activation itself included)."""
+def rest_of_network(net: Network, params: Params, y: Array, kind: str, layer: int,
+                    value: Array) -> tuple[ForwardPass, Array, list[Array]]:
+    """The rest of the network from ``value`` (z^l or a^l, or a stack of them): the forward pass, each
+    sample's share of E (per member of a stack: P x N), and the side of every kink after it (z^l's
+    activation itself included)."""
     fp = forward_from(net, params, y, layer, **{kind: value})
     with np.errstate(all="ignore"):
         losses = per_sample_losses(net, fp.z[-1] if fp.z else None, fp.a[-1], y) / batch_divisor(net, fp.a[-1])

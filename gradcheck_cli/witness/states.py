@@ -21,14 +21,11 @@ from gradcheck_cli.network.layers.recurrent import Recurrent
 from gradcheck_cli.network.network import (
     Network,
     Params,
-    batch_divisor,
-    forward_from,
-    kink_sides,
     layer_params,
-    per_sample_losses,
 )
 from gradcheck_cli.witness.central import Witness, quotients, roundoff_error, step_sizes
 from gradcheck_cli.witness.layered import CHUNK_ELEMENTS
+from gradcheck_cli.witness.quantities import rest_of_network
 
 Array = np.ndarray
 
@@ -40,7 +37,7 @@ def state_witness(net: Network, params: Params, y: Array, kind: str, layer: int,
     p = layer_params(params, rec, layer)
     out, (_, _, steps) = rec.forward(a, p)
     value = steps.h if kind == "h" else steps.inner[kind]
-    base_E, base_losses, base_sides = _rest(net, params, y, layer, out)
+    base_pass, base_losses, base_sides = rest_of_network(net, params, y, "a", layer, out)
     inner_sides = rec.sides(steps)
     h = step_sizes(value, eps)
     gradient, step, left, right = (np.empty_like(value) for _ in range(4))
@@ -48,7 +45,7 @@ def state_witness(net: Network, params: Params, y: Array, kind: str, layer: int,
     N, T, H = value.shape
     mixing = any(later.MIXES_SAMPLES for later in net.layers[layer:])
     entries = [(i, j) for i in range(N) for j in range(H)] if mixing else [(slice(None), j) for j in range(H)]
-    per_member = N * T * max([H] + [int(np.prod(shape)) for shape in _widths(net, layer)])
+    per_member = N * T * max([H] + [int(np.prod(later.out_shape)) for later in net.layers[layer:]])
     chunk = max(1, CHUNK_ELEMENTS // per_member // 2)
     for t in range(T):
         for start in range(0, len(entries), chunk):
@@ -58,7 +55,7 @@ def state_witness(net: Network, params: Params, y: Array, kind: str, layer: int,
             for k, (i, j) in enumerate(group):
                 deltas[k, i, j], deltas[n + k, i, j] = h[i, t, j], -h[i, t, j]
             moved, sides = rec.rerun_from(t, kind, deltas, a, p, steps)
-            _, losses, later_sides = _rest(net, params, y, layer, moved)
+            _, losses, later_sides = rest_of_network(net, params, y, "a", layer, moved)
             after_t = [s[:, t + 1 :] for s in inner_sides] if t + 1 < T else []  # no step after the last
             crossed = (_crossed(sides, after_t, 2 * n, N)
                        | _crossed(later_sides, base_sides, 2 * n, N))
@@ -73,23 +70,9 @@ def state_witness(net: Network, params: Params, y: Array, kind: str, layer: int,
                  right[i, t, j]) = quotients(plus, minus, base, old, old + h[i, t, j], old - h[i, t, j])
                 kink[i, t, j] = cross
     name = f"{kind}{layer}"
-    return Witness(gradient={name: gradient}, step={name: step}, expected={name: roundoff_error(base_E, step)},
+    return Witness(gradient={name: gradient}, step={name: step}, expected={name: roundoff_error(base_pass.E, step)},
                    kink={name: kink}, left={name: left}, right={name: right},
                    checked={name: np.ones(value.shape, dtype=bool)})
-
-
-def _rest(net: Network, params: Params, y: Array, layer: int, out: Array) -> tuple[float, Array, list[Array]]:
-    """The layers after ``layer`` from its output (or a stack of outputs): E, each sample's share of E
-    (per member of a stack: P x N), and the kink sides of those layers."""
-    with np.errstate(all="ignore"):
-        fp = forward_from(net, params, y, layer, a=out)
-        losses = per_sample_losses(net, fp.z[-1] if fp.z else None, fp.a[-1], y) / batch_divisor(net, fp.a[-1])
-    return fp.E, losses, kink_sides(net, fp, layer + 1)
-
-
-def _widths(net: Network, layer: int) -> list[tuple[int, ...]]:
-    """A sample's output shape of every layer after ``layer``: what bounds a stack's memory."""
-    return [later.out_shape for later in net.layers[layer:]]
 
 
 def _crossed(moved: list[Array], base: list[Array], members: int, samples: int) -> Array:
