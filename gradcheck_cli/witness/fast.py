@@ -85,8 +85,9 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
                     fields = layered.empty(name, epsilons)
                     work = ((size, threads.submit(task)) for size, task in
                             layered.tasks(name, mask, epsilons, scale, fields))
-                else:
+                else:  # the dense engine's groups
                     results = [Results.empty(p.shape) for _ in epsilons]
+                    fields = [(r.gradient, r.step, r.left, r.right, r.kink) for r in results]  # filled by the groups
                     work = ((np.size(w), threads.submit(engine.group, name, index, w, _half_steps(w, epsilons, scale),
                                                         results)) for index, w in engine.entries(name, mask))
                 for group in work:
@@ -95,8 +96,6 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
                         done = _finish(in_flight.popleft(), done, total, progress)
                 while in_flight:
                     done = _finish(in_flight.popleft(), done, total, progress)
-                if net.layer_of(name) >= tail:
-                    fields = [(r.gradient, r.step, r.left, r.right, r.kink) for r in results]
                 for witness, parameter in zip(witnesses, fields, strict=True):
                     _store(witness, name, parameter, engine.fp.E, mask)
         except BaseException:  # a time budget or Ctrl-C: drop the queued groups; the running ones end in ms

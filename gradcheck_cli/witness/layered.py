@@ -52,17 +52,18 @@ class LayeredEngine:
         steps eps * max(|w|, scale), as ``central.step_sizes``. The chunks are independent: the caller
         may run them in threads, in any order."""
         l = self.net.layer_of(name)
+        l2 = self.net.l2 if self.net.parameters()[name].l2 else 0.0
         chunks = list(self._chunks(name, mask, members_per_entry=2))
         for k, eps in enumerate(epsilons):
             for channel, index in chunks:
                 size = (index[0].size if index else 1) if k == 0 else 0
-                yield size, functools.partial(self._central, name, l, eps, scale, channel, index, out[k])
+                yield size, functools.partial(self._central, name, l, l2, eps, scale, channel, index, out[k])
 
     def empty(self, name: str, epsilons: Sequence[float]) -> list[Fields]:
         shape = self.params[name].shape
         return [(*(np.full(shape, np.nan) for _ in range(4)), np.zeros(shape, dtype=bool)) for _ in epsilons]
 
-    def _central(self, name: str, l: int, eps: float, scale: float, channel: int | None, index: tuple,
+    def _central(self, name: str, l: int, l2: float, eps: float, scale: float, channel: int | None, index: tuple,
                  out: Fields) -> None:
         """One chunk's central differences, each entry moved up and down (plus one unperturbed member)."""
         p, symbol = self.params[name], name[: -len(str(l))]
@@ -73,9 +74,9 @@ class LayeredEngine:
         deltas = np.concatenate([np.ravel(upper - w), np.ravel(lower - w), [0.0]])
         members = tuple(np.concatenate([i, i, i[:1]]) for i in index)
         E, crossed = self._energies(l, symbol, members, deltas, channel)
-        if self.net.parameters()[name].l2:  # the L2 term of each member: its one entry of the parameter changed
-            E[:-1] += 0.5 * self.net.l2 * (np.concatenate([np.ravel(upper), np.ravel(lower)]) ** 2
-                                           - np.tile(np.ravel(w) ** 2, 2))
+        if l2:  # the L2 term of each member: its one entry of the parameter changed
+            E[:-1] += 0.5 * l2 * (np.concatenate([np.ravel(upper), np.ravel(lower)]) ** 2
+                                  - np.tile(np.ravel(w) ** 2, 2))
         shape = np.shape(w)  # (entries,), or () for a single number (a shared bias)
         gradient[index], step[index], left[index], right[index] = quotients(
             E[:n].reshape(shape), E[n : 2 * n].reshape(shape), E[-1], w, upper, lower)
