@@ -13,13 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from gradcheck_cli.commands.layer_reference import Reference
-from gradcheck_cli.derivation.diagnose import close, constant_ratio
+from gradcheck_cli.derivation.diagnose import close, constant_ratio, describe_factor
 from gradcheck_cli.network.activations import ACTIVATIONS
 from gradcheck_cli.verdict.results import ParamResult, Status
 
 Array = np.ndarray
-FACTORS = {-1.0: "the sign is wrong: it is minus the gradient", 2.0: "off by a factor of 2: twice the gradient",
-           0.5: "off by a factor of 1/2: half the gradient"}
 
 
 def forward_note(result: ParamResult, reference: Reference) -> str:
@@ -64,10 +62,7 @@ def diagnose_shape(name: str, grad: Array, douts: list[Array], arrays: dict[str,
 
 def _factor(s: Array, n: Array) -> str:
     r = constant_ratio(s, n)
-    if r is None:
-        return "not by a constant factor"
-    return next((text for factor, text in FACTORS.items() if abs(r - factor) <= 1e-3 * abs(factor)),
-                f"off by a constant factor of {r:.6g} everywhere")
+    return "not by a constant factor" if r is None else describe_factor(r)
 
 
 def _upstream(grad: Array, douts: list[Array]) -> list[tuple[Array, str]]:

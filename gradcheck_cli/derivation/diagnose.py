@@ -221,13 +221,17 @@ def constant_ratio(s: Array, n: Array) -> float | None:
 
 
 def _describe_factor(r: float, ctx: Context) -> str:
-    """The factor in words; the likely cause only where it fits this spec's loss and reduction."""
-    m, loss, mean = ctx.m, ctx.net.loss.name, ctx.net.reduction == "mean"
+    return describe_factor(r, ctx.m, ctx.net.loss.name, ctx.net.reduction == "mean")
+
+
+def describe_factor(r: float, m: int = 1, loss: str = "", mean: bool = False) -> str:
+    """The factor in words; the likely cause only where it fits the loss and reduction given (a layer
+    check knows neither: the factor alone)."""
     squares = {"half_sse": "the derivative of 1/2 (a - y)^2 is (a - y), not 2 (a - y)"}
     halves = {"sse": "the derivative of (a - y)^2 is 2 (a - y)", "mse": "the derivative of (a - y)^2 is 2 (a - y)"}
     known = [
         (-1.0, "the sign is wrong: the result is minus the gradient"
-               + (" ((y - a) where (a - y) belongs?)" if loss != "cross_entropy" else "")),
+               + (" ((y - a) where (a - y) belongs?)" if loss not in ("", "cross_entropy") else "")),
         (2.0, "off by a factor of 2: twice the gradient" + (f" ({squares[loss]})" if squares.get(loss) else "")),
         (0.5, "off by a factor of 1/2: half the gradient" + (f" ({halves[loss]})" if loss in halves else "")),
         (-2.0, "off by a factor of -2: a wrong sign and a factor of 2"),
