@@ -95,12 +95,8 @@ def _layer_mistakes(name: str, douts: list[Array], arrays: dict[str, Array],
     gradient is the spec's dout (a layer with no activation of its own after it)."""
     if reference is None or reference.layer is None or reference.layer.activation.name != "identity":
         return []
-    layer, symbols = reference.layer, reference.symbols or {}
-    of = "a" if name == reference.input_name else symbols.get(name)
-    x = arrays[reference.input_name]
-    a = x.reshape(len(x), -1) if len(layer.in_shape) == 1 and x.ndim > 2 else x
-    params = {p.symbol: np.reshape(arrays[n], p.shape) for p in layer.parameters()
-              for n, s in symbols.items() if s == p.symbol}
+    assert reference.layer_inputs is not None
+    of = "a" if name == reference.input_name else (reference.symbols or {}).get(name)
     with np.errstate(all="ignore"):
-        mistakes = layer.mistakes(1, douts[0], a, params)
+        mistakes = reference.layer.mistakes(1, douts[0], *reference.layer_inputs(arrays))
     return [(m.value, m.says) for m in mistakes if m.of == of]

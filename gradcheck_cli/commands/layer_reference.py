@@ -46,6 +46,7 @@ class Reference:
     forward: Callable[[dict[str, Array]], list[Array]]
     label: str  # "conv2d", "activation relu", "loss softmax_cross_entropy"
     layer: Any = None  # the registry layer, for its classic mistakes (diagnoses)
+    layer_inputs: Callable[[dict[str, Array]], tuple[Array, dict[str, Array]]] | None = None  # as it takes them
     activation: Any = None  # an activation reference's Activation and Options, for its mistakes
     input_name: str = ""  # which input is the layer's input
     symbols: dict[str, str] | None = None  # input name -> parameter symbol
@@ -102,15 +103,20 @@ def _layer(case: LayerCase, given: dict[str, Any]) -> Reference:
                                     parameter.shape_hint)
     wanted = {p.symbol: p.shape for p in layer.parameters()}
 
-    def forward(arrays: dict[str, Array]) -> list[Array]:
+    def layer_inputs(arrays: dict[str, Array]) -> tuple[Array, dict[str, Array]]:
+        """The layer's input and its parameters by symbol, from the given arrays, as the registry takes them."""
         a = sources[""](arrays)
-        z, _ = layer.forward(a.reshape(len(a), -1) if flatten else a,
-                             {s: np.reshape(make(arrays), wanted[s]) for s, make in sources.items() if s})
+        return (a.reshape(len(a), -1) if flatten else a,
+                {s: np.reshape(make(arrays), wanted[s]) for s, make in sources.items() if s})
+
+    def forward(arrays: dict[str, Array]) -> list[Array]:
+        z, _ = layer.forward(*layer_inputs(arrays))
         return [back(np.asarray(layer.activation.forward(z, layer.options), dtype=np.float64))]
 
     # the classic mistakes are the registry's, in its own layout: named only where the student's is the same
     plain = case.spec.conventions == type(case.spec.conventions)()
-    return Reference(forward, kind, layer=layer if plain else None, input_name=x_name, symbols=symbols)
+    return Reference(forward, kind, layer=layer if plain else None, layer_inputs=layer_inputs, input_name=x_name,
+                     symbols=symbols)
 
 
 Source = Callable[[dict[str, Array]], Array]  # the given arrays by name -> one array as the registry has it
