@@ -268,6 +268,12 @@ def test_code_that_never_returns_is_ended_by_the_time_budget(write_spec, broken:
      "gradcheck layer witnesses by central differences, not complex"),
     ("function: {forward: f, backward: g}\ninputs: {x: [2]}\ncheck: {rtol: 1.0e+10}",
      "check.rtol must be a finite number from 1e-12 to 0.01, not 10000000000.0"),
+    ("function: {forward: f, backward: g}\ninputs: {x: [2, 3]}\nreference: {activation: leaky_relu, alfa: 0.2}",
+     "unknown key 'alfa' in reference; did you mean 'alpha'?"),
+    ("function: {forward: f, backward: g}\ninputs: {x: [2, 3]}\nreference: {activation: tanh, alpha: 0.2}",
+     "activation 'tanh' takes no alpha"),
+    ("function: {forward: f, backward: g}\ninputs: {x: [2, 1, 5, 5], w: [1, 1, 3, 3], b: [1]}\n"
+     "reference: {type: conv2d, strides: 2}", "unknown key 'strides' in reference; did you mean 'stride'?"),
     ("function: {forward: f, backward: g}\ninputs: {x: [2, 3]}\nreference: {type: conv3d}",
      "unknown layer type 'conv3d'; did you mean 'conv2d'?"),
     ("function: {forward: f, backward: g}\ninputs: {x: [2, 3], w: [4, 5]}\nreference: {type: dense}",
@@ -389,6 +395,15 @@ def student(tmp_path: Path) -> Path:
     path = tmp_path / "student.py"
     path.write_text(STUDENT)
     return path
+
+
+def test_an_activation_reference_takes_its_alpha(write_spec, student: Path) -> None:  # noqa: ANN001
+    """The student's leaky_relu has alpha 0.01: it passes with the default and fails against 0.2."""
+    text = "version: 1\nfunction: {forward: leaky_relu_forward, backward: leaky_relu_backward}\ninputs: {x: [4, 5]}\n"
+    assert layer_json(write_spec(text + "reference: {activation: leaky_relu}\n"), "--code", student)[0] == 0
+    code, report = layer_json(write_spec(text + "reference: {activation: leaky_relu, alpha: 0.2}\n"), "--code",
+                              student)
+    assert code == 1 and rows_of(report["specs"][0])["out vs activation leaky_relu"]["status"] == "fail"
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))

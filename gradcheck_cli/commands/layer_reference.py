@@ -26,9 +26,8 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from gradcheck_cli.network.activations import ACTIVATIONS
 from gradcheck_cli.network.layers import LAYER_TYPES
-from gradcheck_cli.network.layers.base import LayerProblem, Options, Place, activation_of
+from gradcheck_cli.network.layers.base import ActivationSpec, LayerProblem, Place, activation_of
 from gradcheck_cli.network.layouts import LAYOUTS
 from gradcheck_cli.network.losses import LOSSES
 from gradcheck_cli.network.registry import UnknownNameError, did_you_mean, lookup
@@ -86,8 +85,7 @@ def _layer(case: LayerCase, given: dict[str, Any]) -> Reference:
     try:
         entry = module.SPEC.model_validate(keys)
     except ValidationError as exc:
-        errors = [{**e, "loc": ("reference", *e["loc"])} for e in exc.errors(include_url=False)]
-        raise translate(errors, case.source, type(case.spec)) from None
+        raise translate(exc.errors(include_url=False), case.source, module.SPEC, ("reference",)) from None
     flatten = kind == "dense" and x.ndim > 2  # cs231n's affine flattens each sample
     in_shape = (int(np.prod(x.shape[1:])),) if flatten else tuple(x.shape[1:])
     activation, options = activation_of(entry, ROW)
@@ -204,15 +202,13 @@ def _separate_gates(case: LayerCase) -> tuple[str, dict[str, str], dict[str, Sou
 
 
 def _activation(case: LayerCase, given: dict[str, Any]) -> Reference:
-    name = given.pop("activation")
-    if given:
-        raise case.source.error(("reference",), f"unknown key {sorted(given)[0]!r} in an activation reference",
-                                "only activation: and alpha: apply")
-    activation = lookup("activation", ACTIVATIONS, name) if isinstance(name, str) else None
-    if activation is None:
-        raise case.source.error(("reference", "activation"), "reference.activation must be text")
+    """An activation as a layer, read as a layer entry's activation: and alpha: are (``activation_of``)."""
+    try:
+        entry = ActivationSpec.model_validate(given)
+    except ValidationError as exc:
+        raise translate(exc.errors(include_url=False), case.source, ActivationSpec, ("reference",)) from None
+    activation, options = activation_of(entry, ROW)
     first = next(iter(case.arrays))
-    options = Options(alpha=activation.default_alpha or 0.0, axis=-1)
     return Reference(lambda arrays: [activation.forward(np.asarray(arrays[first], dtype=np.float64), options)],
                      f"activation {activation.name}", input_name=first, activation=(activation, options))
 

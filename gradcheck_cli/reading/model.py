@@ -154,23 +154,25 @@ _EXPECTED = {
 }
 
 
-def translate(errors: list[Any], source: SourceMap, root: type[BaseModel] | None = None) -> SpecError:
+def translate(errors: list[Any], source: SourceMap, root: type[BaseModel] | None = None,
+              prefix: KeyPath = ()) -> SpecError:
     """One line per problem, every problem at once; a field that accepts several kinds (a union) is one
-    problem listing them all. ``root``: the model of the whole document (a network spec's by default)."""
+    problem listing them all. ``root``: the model the errors' locations start from (a network spec's by
+    default), found at ``prefix`` in the document (a layer check's reference: the layer type's model)."""
     by_place: dict[KeyPath, list[Any]] = {}
     for error in errors:
         by_place.setdefault(_clean(error["loc"]), []).append(error)
     raw = {_clean(error["loc"]): error["loc"] for error in errors}  # with the layer type, to find its keys
     # a misspelled key also makes the key it was meant to be "missing": report only the misspelling
     misspelled_in = {loc[:-1] for loc, group in by_place.items() if group[0]["type"] == "extra_forbidden"}
-    problems = [_problem(loc, raw[loc], group, source, root or Spec) for loc, group in by_place.items()
+    problems = [_problem(loc, raw[loc], group, source, root or Spec, prefix) for loc, group in by_place.items()
                 if not (group[0]["type"] == "missing" and loc[:-1] in misspelled_in)]
     return SpecError.all_of(sorted(problems, key=lambda e: e.line or 0))
 
 
-def _problem(loc: KeyPath, raw: tuple[Any, ...], errors: list[Any], source: SourceMap,
-             root: type[BaseModel]) -> SpecError:
-    first = errors[0]
+def _problem(relative: KeyPath, raw: tuple[Any, ...], errors: list[Any], source: SourceMap,
+             root: type[BaseModel], prefix: KeyPath) -> SpecError:
+    first, loc = errors[0], prefix + relative
     where = _dotted(loc)
     if first["type"] == "extra_forbidden":
         key = str(loc[-1])
