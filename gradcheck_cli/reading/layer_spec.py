@@ -30,7 +30,7 @@ from pydantic import Field, ValidationError, model_validator
 from gradcheck_cli.network.layers.base import PositiveInt, SpecModel
 from gradcheck_cli.reading.data import numbers, seeded
 from gradcheck_cli.reading.loader import SourceMap
-from gradcheck_cli.reading.model import CheckSpec, NotASpecError, translate
+from gradcheck_cli.reading.model import CheckSpec, NotASpecError, is_layer_check, translate
 from gradcheck_cli.verdict.limits import settings_problem
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=100)]
@@ -130,11 +130,6 @@ class LayerCase:
         return seeded(self.spec.seed, 1)
 
 
-def is_layer_check(data: Any) -> bool:
-    """A layer check names functions and has no layers (a network spec has layers)."""
-    return isinstance(data, dict) and "function" in data and "layers" not in data
-
-
 def parse_layer_check(data: Any, source: SourceMap) -> LayerCase:
     """Validate a layer check and draw its arrays; every problem is a :class:`SpecError` with its line."""
     if not is_layer_check(data) or data.get("version") != 1 or type(data.get("version")) is not int:
@@ -145,6 +140,13 @@ def parse_layer_check(data: Any, source: SourceMap) -> LayerCase:
         spec = LayerCheckSpec.model_validate(data)
     except ValidationError as exc:
         raise translate(exc.errors(include_url=False), source, LayerCheckSpec) from None
+    _check_settings(spec, source)
+    arrays, integer, members = _drawn(spec, source)
+    return LayerCase(spec, arrays, frozenset(integer), source, members)
+
+
+def _check_settings(spec: LayerCheckSpec, source: SourceMap) -> None:
+    """What the model alone cannot tell: the check's settings in their ranges, upstream among the outputs."""
     if spec.check.method != "central":  # a setting that would be ignored would make a PASS mean less
         raise source.error(("check", "method"), f"gradcheck layer witnesses by central differences, not "
                            f"{spec.check.method}", "remove check.method (eps, rtol and warn_rtol apply)")
@@ -155,6 +157,11 @@ def parse_layer_check(data: Any, source: SourceMap) -> LayerCase:
     if unknown:
         raise source.error(("upstream",), f"upstream names {unknown[0]!r}, which is not one of the outputs",
                            f"outputs: {', '.join(spec.outputs)}")
+
+
+def _drawn(spec: LayerCheckSpec, source: SourceMap) -> tuple[dict[str, np.ndarray], set[str], dict[str, list[str]]]:
+    """Every array by name (drawn from the seed, or as given), the integer ones, and each dict argument's
+    members, in the order of the arguments."""
     rng = seeded(spec.seed, 0)
     arrays: dict[str, np.ndarray] = {}
     integer: set[str] = set()
@@ -191,4 +198,4 @@ def parse_layer_check(data: Any, source: SourceMap) -> LayerCase:
     if not set(arrays) - integer:
         raise source.error(("inputs",), "every input is integer, so no gradient would be checked",
                            "give at least one input as a shape or as values")
-    return LayerCase(spec, arrays, frozenset(integer), source, members)
+    return arrays, integer, members

@@ -103,9 +103,14 @@ class NotASpecError(SpecError):
     are not specs."""
 
 
+def is_layer_check(data: Any) -> bool:
+    """A layer check (``gradcheck layer``'s spec) names functions and has no layers, which a network has."""
+    return isinstance(data, dict) and "function" in data and "layers" not in data
+
+
 def parse_spec(data: Any, source: SourceMap) -> Spec:
     """Validate loaded YAML data as a :class:`Spec`; the first problem becomes a :class:`SpecError`."""
-    if isinstance(data, dict) and "function" in data and "layers" not in data:
+    if is_layer_check(data):
         raise NotASpecError("a layer check (it names function:, and has no layers:), not a network spec",
                             file=source.file, line=source.line(("function",)),
                             hint="run it with gradcheck layer SPEC --code FILE.py")
