@@ -31,6 +31,7 @@ import numpy as np
 from gradcheck_cli.commands.layer_diagnose import diagnose_gradient, diagnose_shape, forward_note
 from gradcheck_cli.commands.layer_reference import Reference, loss_input
 from gradcheck_cli.derivation.user_code import UserCodeFailed, UserFunction, contained
+from gradcheck_cli.reading.data import shape_text
 from gradcheck_cli.reading.layer_spec import LayerCase
 from gradcheck_cli.verdict.compare import compare_parameter, make_rule
 from gradcheck_cli.verdict.results import ParamResult, Rule, SpecResult, Status
@@ -60,29 +61,31 @@ def check_layer(case: LayerCase, reference: Reference | None, code: LayerCode, p
     start = time.perf_counter()
     name = case.spec.name or path
     try:
-        rows, status, L = _rows(case, reference, code)
+        rows, status, L, rule = _rows(case, reference, code)
     except Finding as exc:
         return SpecResult(path=path, status=Status.FAIL, name=name, message=str(exc), expect=case.spec.expect,
                           seconds=time.perf_counter() - start)
-    return SpecResult(path=path, status=status, name=name, loss=L, params=rows, rule=_rule(case, L),
+    return SpecResult(path=path, status=status, name=name, loss=L, params=rows, rule=rule,
                       expect=case.spec.expect, seconds=time.perf_counter() - start)
 
 
-def _rule(case: LayerCase, L: float = 1.0) -> Rule:
+def _rule(case: LayerCase, L: float) -> Rule:
     """Central differences of L = sum <out, dout>, entry by entry, no re-checks."""
     check = case.spec.check
     rule = make_rule("float64", L, check.eps or CENTRAL_EPS, "central", check.rtol, check.warn_rtol)
     return replace(rule, engine="plain loop", rechecks=False)
 
 
-def _rows(case: LayerCase, reference: Reference | None, code: LayerCode) -> tuple[list[ParamResult], Status, float]:
-    """The rows of the report, the worst status, and L = sum <out, dout> (reported as E)."""
-    rule = _rule(case)
+def _rows(case: LayerCase, reference: Reference | None,
+          code: LayerCode) -> tuple[list[ParamResult], Status, float, Rule]:
+    """The rows of the report, the worst status, L = sum <out, dout> (reported as E) and the pass rule."""
     forward = _student_forward(case, code)
     arrays = {name: value.copy() for name, value in case.arrays.items()}  # as given, whatever the forward does
     outs, cache = forward(case.arrays)
     written = [name for name in case.arrays if not np.array_equal(case.arrays[name], arrays[name])]
     douts = _upstream_gradients(case, code, outs)
+    L = float(sum(np.sum(out * dout) for out, dout in zip(outs, douts, strict=True)))
+    rule = _rule(case, L)
     grads, missing = _gradients(case, code, douts, cache)
     _fitting(grads, case, code, douts, reference)
     wrt = [name for name in _wrt(case, code) if name in grads]
@@ -107,7 +110,7 @@ def _rows(case: LayerCase, reference: Reference | None, code: LayerCode) -> tupl
     if notes:
         rows[0] = replace(rows[0], note="; ".join(notes + [rows[0].note] * bool(rows[0].note)))
     status = Status.FAIL if written else Status.worst([row.status for row in rows])
-    return rows, status, float(sum(np.sum(out * dout) for out, dout in zip(outs, douts, strict=True)))
+    return rows, status, L, rule
 
 
 def _upstream_gradients(case: LayerCase, code: LayerCode, outs: list[Array]) -> list[Array]:
@@ -187,13 +190,17 @@ def _named_gradients(returned: Mapping[Any, Any], wrt: list[str],
                      function: UserFunction) -> tuple[dict[str, Array], list[str]]:
     """A dict of gradients: the key d + an input's name is that input's; a key that names no input is
     refused (it would be compared with nothing)."""
-    keys = [str(key) for key in returned]
-    stray = [key for key in keys if key.removeprefix("d") not in wrt]
+    try:
+        with contained(function.path):  # reading a mapping of the user's own runs their code too
+            items = {str(key): value for key, value in returned.items()}
+    except UserCodeFailed as exc:
+        raise Finding(f"{function.label} returned a mapping that cannot be read: {exc}") from None
+    stray = [key for key in items if key.removeprefix("d") not in wrt]
     if stray:
         raise Finding(f"{function.label} returned {stray[0]!r}, which is no input's gradient: name each "
                       f"d + the input's name (d{', d'.join(wrt)})")
-    grads = {name: _finite_array(returned[f"d{name}"], f"{function.label}'s d{name}", function, allow_nonfinite=True)
-             for name in wrt if f"d{name}" in keys}
+    grads = {name: _finite_array(items[f"d{name}"], f"{function.label}'s d{name}", function, allow_nonfinite=True)
+             for name in wrt if f"d{name}" in items}
     return grads, [name for name in wrt if name not in grads]
 
 
@@ -205,8 +212,8 @@ def _fitting(grads: dict[str, Array], case: LayerCase, code: LayerCode, douts: l
         shape = case.arrays[name].shape
         if grad.shape != shape:
             why = diagnose_shape(name, grad, douts, case.arrays, reference)
-            raise Finding(f"{function.label}'s d{name} has shape {_shape(grad.shape)}, but {name} has shape "
-                          f"{_shape(shape)}" + (f": {why}" if why else ""))
+            raise Finding(f"{function.label}'s d{name} has shape {shape_text(grad.shape)}, but {name} has shape "
+                          f"{shape_text(shape)}" + (f": {why}" if why else ""))
 
 
 def _forward_rows(names: list[str], outs: list[Array], ref_outs: list[Array], reference: Reference,
@@ -215,8 +222,8 @@ def _forward_rows(names: list[str], outs: list[Array], ref_outs: list[Array], re
     rows = []
     for label, out, theirs in zip(names, outs, ref_outs, strict=False):
         if out.shape != theirs.shape:
-            raise Finding(f"the forward's {label} has shape {_shape(out.shape)}, the {reference.label} reference's "
-                          f"{_shape(theirs.shape)}")
+            raise Finding(f"the forward's {label} has shape {shape_text(out.shape)}, the {reference.label} reference's "
+                          f"{shape_text(theirs.shape)}")
         key = f"{label} vs {reference.label}"
         scale = float(np.max(np.abs(theirs))) if theirs.size else 0.0
         witness = Witness(gradient={key: theirs}, step={key: np.zeros(theirs.shape)},
@@ -245,7 +252,3 @@ def _finite_array(value: Any, what: str, function: UserFunction, allow_nonfinite
     if not allow_nonfinite and not np.all(np.isfinite(array)):
         raise Finding(f"{what} holds {int(np.sum(~np.isfinite(array)))} non-finite value(s) (NaN or inf)")
     return array
-
-
-def _shape(shape: tuple[int, ...]) -> str:
-    return "x".join(map(str, shape)) if shape else "scalar"
