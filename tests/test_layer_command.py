@@ -512,3 +512,9 @@ def test_inputs_too_large_to_check_are_refused_before_anything_is_drawn(write_sp
     path = write_spec("version: 1\nfunction: {forward: f, backward: g}\ninputs: {x: [100000, 100000]}\n")
     result = run("layer", path, "--code", broken)
     assert result.exit_code == 2 and "ask for 10,000,000,000 numbers, more than the 2,000,000" in result.stderr
+
+
+def test_a_folder_without_a_layer_check_is_an_error_not_a_pass() -> None:
+    """Every file a search finds skipped would check nothing: that must not exit 0."""
+    result = run("layer", SPECS / "homework" / "bptt" / "..", "--code", CODE)  # network specs only
+    assert result.exit_code == 2 and "none of the" in result.stderr and "is a layer check" in result.stderr

@@ -30,12 +30,14 @@ DEFAULTS = Overrides()
 def check_targets(targets: list[Target], overrides: Overrides = DEFAULTS, jobs: int = 1,
                   progress: ProgressCallback | None = None) -> RunResult:
     """Check every target (see ``_check_all``); a folder or glob that found no spec is an error entry."""
-    return _with_searches_without_specs(targets, _check_all(targets, overrides, jobs, progress))
+    return with_searches_without_specs(targets, _check_all(targets, overrides, jobs, progress))
 
 
-def _with_searches_without_specs(targets: list[Target], run: RunResult) -> RunResult:
+def with_searches_without_specs(targets: list[Target], run: RunResult, kind: str = "a gradcheck spec") -> RunResult:
+    """The run, with an error entry for each folder or glob that found no ``kind`` at all: every file it
+    found skipped, nothing would be checked, and a PASS must not say otherwise."""
     skipped = {Path(spec.path) for spec in run.specs if spec.status is Status.SKIP}
-    errors = [error_entry(origin, SpecError(f"none of the {count} YAML files it finds is a gradcheck spec, so nothing "
+    errors = [error_entry(origin, SpecError(f"none of the {count} YAML files it finds is {kind}, so nothing "
                                             f"would be checked", file=origin,
                                             hint="point the run at the folder that holds the specs"))
               for origin, count in searches_without_specs(targets, skipped).items()]
@@ -175,4 +177,4 @@ def _single_threaded_blas() -> Iterator[None]:
 
 
 def validate_targets(targets: list[Target]) -> RunResult:
-    return _with_searches_without_specs(targets, RunResult([validate_target(target) for target in targets]))
+    return with_searches_without_specs(targets, RunResult([validate_target(target) for target in targets]))

@@ -82,18 +82,28 @@ def _float64(params: Params) -> Params:
 
 def check_target(target: Target, overrides: Overrides = Overrides(),
                  progress: Callable[[int, int], None] | None = None) -> SpecResult:
+    def work() -> SpecResult:
+        problem = load_problem(target.path, overrides.max_bytes)
+        return check_problem(problem, str(target.path), overrides, progress)
+
+    return guarded(target, overrides.timeout, work, "raise it with --timeout, or check fewer entries with --sample "
+                                                    "or --fast")
+
+
+def guarded(target: Target, timeout: float | None, work: Callable[[], SpecResult], slower: str) -> SpecResult:
+    """One spec's ``work`` within its time budget, every way it can end short an entry of its own (the
+    other specs go on): a file that is no spec of this command skipped where a search found it (an error
+    where it was named, or claims to be one), a user error, its time (``slower``: how to give it more),
+    its size. Anything else is a bug of gradcheck's, reported with the spec's name."""
     try:
-        with time_budget(overrides.timeout):
-            problem = _load_target(target, overrides.max_bytes)
-            if isinstance(problem, SpecResult):
-                return problem
-            return check_problem(problem, str(target.path), overrides, progress)
+        with time_budget(timeout):
+            return work()
+    except (NotASpecError, UnreadableYaml) as exc:
+        return _skipped_or_error(target, exc)
     except TimeBudgetExceeded as exc:
         what = (f"the check would take {exc.forecast}, far over its time budget of {exc.seconds:g} s" if exc.forecast
                 else f"the check took longer than its time budget of {exc.seconds:g} s")
-        error = SpecError(what, file=str(target.path),
-                          hint="raise it with --timeout, or check fewer entries with --sample or --fast")
-        return error_entry(str(target.path), error)
+        return error_entry(str(target.path), SpecError(what, file=str(target.path), hint=slower))
     except SpecError as exc:
         return error_entry(str(target.path), exc)
     except (MemoryError, RecursionError) as exc:  # this spec's size, not a bug: the other specs go on
@@ -121,12 +131,19 @@ def _load_target(target: Target, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem 
     try:
         return load_problem(target.path, max_bytes)
     except (NotASpecError, UnreadableYaml) as exc:
-        if target.explicit or getattr(exc, "claims_spec", False):
-            return error_entry(path, exc)
-        reason = exc.message if isinstance(exc, NotASpecError) else f"not a gradcheck spec: {exc.message}"
-        return SpecResult(path=path, status=Status.SKIP, message=f"skipped {path}: {reason}")
+        return _skipped_or_error(target, exc)
     except SpecError as exc:
         return error_entry(path, exc)
+
+
+def _skipped_or_error(target: Target, exc: NotASpecError | UnreadableYaml) -> SpecResult:
+    """A file that is not a spec: an error where it was named, or where it claims to be one (its YAML
+    broken), else skipped with a note, as a search finds README-like YAML files."""
+    path = str(target.path)
+    if target.explicit or getattr(exc, "claims_spec", False):
+        return error_entry(path, exc)
+    reason = exc.message if isinstance(exc, NotASpecError) else f"not a gradcheck spec: {exc.message}"
+    return SpecResult(path=path, status=Status.SKIP, message=f"skipped {path}: {reason}")
 
 
 def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(),
