@@ -10,8 +10,8 @@ from gradcheck_cli.derivation.user_code import CodeLoadError, load_functions
 from gradcheck_cli.reading.layer_spec import parse_layer_check
 from gradcheck_cli.reading.loader import load_yaml_file
 from gradcheck_cli.run.discover import Target
+from gradcheck_cli.run.entries import guarded
 from gradcheck_cli.run.many_specs import with_searches_without_specs
-from gradcheck_cli.run.one_spec import guarded
 from gradcheck_cli.verdict.results import RunResult, SpecResult
 
 
