@@ -240,6 +240,27 @@ def test_masks_and_several_steps_in_one_pass_give_the_same_witness(spec: str) ->
             np.testing.assert_array_equal(witness.kink[name][mask], alone.kink[name][mask])
 
 
+@pytest.mark.parametrize("spec", ["seed004_spiral_softmax_l2.yaml", "functions/bias_none_and_shared.yaml",
+                                  "layers/conv2d.yaml", "layers/lstm.yaml"])
+def test_a_compact_witness_holds_the_selected_entries_of_the_full_one(spec: str) -> None:
+    """Re-checks ask for compact witnesses (only the entries selected, flat, in C order): the same
+    numbers, bit for bit, as those entries of the witness of the parameters' full shape, for the dense
+    engine's groups and the layered engine's chunks alike."""
+    problem = load_problem(SPECS / spec)
+    params = {k: v.astype(np.float64) for k, v in problem.params.items()}
+    rng = np.random.default_rng(1)
+    masks = {name: rng.random(p.shape) < 0.2 for name, p in params.items()}
+    args = (problem.network, params, problem.x, problem.y, (1e-5, 4e-5))
+    full = fast_central_differences_at(*args, masks=masks)
+    compact = fast_central_differences_at(*args, masks=masks, compact=True)
+    for whole, small in zip(full, compact, strict=True):
+        for name, mask in masks.items():
+            assert small.checked[name].shape == (int(mask.sum()),) and small.checked[name].all()
+            for field in ("gradient", "step", "expected", "kink", "left", "right"):
+                np.testing.assert_array_equal(getattr(small, field)[name],
+                                              np.asarray(getattr(whole, field)[name])[mask], err_msg=f"{name} {field}")
+
+
 def test_a_network_ending_in_a_normalisation_is_witnessed_whole(write_spec) -> None:
     """gamma's step changes one feature of the last layer: the loss still takes them all (a stack kept
     to one feature must be made whole before the loss)."""

@@ -39,7 +39,8 @@ import numpy as np
 
 from gradcheck_cli.network.network import Network, Params
 from gradcheck_cli.witness.central import Masks, Witness, parameter_scale, roundoff_error, selected
-from gradcheck_cli.witness.fast_engine import Engine, Results
+from gradcheck_cli.witness.fast_engine import Engine
+from gradcheck_cli.witness.fields import Fields, places_of
 from gradcheck_cli.witness.layered import LayeredEngine
 
 Array = np.ndarray
@@ -65,9 +66,11 @@ def fast_central_differences(net: Network, params: Params, x: Array, y: Array, e
 
 def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array, epsilons: Sequence[float],
                                 progress: Callable[[int, int], None] | None = None, workers: int = 2,
-                                masks: Masks | None = None, fit: bool = True) -> list[Witness]:
+                                masks: Masks | None = None, fit: bool = True,
+                                compact: bool = False) -> list[Witness]:
     """One witness per step in ``epsilons``, all steps of a group in one stack (Richardson's three
-    steps, the re-checks' six): one pass over the groups instead of one per step."""
+    steps): one pass over the groups instead of one per step. ``compact`` (re-checks): each field
+    holds only the entries ``masks`` selects, flat and in C order (``fields.py``)."""
     params = {name: np.asarray(value, dtype=np.float64) for name, value in params.items()}  # read, never written
     engine = Engine(net, params, x, y, fit)
     layered = LayeredEngine(net, params, y, engine.fp)
@@ -81,15 +84,14 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
                 p = params[name]
                 scale = parameter_scale(p)  # a group's steps: eps * max(|w|, scale), step_sizes(p, eps) bit for bit
                 in_flight: deque[tuple[int, Future[None]]] = deque()  # a few groups ahead, never all at once
+                places = places_of(mask) if compact else None
+                fields = [Fields.empty(p.shape, places) for _ in epsilons]  # filled by the groups
                 if net.layer_of(name) < tail:  # the layered engine's chunks
-                    fields = layered.empty(name, epsilons)
                     work = ((size, threads.submit(task)) for size, task in
                             layered.tasks(name, mask, epsilons, scale, fields))
                 else:  # the dense engine's groups
-                    results = [Results.empty(p.shape) for _ in epsilons]
-                    fields = [(r.gradient, r.step, r.left, r.right, r.kink) for r in results]  # filled by the groups
                     work = ((np.size(w), threads.submit(engine.group, name, index, w, _half_steps(w, epsilons, scale),
-                                                        results)) for index, w in engine.entries(name, mask))
+                                                        fields)) for index, w in engine.entries(name, mask))
                 for group in work:
                     in_flight.append(group)
                     while len(in_flight) > IN_FLIGHT * workers:
@@ -97,7 +99,7 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
                 while in_flight:
                     done = _finish(in_flight.popleft(), done, total, progress)
                 for witness, parameter in zip(witnesses, fields, strict=True):
-                    _store(witness, name, parameter, engine.fp.E, mask)
+                    _store(witness, name, parameter, engine.fp.E, mask, compact)
         except BaseException:  # a time budget or Ctrl-C: drop the queued groups; the running ones end in ms
             threads.shutdown(wait=False, cancel_futures=True)
             raise
@@ -119,10 +121,11 @@ def dense_tail(net: Network) -> int:
     return l + 1
 
 
-def _store(witness: Witness, name: str, fields: tuple[Array, ...], E: float, mask: Array) -> None:
-    witness.gradient[name], witness.step[name], witness.left[name], witness.right[name], witness.kink[name] = fields
+def _store(witness: Witness, name: str, fields: Fields, E: float, mask: Array, compact: bool) -> None:
+    witness.gradient[name], witness.step[name], witness.left[name], witness.right[name], witness.kink[name] = (
+        fields.arrays())
     witness.expected[name] = roundoff_error(E, witness.step[name])
-    witness.checked[name] = mask.copy()
+    witness.checked[name] = np.ones(np.count_nonzero(mask), dtype=bool) if compact else mask.copy()
 
 
 class _Inline:

@@ -3,37 +3,20 @@
 ``fast.py`` hands it the entries of one parameter of the network's dense tail; here they are
 grouped by the unit of z^l they change (``entries``), each group's steps become a stack of
 perturbations evaluated by ``unit_stacks.UnitStacks``, and the values become central differences
-and one-sided slopes (``group``), written into ``Results``.
+and one-sided slopes (``group``), written into ``Fields``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
 from gradcheck_cli.witness.central import quotients
+from gradcheck_cli.witness.fields import Fields
 from gradcheck_cli.witness.unit_stacks import Stack, UnitStacks
 
 Array = np.ndarray
-
-
-@dataclass(frozen=True)
-class Results:
-    """One parameter's witness at one step, filled in group by group by the worker threads (each
-    group writes its own entries, so they never write to the same place)."""
-
-    gradient: Array
-    step: Array
-    left: Array
-    right: Array
-    kink: Array
-
-    @classmethod
-    def empty(cls, shape: tuple[int, ...]) -> Results:
-        gradient, step, left, right = (np.full(shape, np.nan) for _ in range(4))
-        return cls(gradient, step, left, right, np.zeros(shape, dtype=bool))
 
 
 class Engine(UnitStacks):
@@ -61,7 +44,7 @@ class Engine(UnitStacks):
 
     # ------------------------------------------------------------------ evaluation
 
-    def group(self, name: str, index: tuple, w: Array, hs: list[Array], results: list[Results]) -> None:
+    def group(self, name: str, index: tuple, w: Array, hs: list[Array], results: list[Fields]) -> None:
         """Evaluate a group at every step and write its quotients into ``results`` (one per step).
 
         Runs in a worker thread, quotients included: the main thread only waits, so it does not

@@ -33,9 +33,9 @@ from gradcheck_cli.network.network import (
     weight_penalty,
 )
 from gradcheck_cli.witness.central import quotients
+from gradcheck_cli.witness.fields import Fields
 
 Array = np.ndarray
-Fields = tuple[Array, Array, Array, Array, Array]  # gradient, step, left, right, kink of one parameter
 CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: a recurrence's steps stay in cache)
 
 
@@ -48,7 +48,7 @@ class LayeredEngine:
               out: list[Fields]) -> Iterator[tuple[int, Callable[[], None]]]:
         """The work of parameter ``name``'s witness at each relative step, chunk by chunk: (the entries
         it completes, counted at the first step only, and a function that fills its entries of ``out``,
-        one (gradient, step, left, right, kink) per step, from ``empty``; the others stay NaN). Half
+        one ``Fields`` per step; the others stay NaN). Half
         steps eps * max(|w|, scale), as ``central.step_sizes``. The chunks are independent: the caller
         may run them in threads, in any order."""
         l = self.net.layer_of(name)
@@ -59,15 +59,10 @@ class LayeredEngine:
                 size = (index[0].size if index else 1) if k == 0 else 0
                 yield size, functools.partial(self._central, name, l, l2, eps, scale, channel, index, out[k])
 
-    def empty(self, name: str, epsilons: Sequence[float]) -> list[Fields]:
-        shape = self.params[name].shape
-        return [(*(np.full(shape, np.nan) for _ in range(4)), np.zeros(shape, dtype=bool)) for _ in epsilons]
-
     def _central(self, name: str, l: int, l2: float, eps: float, scale: float, channel: int | None, index: tuple,
                  out: Fields) -> None:
         """One chunk's central differences, each entry moved up and down (plus one unperturbed member)."""
         p, symbol = self.params[name], name[: -len(str(l))]
-        gradient, step, left, right, kink = out
         n, w = index[0].size if index else 1, p[index]
         h = eps * np.maximum(np.abs(w), scale)
         upper, lower = w + h, w - h
@@ -78,9 +73,9 @@ class LayeredEngine:
             E[:-1] += 0.5 * l2 * (np.concatenate([np.ravel(upper), np.ravel(lower)]) ** 2
                                   - np.tile(np.ravel(w) ** 2, 2))
         shape = np.shape(w)  # (entries,), or () for a single number (a shared bias)
-        gradient[index], step[index], left[index], right[index] = quotients(
+        out.gradient[index], out.step[index], out.left[index], out.right[index] = quotients(
             E[:n].reshape(shape), E[n : 2 * n].reshape(shape), E[-1], w, upper, lower)
-        kink[index] = (crossed[:n] | crossed[n : 2 * n]).reshape(shape)
+        out.kink[index] = (crossed[:n] | crossed[n : 2 * n]).reshape(shape)
 
     def _chunks(self, name: str, mask: Array, members_per_entry: int) -> Iterator[tuple[int | None, tuple]]:
         """The entries ``mask`` selects, in chunks that bound a stack's memory: (the one feature of z^l

@@ -92,15 +92,18 @@ class WitnessMaker:
     def central(self, eps: float, masks: Masks | None = None, progress: bool = True) -> Witness:
         return self.centrals((eps,), masks, progress)[0]
 
-    def centrals(self, epsilons: Sequence[float], masks: Masks | None = None, progress: bool = True) -> list[Witness]:
-        """Central differences at each step; the fast engine takes all the steps in one pass."""
+    def centrals(self, epsilons: Sequence[float], masks: Masks | None = None, progress: bool = True,
+                 compact: bool = False) -> list[Witness]:
+        """Central differences at each step; the fast engine takes all the steps in one pass.
+        ``compact``: only the entries ``masks`` selects, as ``entries_at`` gives them."""
         report = self.progress if progress else None
         if self.engine == "naive":
             loss = lambda p: loss_and_kinks(self.net, p, self.x, self.y)  # noqa: E731
-            return [central_differences(loss, self.params, eps, report if k == 0 else None, masks)
-                    for k, eps in enumerate(epsilons)]
+            witnesses = [central_differences(loss, self.params, eps, report if k == 0 else None, masks)
+                         for k, eps in enumerate(epsilons)]
+            return [entries_at(w, masks) for w in witnesses] if compact and masks is not None else witnesses
         return fast_central_differences_at(self.net, self.params, self.x, self.y, epsilons, report, masks=masks,
-                                           fit=self.engine == "fast")
+                                           fit=self.engine == "fast", compact=compact)
 
     def richardson(self, eps: float, masks: Masks | None = None, progress: bool = True) -> Witness:
         fine, double, quadruple = self.centrals((eps, 2 * eps, 4 * eps), masks, progress)
@@ -130,9 +133,9 @@ class WitnessMaker:
 
 
     def _compact(self, epsilons: Sequence[float], masks: Masks) -> list[Witness]:
-        """Central differences at each step, only at the entries ``masks`` selects (``entries_at``),
-        one step at a time: a re-check holds one full-size witness at once, whatever its steps."""
-        return [entries_at(self.central(e, masks, progress=False), masks) for e in epsilons]
+        """Central differences at each step, only at the entries ``masks`` selects (``entries_at``):
+        a re-check never holds a witness of the parameters' full size."""
+        return self.centrals(epsilons, masks, progress=False, compact=True)
 
 
 def entries_at(witness: Witness, masks: Masks) -> Witness:
