@@ -11,7 +11,7 @@ from conftest import SPECS, without_backward
 from gradcheck_cli.network import activations
 from gradcheck_cli.network.network import backward, forward, loss_and_kinks
 from gradcheck_cli.run.one_spec import check_problem, load_problem
-from gradcheck_cli.verdict.compare import compare_parameter, make_rule
+from gradcheck_cli.verdict.compare import SLICE, compare_parameter, make_rule
 from gradcheck_cli.verdict.results import Status
 from gradcheck_cli.witness.central import CENTRAL_EPS, Witness, central_differences, roundoff_error
 
@@ -155,6 +155,29 @@ def test_the_report_states_the_expected_error_next_to_the_observed_one() -> None
     assert result.worst_index == (1,) and result.worst_error == pytest.approx(1e-6)
     assert result.worst_expected == pytest.approx(roundoff_error(0.5, 1e-6) + 8 * np.finfo(float).eps * 1.0)
     assert result.reason == "disagrees"
+
+
+def test_a_parameter_larger_than_a_slice_is_judged_as_a_whole() -> None:
+    """The verdict works slice by slice: what it finds in any slice is counted, located and summed
+    over the whole parameter."""
+    rng = np.random.default_rng(3)
+    numeric = rng.uniform(0.5, 2.0, size=(3 * SLICE // 17 + 2, 17))  # three slices and a shorter fourth
+    size = numeric.size
+    analytic = numeric.copy()
+    analytic.flat[5], numeric.flat[5] = 3e-12, 1e-12  # below the noise floor, in the first slice ...
+    analytic.flat[SLICE + 9], numeric.flat[SLICE + 9] = -1e-12, -2e-12  # ... and in the second
+    analytic.flat[2 * SLICE + 3] *= 1.5  # wrong, in the third
+    analytic.flat[size - 1] *= 1 + 1e-5  # slightly wrong, in the last, shorter one
+    result = compare_parameter("p", analytic, _synthetic(numeric), make_rule("float64", 0.5, eps=1e-6))
+    assert result.status is Status.FAIL and result.noise_limited == 2
+    assert result.worst_index == np.unravel_index(2 * SLICE + 3, numeric.shape)
+    assert result.worst_error == pytest.approx(0.5 * abs(numeric.flat[2 * SLICE + 3]))
+    assert np.flatnonzero(result.disagreeing).tolist() == [2 * SLICE + 3, size - 1]
+    assert np.flatnonzero(result.below_floor).tolist() == [5, SLICE + 9]
+    assert result.max_abs_error == pytest.approx(np.max(np.abs(analytic - numeric)))
+    assert result.norm_ratio == pytest.approx(np.linalg.norm(analytic - numeric)
+                                              / (np.linalg.norm(analytic) + np.linalg.norm(numeric)))
+    assert result.rel_error.shape == numeric.shape and result.rel_error.flat[size - 1] == pytest.approx(1e-5, rel=1e-3)
 
 
 def test_float32_spec_runs_in_float32_with_a_float64_witness() -> None:

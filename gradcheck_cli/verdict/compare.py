@@ -50,9 +50,12 @@ def make_rule(dtype: str, loss: float, eps: float = CENTRAL_EPS, method: str = "
                 loose_rtol=max(LOOSE_RTOL, warn_rtol))
 
 
+SLICE = 1 << 16  # entries judged at a time: a parameter of millions never has temporaries of its own size
+
+
 @dataclass(frozen=True)
 class _Entries:
-    """Each entry's class under the rule of the module's docstring (boolean masks of one shape)."""
+    """Each entry's class under the rule of the module's docstring (boolean masks of one slice)."""
 
     failed: np.ndarray
     warned: np.ndarray
@@ -66,16 +69,15 @@ class _Entries:
 
 
 def _classify(a: np.ndarray, n: np.ndarray, diff: np.ndarray, magnitude: np.ndarray, expected: np.ndarray,
-              checked: np.ndarray, usable: np.ndarray, witness: Witness, name: str, rule: Rule) -> _Entries:
+              checked: np.ndarray, usable: np.ndarray, kink: np.ndarray, left: np.ndarray, right: np.ndarray,
+              rule: Rule) -> _Entries:
     """``diff`` = |a - n| and ``magnitude`` = max(|a|, |n|); ``usable``: checked, with a finite witness."""
-    kink = witness.kink[name]
     broken = usable & ~np.isfinite(a)
     plain = usable & ~kink & np.isfinite(a)
     beyond = plain & (diff > expected)  # more than the witness can err by
     ratio = diff / magnitude
     failed = broken | (beyond & (ratio > rule.warn_rtol))
     warned = beyond & (ratio > rule.rtol) & ~failed
-    del ratio  # every array here is the size of the parameter: none is kept longer than it is needed
     strict = plain & ~beyond & ((magnitude >= expected / rule.rtol) | (diff == 0))
     loose = plain & ~beyond & ~strict & (magnitude >= expected / rule.loose_rtol)
     return _Entries(
@@ -87,87 +89,135 @@ def _classify(a: np.ndarray, n: np.ndarray, diff: np.ndarray, magnitude: np.ndar
         blind=checked & ~np.isfinite(n),
         broken=broken,
         judged_at_kink=kink & usable,
-        undecided_at_kink=_outside_the_interval(a, expected, kink & usable, witness, name, rule),
+        undecided_at_kink=_outside_the_interval(a, expected, kink & usable, left, right, rule),
     )
 
 
-def _outside_the_interval(a: np.ndarray, expected: np.ndarray, at: np.ndarray, witness: Witness, name: str,
+def _outside_the_interval(a: np.ndarray, expected: np.ndarray, at: np.ndarray, left: np.ndarray, right: np.ndarray,
                           rule: Rule) -> np.ndarray:
     """Entries at a kink whose analytic value lies outside the one-sided slopes' interval, widened by
     the warn tolerance (computed at the kink entries only)."""
     outside = np.zeros(np.shape(at), dtype=bool)
     if not at.any():
         return outside
-    left, right = witness.left[name][at], witness.right[name][at]
-    low, high, a_at = np.minimum(left, right), np.maximum(left, right), a[at]
+    low, high, a_at = np.minimum(left[at], right[at]), np.maximum(left[at], right[at]), a[at]
     expected_at = expected[at] if np.ndim(expected) else expected
     slack = rule.warn_rtol * np.maximum(np.abs(a_at), 2 * expected_at / rule.rtol)
     outside[at] = ~((a_at >= low - slack) & (a_at <= high + slack))
     return outside
 
 
-def _verdict(e: _Entries) -> tuple[Status, str]:
-    """The parameter's status, and why it is not PASS."""
-    if e.failed.any():
-        return Status.FAIL, "analytic not finite" if e.broken.any() else "disagrees"
-    if e.warned.any() or e.undecided_at_kink.any():
-        return Status.WARN, "disagrees slightly" if e.warned.any() else "kink crossed, cannot decide"
-    if not (e.strict | e.loose | e.judged_at_kink).any() and (e.noise_limited | e.blind).any():
-        return Status.INCONCLUSIVE, "below the noise floor" if e.noise_limited.any() else "witness not finite"
-    return Status.PASS, ""
+@dataclass
+class _Tally:
+    """A parameter's verdict summed over its slices: how many entries of each class, and the sums
+    and maxima its summary figures need."""
+
+    failed: int = 0
+    warned: int = 0
+    strict: int = 0
+    loose: int = 0
+    noise_limited: int = 0
+    blind: int = 0
+    broken: int = 0
+    judged_at_kink: int = 0
+    undecided_at_kink: int = 0
+    max_abs_error: float = 0.0
+    loose_resolution: float = 0.0  # the largest e / max(|a|, |n|) among the loose entries
+    squares: tuple[float, float, float] = (0.0, 0.0, 0.0)  # of a, n and a - n, where usable
+
+    def add(self, e: _Entries) -> None:
+        for name in _COUNTED:
+            setattr(self, name, getattr(self, name) + int(np.count_nonzero(getattr(e, name))))
+
+    def verdict(self) -> tuple[Status, str]:
+        """The parameter's status, and why it is not PASS."""
+        if self.failed:
+            return Status.FAIL, "analytic not finite" if self.broken else "disagrees"
+        if self.warned or self.undecided_at_kink:
+            return Status.WARN, "disagrees slightly" if self.warned else "kink crossed, cannot decide"
+        if not (self.strict or self.loose or self.judged_at_kink) and (self.noise_limited or self.blind):
+            return Status.INCONCLUSIVE, "below the noise floor" if self.noise_limited else "witness not finite"
+        return Status.PASS, ""
+
+
+_COUNTED = ("failed", "warned", "strict", "loose", "noise_limited", "blind", "broken", "judged_at_kink",
+            "undecided_at_kink")
 
 
 def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, rule: Rule) -> ParamResult:
-    """Verdict for one parameter from its analytic gradient and the numerical witness."""
+    """Verdict for one parameter from its analytic gradient and the numerical witness.
+
+    Judged slice by slice (``SLICE`` entries), into the few arrays of the parameter's size the result
+    keeps (the relative errors, and the masks a re-check needs): a parameter of a million entries
+    would otherwise hold six temporaries of 8 MB each at once."""
     a = np.asarray(analytic, dtype=np.float64)
-    n = witness.gradient[name]
-    checked = witness.checked.get(name, np.ones(a.shape, dtype=bool))
+    n = np.asarray(witness.gradient[name])
+    checked = np.asarray(witness.checked.get(name, np.ones(a.shape, dtype=bool)))
+    kink = np.asarray(witness.kink[name])
     with np.errstate(all="ignore"):
         usable = checked & np.isfinite(n)
-        largest = float(np.max(np.abs(n[usable]))) if usable.any() else 0.0
-        expected = witness.expected[name] + DTYPE_NOISE_FACTOR * float(np.finfo(rule.dtype).eps) * largest
-        # in place where it can be: a parameter of a million entries makes each array 8 MB
-        diff = np.asarray(np.subtract(a, n))  # an array even for a shared bias's single number
-        np.abs(diff, out=diff)
-        diff[~checked] = 0.0  # unchecked entries are NaN: 0, and never judged
-        magnitude = np.asarray(np.abs(a))
-        np.maximum(magnitude, np.abs(n), out=magnitude)
-        e = _classify(a, n, diff, magnitude, expected, checked, usable, witness, name, rule)
-        rel = np.asarray(np.maximum(magnitude, expected / rule.rtol))
-        np.divide(diff, rel, out=rel)
-        rel[~checked] = -1.0
-        rel[e.judged_at_kink] = 0.0  # judged by the interval, not by the central difference
-        rel[e.broken] = np.inf
-        rel[e.blind] = -1.0  # nothing to compare: never the worst entry
-        loose_expected = expected[e.loose] if np.ndim(expected) else expected
-        loose_resolution = float(np.max(loose_expected / magnitude[e.loose])) if e.loose.any() else 0.0
-        denominator = np.linalg.norm(a[usable]) + np.linalg.norm(n[usable])
-        norm_ratio = float(np.linalg.norm(diff[usable]) / denominator) if denominator > 0 else 0.0
-    worst = np.unravel_index(int(np.argmax(rel)), rel.shape) if rel.size else ()
-    status, reason = _verdict(e)
+        largest = max(float(np.max(n, where=usable, initial=0.0)), -float(np.min(n, where=usable, initial=0.0)))
+        noise = DTYPE_NOISE_FACTOR * float(np.finfo(rule.dtype).eps) * largest
+        expected = np.asarray(witness.expected[name])
+        left, right = (np.asarray(side.get(name, n)) for side in (witness.left, witness.right))  # none: no kink
+        flat = [np.ravel(v) for v in (a, n, checked, usable, kink, left, right)]
+        spread = expected.size == a.size and expected.ndim > 0  # one expected error per entry, or one for all
+        expected_flat = np.ravel(expected) if spread else expected + noise
+        rel = np.empty(a.size)
+        disagreeing, below_floor = np.empty(a.size, dtype=bool), np.empty(a.size, dtype=bool)
+        tally = _Tally()
+        for start in range(0, a.size, SLICE):
+            part = slice(start, start + SLICE)
+            a_, n_, checked_, usable_, kink_, left_, right_ = (v[part] for v in flat)
+            expected_ = expected_flat[part] + noise if spread else expected_flat
+            diff = np.abs(a_ - n_)
+            diff[~checked_] = 0.0  # unchecked entries are NaN: 0, and never judged
+            magnitude = np.maximum(np.abs(a_), np.abs(n_))
+            e = _classify(a_, n_, diff, magnitude, expected_, checked_, usable_, kink_, left_, right_, rule)
+            tally.add(e)
+            rel_ = np.maximum(magnitude, expected_ / rule.rtol)
+            np.divide(diff, rel_, out=rel_)
+            rel_[~checked_] = -1.0
+            rel_[e.judged_at_kink] = 0.0  # judged by the interval, not by the central difference
+            rel_[e.broken] = np.inf
+            rel_[e.blind] = -1.0  # nothing to compare: never the worst entry
+            rel[part] = rel_
+            disagreeing[part] = (e.failed & ~e.broken) | e.warned  # a re-check could change these
+            below_floor[part] = e.noise_limited
+            if e.loose.any():
+                loose_expected = expected_[e.loose] if np.ndim(expected_) else expected_
+                tally.loose_resolution = max(tally.loose_resolution,
+                                             float(np.max(loose_expected / magnitude[e.loose])))
+            tally.max_abs_error = max(tally.max_abs_error, float(np.max(diff, where=usable_, initial=0.0)))
+            tally.squares = tuple(total + float(np.sum(np.square(v), where=usable_))  # type: ignore[assignment]
+                                  for total, v in zip(tally.squares, (a_, n_, diff), strict=True))
+        denominator = np.sqrt(tally.squares[0]) + np.sqrt(tally.squares[1])
+        norm_ratio = float(np.sqrt(tally.squares[2]) / denominator) if denominator > 0 else 0.0
+    worst = int(np.argmax(rel)) if rel.size else 0
+    status, reason = tally.verdict()
     return ParamResult(
         name=name,
         shape=tuple(a.shape),
         status=status,
-        max_abs_error=float(np.max(np.where(usable, diff, 0.0))) if diff.size else 0.0,
+        max_abs_error=tally.max_abs_error,
         max_rel_error=float(rel[worst]) if rel.size else 0.0,
         norm_ratio=norm_ratio,
         grad_norm=float(np.linalg.norm(n)) if usable.all() else float("nan"),  # a sample has no norm
-        worst_index=tuple(int(i) for i in worst),
-        worst_analytic=float(a[worst]),
-        worst_numeric=float(n[worst]),
-        worst_error=float(diff[worst]),
-        worst_expected=float(expected[worst]) if np.ndim(expected) else float(expected),
+        worst_index=tuple(int(i) for i in np.unravel_index(worst, a.shape)) if rel.size else (),
+        worst_analytic=float(flat[0][worst]),
+        worst_numeric=float(flat[1][worst]),
+        worst_error=float(abs(flat[0][worst] - flat[1][worst])) if flat[2][worst] else 0.0,
+        worst_expected=float(expected_flat[worst] + noise) if spread else float(expected_flat),
         analytic=a,
         numeric=n,
-        rel_error=rel,
-        kink=witness.kink[name] & checked,
-        kink_unresolved=int(e.undecided_at_kink.sum()),
-        checked_entries=int(checked.sum()),
-        noise_limited=int((e.noise_limited | e.blind).sum()),
-        loose_entries=int(e.loose.sum()),
-        loose_resolution=loose_resolution,
+        rel_error=rel.reshape(a.shape),
+        kink=kink & checked,
+        kink_unresolved=tally.undecided_at_kink,
+        checked_entries=int(np.count_nonzero(checked)),
+        noise_limited=tally.noise_limited + tally.blind,
+        loose_entries=tally.loose,
+        loose_resolution=tally.loose_resolution,
         reason=reason,
-        disagreeing=(e.failed & ~e.broken) | e.warned,  # a re-check could change these: see witness/methods.py
-        below_floor=e.noise_limited,
+        disagreeing=disagreeing.reshape(a.shape),
+        below_floor=below_floor.reshape(a.shape),
     )
