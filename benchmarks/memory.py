@@ -62,6 +62,20 @@ CASES = {
     "784-256-256-10 tanh softmax-CE (bench)": (ROOT / "benchmarks" / "deep_tanh.yaml").read_text(),
     "LeNet-style conv net, batch 8 (bundled)": (ROOT / "specs" / "layers" / "lenet.yaml").read_text(),
     "conv + batchnorm (bundled)": (ROOT / "specs" / "layers" / "batchnorm.yaml").read_text(),
+    "conv 3x32x32, 2 x 16 filters 3x3, batch 32": textwrap.dedent("""\
+        version: 1
+        layout: row
+        input: [3, 32, 32]
+        layers:
+          - {type: conv2d, filters: 16, kernel: 3, padding: 1, activation: relu}
+          - {type: maxpool2d, size: 2}
+          - {type: conv2d, filters: 16, kernel: 3, padding: 1, activation: relu}
+          - {type: flatten}
+          - {units: 10}
+        loss: softmax_cross_entropy
+        data: {batch: 32}
+        """),
+    "LSTM T=16, H=32 (bench)": (ROOT / "benchmarks" / "lstm.yaml").read_text(),
 }
 
 

@@ -14,17 +14,20 @@ from gradcheck_cli.reading.loader import SourceMap
 from gradcheck_cli.reading.model import Spec
 
 # What a check holds at its peak, in bytes per entry, fitted to the measured peaks of
-# benchmarks/memory.py (wide, deep, large-batch, row and column, dense and convolutional networks)
-# and rounded up so that no estimate is below its measurement: per parameter entry, what the check
-# keeps of it (the parameter, its analytic gradient, the witness's fields, the verdict's arrays, a
-# re-check's one full-size witness at a time: about 13 float64 numbers, tracemalloc says), a little
-# more for the largest parameter, whose comparison's temporaries are alive at once; per activation
-# value (x, y, every z and a), the forward pass, its caches, the stacks of perturbed networks and a
-# derivation's results; and a fixed part (the engines' threads, scratch buffers and stacks).
-BYTES_PER_PARAMETER = 128
+# benchmarks/memory.py (wide, deep, large-batch, row and column, dense, convolutional and recurrent
+# networks) and rounded up so that no estimate is below its measurement: per parameter entry, what
+# the check keeps of it (the parameter, its analytic gradient, the witness's fields, the verdict's
+# arrays: about 10 float64 numbers, tracemalloc says; re-checks are compact and the verdict works
+# slice by slice), a little more for the largest parameter; per activation value (x, y, every z and
+# a), the forward pass, its caches, the dense engine's stacks of perturbed networks and a
+# derivation's results; a fixed part (threads, scratch buffers); and, for a network with any layer
+# other than a dense one, the layered engine's chunks (each array of a stack is at most
+# CHUNK_ELEMENTS numbers, but a stack holds many, a recurrence one per step, in two threads).
+BYTES_PER_PARAMETER = 88
 BYTES_PER_LARGEST_PARAMETER = 8
-BYTES_PER_ACTIVATION = 96
-FIXED_BYTES = 19 * 2**20
+BYTES_PER_ACTIVATION = 168
+FIXED_BYTES = 6 * 2**20
+LAYERED_BYTES = 20 * 2**20
 
 
 def memory_needed(spec: Spec, net: Network) -> tuple[int, int, int]:
@@ -38,7 +41,8 @@ def memory_needed(spec: Spec, net: Network) -> tuple[int, int, int]:
     params = sum(largest.values())
     activations = m * sum(sizes) + m * (sizes[0] + sizes[-1])
     needed = (BYTES_PER_PARAMETER * params + BYTES_PER_LARGEST_PARAMETER * max(largest.values(), default=0)
-              + BYTES_PER_ACTIVATION * activations + FIXED_BYTES)
+              + BYTES_PER_ACTIVATION * activations + FIXED_BYTES
+              + (LAYERED_BYTES if any(layer.TYPE != "dense" or layer.per_step for layer in net.layers) else 0))
     return needed, params, m
 
 
