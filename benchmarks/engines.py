@@ -32,12 +32,14 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: as the console script runs (launcher.py)
-
-import numpy as np  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from gradcheck_cli.run.process_settings import prepare_process  # noqa: E402
+
+prepare_process()  # before numpy: as the console script runs (launcher.py)
+
+import numpy as np  # noqa: E402
 
 from gradcheck_cli.network.network import backward, forward, loss_and_kinks  # noqa: E402
 from gradcheck_cli.run.one_spec import Overrides, check_problem, judge, load_problem  # noqa: E402

@@ -13,7 +13,6 @@ compare medians and ratios, not single numbers. Nothing here is a test.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -21,10 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: as the console script runs (launcher.py)
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from gradcheck_cli.run.process_settings import prepare_process  # noqa: E402
+
+prepare_process()  # before numpy: as the console script runs (launcher.py)
+
 
 from click.testing import CliRunner  # noqa: E402
 

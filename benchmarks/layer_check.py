@@ -16,20 +16,20 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: as the console script runs (launcher.py)
-
-import numpy as np  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gradcheck_cli.run.process_settings import prepare_process  # noqa: E402
+
+prepare_process()  # before numpy: as the console script runs (launcher.py)
+
+import numpy as np  # noqa: E402
 from engines import median_range, run_command  # noqa: E402
 
 SPEC = ROOT / "specs" / "layer_checks" / "conv_naive.yaml"

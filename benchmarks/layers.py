@@ -18,18 +18,18 @@ spec as whole commands. Machines are noisy: compare medians and ratios. Nothing 
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import sys
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: as the console script runs (launcher.py)
-
-import numpy as np  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gradcheck_cli.run.process_settings import prepare_process  # noqa: E402
+
+prepare_process()  # before numpy: as the console script runs (launcher.py)
+
+import numpy as np  # noqa: E402
 from engines import median_range, run_command, side_by_side  # noqa: E402
 
 LENET = ROOT / "specs" / "layers" / "lenet.yaml"

@@ -14,18 +14,18 @@ ratios. Machines are noisy: compare medians and ratios. Nothing here is a test.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import sys
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: as the console script runs (launcher.py)
-
-import numpy as np  # noqa: E402
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gradcheck_cli.run.process_settings import prepare_process  # noqa: E402
+
+prepare_process()  # before numpy: as the console script runs (launcher.py)
+
+import numpy as np  # noqa: E402
 from engines import side_by_side  # noqa: E402
 
 LSTM = ROOT / "benchmarks" / "lstm.yaml"

@@ -135,3 +135,22 @@ def test_the_console_script_runs_with_one_blas_thread() -> None:
     env["OPENBLAS_NUM_THREADS"] = "2"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
     assert out.splitlines()[-1] == "2 1"
+
+
+
+def test_the_console_script_tunes_the_allocator_for_itself_and_its_workers() -> None:
+    """launcher.py keeps freed memory for reuse (process_settings.py): the settings go into the
+    environment, where spawned workers' glibc reads them at start; a value the user set is kept."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys; from gradcheck_cli.launcher import main; sys.argv = ['gradcheck', '--version']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "import os; print(os.environ['MALLOC_TRIM_THRESHOLD_'], os.environ['MALLOC_MMAP_THRESHOLD_'])")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.splitlines()[-1] == f"{256 << 20} {32 << 20}"
+    env["MALLOC_TRIM_THRESHOLD_"] = "131072"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.splitlines()[-1] == f"131072 {32 << 20}"

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from gradcheck_cli.errors import SpecError
-from gradcheck_cli.run.blas_threads import BLAS_THREAD_VARIABLES
 from gradcheck_cli.run.discover import Target, searches_without_specs
 from gradcheck_cli.run.entries import error_entry
 from gradcheck_cli.run.one_spec import Overrides, check_target, validate_target
+from gradcheck_cli.run.process_settings import BLAS_THREAD_VARIABLES
 from gradcheck_cli.verdict.results import RunResult, SpecResult, Status
 
 ProgressCallback = Callable[[bool, int, int], None]  # (a spec just finished?, entries done, total)
