@@ -78,14 +78,17 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
     witnesses = [Witness() for _ in epsilons]
     chosen = selected(params, masks)
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
+    filled: list[tuple[str, list[Fields], Array]] = []  # each parameter's fields, stored once all are done
+    in_flight: deque[tuple[int, Future[None]]] = deque()  # a few groups ahead, never all at once, across
+    # parameters: no thread idles at a parameter's end while another finishes its last group
     with ThreadPoolExecutor(max_workers=workers) if total >= THREADS_FROM else _Inline() as threads:
         try:
             for name, mask in chosen.items():
                 p = params[name]
                 scale = parameter_scale(p)  # a group's steps: eps * max(|w|, scale), step_sizes(p, eps) bit for bit
-                in_flight: deque[tuple[int, Future[None]]] = deque()  # a few groups ahead, never all at once
                 places = places_of(mask) if compact else None
                 fields = [Fields.empty(p.shape, places) for _ in epsilons]  # filled by the groups
+                filled.append((name, fields, mask))
                 if net.layer_of(name) < tail:  # the layered engine's chunks
                     work = ((size, threads.submit(task)) for size, task in
                             layered.tasks(name, mask, epsilons, scale, fields))
@@ -96,13 +99,14 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
                     in_flight.append(group)
                     while len(in_flight) > IN_FLIGHT * workers:
                         done = _finish(in_flight.popleft(), done, total, progress)
-                while in_flight:
-                    done = _finish(in_flight.popleft(), done, total, progress)
-                for witness, parameter in zip(witnesses, fields, strict=True):
-                    _store(witness, name, parameter, engine.fp.E, mask, compact)
+            while in_flight:
+                done = _finish(in_flight.popleft(), done, total, progress)
         except BaseException:  # a time budget or Ctrl-C: drop the queued groups; the running ones end in ms
             threads.shutdown(wait=False, cancel_futures=True)
             raise
+    for name, fields, mask in filled:
+        for witness, parameter in zip(witnesses, fields, strict=True):
+            _store(witness, name, parameter, engine.fp.E, mask, compact)
     return witnesses
 
 
