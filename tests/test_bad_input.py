@@ -126,9 +126,9 @@ def test_validate_reports_errors_the_same_way(write_spec) -> None:
 @pytest.mark.parametrize(
     ("text", "needs"),
     [
-        ("version: 1\ninput: 2000000000\nlayers: [{units: 3}]\nloss: sse\n", "3039.8 GiB"),
+        ("version: 1\ninput: 2000000000\nlayers: [{units: 3}]\nloss: sse\n", "3367.7 GiB"),
         ("version: 1\ninput: 20\nlayers: [{units: 3}]\nloss: sse\ndata: {batch: 100000000000}\n", "GiB"),
-        ("version: 1\ninput: 30000\nlayers: [{units: 30000}]\nloss: sse\n", "80.5 GiB"),
+        ("version: 1\ninput: 30000\nlayers: [{units: 30000}]\nloss: sse\n", "94.0 GiB"),
     ],
 )
 def test_specs_too_large_for_memory_are_refused_before_allocating(write_spec, text: str, needs: str) -> None:
