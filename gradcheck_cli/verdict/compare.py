@@ -125,9 +125,22 @@ class _Tally:
     loose_resolution: float = 0.0  # the largest e / max(|a|, |n|) among the loose entries
     squares: tuple[float, float, float] = (0.0, 0.0, 0.0)  # of a, n and a - n, where usable
 
-    def add(self, e: _Entries) -> None:
+    def add(self, e: _Entries, a: np.ndarray, n: np.ndarray, diff: np.ndarray, magnitude: np.ndarray,
+            expected: np.ndarray, usable: np.ndarray) -> None:
+        """Count one slice's classes and fold in its sums and maxima."""
         for name in _COUNTED:
             setattr(self, name, getattr(self, name) + int(np.count_nonzero(getattr(e, name))))
+        if e.loose.any():
+            loose_expected = expected[e.loose] if np.ndim(expected) else expected
+            self.loose_resolution = max(self.loose_resolution, float(np.max(loose_expected / magnitude[e.loose])))
+        self.max_abs_error = max(self.max_abs_error, float(np.max(diff, where=usable, initial=0.0)))
+        self.squares = tuple(total + float(np.sum(np.square(v), where=usable))  # type: ignore[assignment]
+                             for total, v in zip(self.squares, (a, n, diff), strict=True))
+
+    def norm_ratio(self) -> float:
+        """||a - n|| / (||a|| + ||n||) over the usable entries."""
+        denominator = np.sqrt(self.squares[0]) + np.sqrt(self.squares[1])
+        return float(np.sqrt(self.squares[2]) / denominator) if denominator > 0 else 0.0
 
     def verdict(self) -> tuple[Status, str]:
         """The parameter's status, and why it is not PASS."""
@@ -142,6 +155,24 @@ class _Tally:
 
 _COUNTED = ("failed", "warned", "strict", "loose", "noise_limited", "blind", "broken", "judged_at_kink",
             "undecided_at_kink")
+
+
+def _judge_slice(a: np.ndarray, n: np.ndarray, checked: np.ndarray, usable: np.ndarray, kink: np.ndarray,
+                 left: np.ndarray, right: np.ndarray, expected: np.ndarray, rule: Rule,
+                 tally: _Tally) -> tuple[_Entries, np.ndarray]:
+    """One slice's classes (counted into ``tally``) and relative errors d / max(m, e / rtol)."""
+    diff = np.abs(a - n)
+    diff[~checked] = 0.0  # unchecked entries are NaN: 0, and never judged
+    magnitude = np.maximum(np.abs(a), np.abs(n))
+    e = _classify(a, n, diff, magnitude, expected, checked, usable, kink, left, right, rule)
+    tally.add(e, a, n, diff, magnitude, expected, usable)
+    rel = np.maximum(magnitude, expected / rule.rtol)
+    np.divide(diff, rel, out=rel)
+    rel[~checked] = -1.0
+    rel[e.judged_at_kink] = 0.0  # judged by the interval, not by the central difference
+    rel[e.broken] = np.inf
+    rel[e.blind] = -1.0  # nothing to compare: never the worst entry
+    return e, rel
 
 
 def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, rule: Rule) -> ParamResult:
@@ -168,31 +199,10 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, rule: R
         tally = _Tally()
         for start in range(0, a.size, SLICE):
             part = slice(start, start + SLICE)
-            a_, n_, checked_, usable_, kink_, left_, right_ = (v[part] for v in flat)
-            expected_ = expected_flat[part] + noise if spread else expected_flat
-            diff = np.abs(a_ - n_)
-            diff[~checked_] = 0.0  # unchecked entries are NaN: 0, and never judged
-            magnitude = np.maximum(np.abs(a_), np.abs(n_))
-            e = _classify(a_, n_, diff, magnitude, expected_, checked_, usable_, kink_, left_, right_, rule)
-            tally.add(e)
-            rel_ = np.maximum(magnitude, expected_ / rule.rtol)
-            np.divide(diff, rel_, out=rel_)
-            rel_[~checked_] = -1.0
-            rel_[e.judged_at_kink] = 0.0  # judged by the interval, not by the central difference
-            rel_[e.broken] = np.inf
-            rel_[e.blind] = -1.0  # nothing to compare: never the worst entry
-            rel[part] = rel_
+            expected_part = expected_flat[part] + noise if spread else expected_flat
+            e, rel[part] = _judge_slice(*(v[part] for v in flat), expected_part, rule, tally)
             disagreeing[part] = (e.failed & ~e.broken) | e.warned  # a re-check could change these
             below_floor[part] = e.noise_limited
-            if e.loose.any():
-                loose_expected = expected_[e.loose] if np.ndim(expected_) else expected_
-                tally.loose_resolution = max(tally.loose_resolution,
-                                             float(np.max(loose_expected / magnitude[e.loose])))
-            tally.max_abs_error = max(tally.max_abs_error, float(np.max(diff, where=usable_, initial=0.0)))
-            tally.squares = tuple(total + float(np.sum(np.square(v), where=usable_))  # type: ignore[assignment]
-                                  for total, v in zip(tally.squares, (a_, n_, diff), strict=True))
-        denominator = np.sqrt(tally.squares[0]) + np.sqrt(tally.squares[1])
-        norm_ratio = float(np.sqrt(tally.squares[2]) / denominator) if denominator > 0 else 0.0
     worst = int(np.argmax(rel)) if rel.size else 0
     status, reason = tally.verdict()
     return ParamResult(
@@ -201,7 +211,7 @@ def compare_parameter(name: str, analytic: np.ndarray, witness: Witness, rule: R
         status=status,
         max_abs_error=tally.max_abs_error,
         max_rel_error=float(rel[worst]) if rel.size else 0.0,
-        norm_ratio=norm_ratio,
+        norm_ratio=tally.norm_ratio(),
         grad_norm=float(np.linalg.norm(n)) if usable.all() else float("nan"),  # a sample has no norm
         worst_index=tuple(int(i) for i in np.unravel_index(worst, a.shape)) if rel.size else (),
         worst_analytic=float(flat[0][worst]),
