@@ -30,10 +30,11 @@ class Compact:
 
 
 def places_of(mask: Array) -> Array:
-    """Each selected entry's position among the selected entries, in C order; -1 elsewhere (int32:
-    half the size of a field)."""
-    places = np.full(np.shape(mask), -1, dtype=np.int32)
-    places[mask] = np.arange(np.count_nonzero(mask), dtype=np.int32)
+    """Each selected entry's position among the selected entries, in C order; -1 elsewhere (int32,
+    half the size of a field, where the parameter's entries can be counted in it)."""
+    dtype = np.int32 if np.size(mask) < 2**31 else np.int64
+    places = np.full(np.shape(mask), -1, dtype=dtype)
+    places[mask] = np.arange(np.count_nonzero(mask), dtype=dtype)
     return places
 
 
