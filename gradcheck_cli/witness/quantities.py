@@ -20,6 +20,8 @@ plain per-entry loop. ``tests/test_quantity_witness.py`` compares both with that
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gradcheck_cli.network.network import (
@@ -32,13 +34,16 @@ from gradcheck_cli.network.network import (
     per_sample_losses,
 )
 from gradcheck_cli.witness.central import Witness, quotients, roundoff_error, step_sizes
+from gradcheck_cli.witness.layered import CHUNK_ELEMENTS
 
 Array = np.ndarray
 
 
 def quantity_witness(net: Network, params: Params, y: Array, kind: str, layer: int, value: Array,
                      eps: float) -> Witness:
-    """Numerical dE/d``kind``^``layer`` (kind "z" or "a") at ``value``, entry by entry."""
+    """Numerical dE/d``kind``^``layer`` (kind "z" or "a") at ``value``, entry by entry. The groups
+    (a feature for the whole batch, or one entry where samples mix), each moved up and down, run
+    through the rest of the network as stacks of copies, a chunk of groups at a time."""
     name, axis = f"{kind}{layer}", net.layout.batch_axis
     base_value = np.array(value, dtype=np.float64)
     base, base_losses, base_sides = rest_of_network(net, params, y, kind, layer, base_value)
@@ -48,26 +53,31 @@ def quantity_witness(net: Network, params: Params, y: Array, kind: str, layer: i
     # samples first, as views: writing into them fills the arrays above
     out = [np.moveaxis(array, axis, 0) for array in (gradient, step, left, right, kink)]
     values, step_of = np.moveaxis(base_value, axis, 0), np.moveaxis(steps, axis, 0)
+    m = values.shape[0]
     mixing = any(later.MIXES_SAMPLES for later in net.layers[layer:])  # the layers after z^l / a^l
-    groups = ([(i,) + f for f in np.ndindex(values.shape[1:]) for i in range(values.shape[0])] if mixing
+    groups = ([(i,) + f for f in np.ndindex(values.shape[1:]) for i in range(m)] if mixing
               else [(slice(None),) + f for f in np.ndindex(values.shape[1:])])
-    for index in groups:
-        moved = []
-        for sign in (1, -1):
-            perturbed = base_value.copy()
-            np.moveaxis(perturbed, axis, 0)[index] += sign * step_of[index]
-            _, losses, sides = rest_of_network(net, params, y, kind, layer, perturbed)
-            moved.append((np.moveaxis(perturbed, axis, 0)[index], losses, sides))
-        (upper, plus, plus_sides), (lower, minus, minus_sides) = moved
-        if mixing:  # every sample's loss moved: E as a whole
-            plus, minus, base_of, sample = plus.sum(), minus.sum(), base_losses.sum(), index[0]
-        else:
-            base_of, sample = base_losses, slice(None)
-        gradient_i, step_i, left_i, right_i = quotients(plus, minus, base_of, values[index], upper, lower)
-        for array, result in zip(out, (gradient_i, step_i, left_i, right_i), strict=False):
-            array[index] = result
-        m = values.shape[0]
-        out[4][index] = (_crossed(base_sides, plus_sides, net, m) | _crossed(base_sides, minus_sides, net, m))[sample]
+    per_member = max([base_value.size] + [m * math.prod(later.out_shape) for later in net.layers[layer:]])
+    chunk = max(1, CHUNK_ELEMENTS // per_member // 2)
+    for start in range(0, len(groups), chunk):
+        group = groups[start : start + chunk]
+        n = len(group)
+        stack = np.repeat(base_value[None], 2 * n, axis=0)  # copy k moves group k up, copy n + k down
+        members = np.moveaxis(stack, axis if axis < 0 else axis + 1, 1)  # each copy samples first: views
+        for k, index in enumerate(group):
+            members[k][index] += step_of[index]
+            members[n + k][index] -= step_of[index]
+        _, losses, sides = rest_of_network(net, params, y, kind, layer, stack)
+        crossed = crossed_members(sides, base_sides, 2 * n, m, axis)
+        for k, index in enumerate(group):
+            plus, minus, base_of = losses[k], losses[n + k], base_losses
+            cross = crossed[k] | crossed[n + k]
+            if mixing:  # every sample's loss moved: E as a whole
+                plus, minus, base_of, cross = plus.sum(), minus.sum(), base_losses.sum(), cross.any()
+            results = quotients(plus, minus, base_of, values[index], members[k][index], members[n + k][index])
+            for array, result in zip(out, results, strict=False):
+                array[index] = result
+            out[4][index] = cross
     return Witness(gradient={name: gradient}, step={name: step}, expected={name: roundoff_error(base.E, step)},
                    kink={name: kink}, left={name: left}, right={name: right},
                    checked={name: np.ones(base_value.shape, dtype=bool)})
@@ -85,9 +95,13 @@ def rest_of_network(net: Network, params: Params, y: Array, kind: str, layer: in
     return fp, losses, kink_sides(net, fp, first, from_z=kind == "z")
 
 
-def _crossed(base: list[Array], moved: list[Array], net: Network, samples: int) -> Array:
-    """Per sample: whether any of its kinks changed side."""
-    axis = net.layout.batch_axis
-    changes = [np.moveaxis(before != after, axis, 0).reshape(before.shape[axis], -1).any(axis=1)
-               for before, after in zip(base, moved, strict=True)]
-    return np.logical_or.reduce(changes) if changes else np.zeros(samples, dtype=bool)
+def crossed_members(moved: list[Array], base: list[Array], members: int, samples: int, batch_axis: int = 0) -> Array:
+    """Per member of a stack and sample (P x N): whether any kink side in ``moved`` (stacked) differs
+    from ``base`` (the unperturbed run's, unstacked). ``batch_axis``: the samples' axis of an
+    unstacked array (the layout's)."""
+    differs = np.zeros((members, samples), dtype=bool)
+    axis = batch_axis if batch_axis < 0 else batch_axis + 1
+    for after, before in zip(moved, base, strict=True):
+        changed = np.moveaxis(after != before, axis, 1)
+        differs |= changed.reshape(members, samples, -1).any(axis=-1)
+    return differs

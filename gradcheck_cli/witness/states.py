@@ -25,7 +25,7 @@ from gradcheck_cli.network.network import (
 )
 from gradcheck_cli.witness.central import Witness, quotients, roundoff_error, step_sizes
 from gradcheck_cli.witness.layered import CHUNK_ELEMENTS
-from gradcheck_cli.witness.quantities import rest_of_network
+from gradcheck_cli.witness.quantities import crossed_members, rest_of_network
 
 Array = np.ndarray
 
@@ -57,8 +57,8 @@ def state_witness(net: Network, params: Params, y: Array, kind: str, layer: int,
             moved, sides = rec.rerun_from(t, kind, deltas, a, p, steps)
             _, losses, later_sides = rest_of_network(net, params, y, "a", layer, moved)
             after_t = [s[:, t + 1 :] for s in inner_sides] if t + 1 < T else []  # no step after the last
-            crossed = (_crossed(sides, after_t, 2 * n, N)
-                       | _crossed(later_sides, base_sides, 2 * n, N))
+            crossed = (crossed_members(sides, after_t, 2 * n, N)
+                       | crossed_members(later_sides, base_sides, 2 * n, N))
             for k, (i, j) in enumerate(group):
                 plus, minus, base = losses[k][i], losses[n + k][i], base_losses[i]
                 cross = crossed[k][i] | crossed[n + k][i]
@@ -73,11 +73,3 @@ def state_witness(net: Network, params: Params, y: Array, kind: str, layer: int,
     return Witness(gradient={name: gradient}, step={name: step}, expected={name: roundoff_error(base_pass.E, step)},
                    kink={name: kink}, left={name: left}, right={name: right},
                    checked={name: np.ones(value.shape, dtype=bool)})
-
-
-def _crossed(moved: list[Array], base: list[Array], members: int, samples: int) -> Array:
-    """Per member of a stack and sample (P x N): whether any kink side differs from the unperturbed run's."""
-    differs = np.zeros((members, samples), dtype=bool)
-    for after, before in zip(moved, base, strict=True):
-        differs |= (after != before).reshape(members, samples, -1).any(axis=-1)
-    return differs
