@@ -154,3 +154,26 @@ def test_the_console_script_tunes_the_allocator_for_itself_and_its_workers() -> 
     env["MALLOC_TRIM_THRESHOLD_"] = "131072"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
     assert out.splitlines()[-1] == f"131072 {32 << 20}"
+
+@pytest.mark.parametrize("platform", ["win32", "darwin", "linux"])
+def test_the_allocator_is_tuned_through_glibc_on_linux_only(monkeypatch: pytest.MonkeyPatch, platform: str) -> None:
+    """Off Linux there is no glibc to tune (and loading "the C library" fails on Windows): nothing is
+    loaded there, and the environment is still set for worker processes."""
+    import ctypes
+    import os
+
+    from gradcheck_cli.run import process_settings
+
+    loaded = []
+
+    def cdll(name):  # noqa: ANN001, ANN202
+        loaded.append(name)
+        raise TypeError("no C library by that name")  # what Windows does with CDLL(None)
+
+    for name in process_settings.ALLOCATOR_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", platform)
+    monkeypatch.setattr(ctypes, "CDLL", cdll)
+    process_settings.tune_allocator()
+    assert all(os.environ[name] == value for name, value in process_settings.ALLOCATOR_VARIABLES.items())
+    assert len(loaded) == (len(process_settings.ALLOCATOR_VARIABLES) if platform == "linux" else 0)
