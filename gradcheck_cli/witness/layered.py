@@ -117,28 +117,42 @@ class LayeredEngine:
     def _energies(self, l: int, symbol: str, index: tuple[Array, ...], deltas: Array,
                   channel: int | None) -> tuple[Array, Array]:
         """E of every member of the stack (its last member unperturbed) and which cross a kink: a
-        member whose kink sides differ from the unperturbed member's.
+        member whose kink sides differ from the unperturbed member's. With ``channel``, the stack
+        holds only that feature of z^l (``rest``)."""
+        layer = self.net.layers[l - 1]
+        with np.errstate(all="ignore"):
+            z, sides = layer.perturbed_with_sides(symbol, index, deltas, self.fp.a[l - 1],
+                                                  layer_params(self.params, layer, l), self.fp.z[l - 1], channel)
+        kept = None if channel is None else slice(channel, channel + 1)  # the features the stack holds
+        losses, crossed = self.rest(l, z=z, kept=kept, sides=sides)
+        return losses.sum(axis=-1) + 0.5 * self.net.l2 * self.penalty, crossed.any(axis=-1)
 
-        With ``channel``, the stack holds only that feature of z^l, and keeps only the features that
-        depend on it for as long as the layers act on each feature alone (activations, pooling,
+    def rest(self, first: int, *, z: Array | None = None, a: Array | None = None, kept: slice | None = None,
+             sides: Sequence[Array] = ()) -> tuple[Array, Array]:
+        """Run a stack of copies (its last member unperturbed) from z^first, or from ``a``, the input of
+        layer ``first``, to the loss: each member's and sample's share of E (P x N, divided by m for a
+        mean; no L2 term) and whether that sample's kinks changed side (P x N), ``sides`` (kinks
+        already passed) included.
+
+        With ``kept``, the stack holds only those features, and keeps only the features that depend
+        on them for as long as the layers act on each feature alone (activations, pooling,
         batchnorm, dropout, flatten); a layer linear in its input (conv2d, dense) then adds the
         change of those features to its unperturbed z, and from there the stack is whole."""
         net, fp = self.net, self.fp
-        crossed = np.zeros(len(deltas), dtype=bool)
-        layer = net.layers[l - 1]
-        kept = None if channel is None else slice(channel, channel + 1)  # the features the stack holds
-        a = fp.a[l - 1]  # replaced by the stack's own a^l in the loop's first pass
+        column = net.layout.name == "column"
+        stack = z if z is not None else a
+        assert stack is not None
+        crossed = np.zeros((len(stack), net.samples_in(fp.a[-1])), dtype=bool) | _from_base(list(sides), column)
         with np.errstate(all="ignore"):
-            z, sides = layer.perturbed_with_sides(symbol, index, deltas, a, layer_params(self.params, layer, l),
-                                                  fp.z[l - 1], channel)
-            crossed |= _from_base(sides)
-            for k in range(l, len(net.layers) + 1):
+            for k in range(first, len(net.layers) + 1):
                 layer = net.layers[k - 1]
                 p = layer_params(self.params, layer, k)
-                if k > l and kept is not None and layer.CHANNEL_LOCAL:
+                if k == first and z is not None:
+                    pass  # z^first is given
+                elif kept is not None and layer.CHANNEL_LOCAL:
                     z, cache, kept = layer.forward_channels(a, p, kept)
-                    crossed |= _from_base(layer.input_sides(cache))
-                elif k > l:
+                    crossed |= _from_base(layer.input_sides(cache), column)
+                else:
                     change = None if kept is None else layer.change_from(a - a[-1:], kept, p)
                     if change is not None:  # a linear layer (no kinks of its own): the stack is whole again
                         z, kept = fp.z[k - 1][None] + change, None
@@ -148,22 +162,27 @@ class LayeredEngine:
                             feature_slice(whole, len(layer.in_shape), kept)[...] = a
                             a, kept = whole, None
                         z, cache = layer.forward(a, p)
-                        crossed |= _from_base(layer.input_sides(cache))
+                        crossed |= _from_base(layer.input_sides(cache), column)
                 if layer.activation.kinked:
-                    crossed |= _from_base([z.real > 0])
+                    crossed |= _from_base([z.real > 0], column)
                 if kept is not None and (layer.activation.name == "softmax" or k == len(net.layers)):
                     # softmax couples the features, and the loss takes them all: the stack whole again
                     whole = stacked(fp.z[k - 1], z)
                     feature_slice(whole, len(layer.out_shape), kept)[...] = z
                     z, kept = whole, None
                 a = layer.activation.forward(z, layer.options)
-            losses = per_sample_losses(net, z, a, self.y).sum(axis=-1)
-            return losses / batch_divisor(net, fp.a[-1]) + 0.5 * net.l2 * self.penalty, crossed
+            losses = per_sample_losses(net, z, a, self.y)
+        return losses / batch_divisor(net, fp.a[-1]), crossed
 
 
-def _from_base(sides: list[Array]) -> Array | bool:
-    """Per member of a stack: whether any of its kink sides differs from the last (unperturbed) member's."""
+def _from_base(sides: list[Array], column: bool) -> Array | bool:
+    """Per member of a stack and sample (P x N): whether any of its kink sides differs from the last
+    (unperturbed) member's. The samples follow the stack's axis in row layout, and end the array in
+    column layout (where only dense layers are, here for the complex step)."""
     differs: Array | bool = False
     for side in sides:
-        differs = differs | (side != side[-1:]).reshape(side.shape[0], -1).any(axis=1)
+        changed = side != side[-1:]
+        if column:
+            changed = np.moveaxis(changed, -1, 1)
+        differs = differs | changed.reshape(changed.shape[0], changed.shape[1], -1).any(axis=2)
     return differs
