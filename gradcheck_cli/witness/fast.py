@@ -33,15 +33,21 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
+from gradcheck_cli.network.layers.recurrent import Recurrent
 from gradcheck_cli.network.network import Network, Params
 from gradcheck_cli.witness.central import Masks, Witness, parameter_scale, roundoff_error, selected
 from gradcheck_cli.witness.fast_engine import Engine
 from gradcheck_cli.witness.fields import Fields, places_of
-from gradcheck_cli.witness.layered import LayeredEngine
+from gradcheck_cli.witness.forked import compute as forked_compute
+from gradcheck_cli.witness.forked import forked_workers
+from gradcheck_cli.witness.forked import usable as fork_usable
+from gradcheck_cli.witness.layered import Chunk, LayeredEngine
 
 Array = np.ndarray
 THREADS_FROM = 4096  # entries of a check from which its groups run in worker threads
@@ -55,9 +61,11 @@ def fast_central_differences(net: Network, params: Params, x: Array, y: Array, e
 
     Groups of entries (one unit of one layer each) are evaluated by ``workers`` threads
     (``Engine.group``); every group is computed the same way whichever thread takes it, so the
-    result does not depend on them. Threads, not processes: numpy releases the GIL in its array
-    loops, and since the fitted loss made groups short, forked processes no longer paid for their
-    start (the 101k witness: 0.14-0.15 s with threads, 0.17-0.22 s with two forked processes).
+    result does not depend on them. Threads, not processes, for the dense engine: numpy releases the
+    GIL in its array loops, and since the fitted loss made groups short, forked processes no longer
+    paid for their start (the 101k witness: 0.14-0.15 s with threads, 0.17-0.22 s with two forked
+    processes). A recurrent layer's chunks, dozens of numpy calls per step each, go to forked
+    workers where that is safe (``forked.py``).
     ``masks`` limits it to some entries of some parameters (``--sample``, the drill-down of
     ``--fast``, re-checks); the others stay NaN and unchecked. ``fit=False`` (``--engine stack``)
     runs every perturbation through the rest of the network, never the fitted loss."""
@@ -79,26 +87,37 @@ def fast_central_differences_at(net: Network, params: Params, x: Array, y: Array
     chosen = selected(params, masks)
     total, done = sum(int(mask.sum()) for mask in chosen.values()), 0
     filled: list[tuple[str, list[Fields], Array]] = []  # each parameter's fields, stored once all are done
-    in_flight: deque[tuple[int, Future[None]]] = deque()  # a few groups ahead, never all at once, across
-    # parameters: no thread idles at a parameter's end while another finishes its last group
-    with ThreadPoolExecutor(max_workers=workers) if total >= THREADS_FROM else _Inline() as threads:
+    chunks: list[Chunk] = []  # the layered engine's work, for the threads or forked workers
+    dense: list[tuple[str, Array, float, list[Fields]]] = []  # the dense engine's parameters
+    for name, mask in chosen.items():
+        p = params[name]
+        scale = parameter_scale(p)  # a group's steps: eps * max(|w|, scale), step_sizes(p, eps) bit for bit
+        places = places_of(mask) if compact else None
+        fields = [Fields.empty(p.shape, places) for _ in epsilons]  # filled by the groups
+        filled.append((name, fields, mask))
+        if net.layer_of(name) < tail:
+            chunks += layered.tasks(name, mask, epsilons, scale, fields)
+        else:
+            dense.append((name, mask, scale, fields))
+    in_flight: deque[Group] = deque()  # a few groups ahead, never all at once, across parameters: no
+    # worker idles at a parameter's end while another finishes its last group
+    parallel = total >= THREADS_FROM and workers > 1
+    with ExitStack() as running:
+        # forked first, before any thread of this witness starts: a fork copies no thread
+        recurrent = any(isinstance(net.layers[net.layer_of(name) - 1], Recurrent) for name, _, _ in filled)
+        fork = parallel and fork_usable(len(chunks), recurrent)
+        pool = running.enter_context(forked_workers(chunks, workers)) if fork else None
+        threads = running.enter_context(ThreadPoolExecutor(max_workers=workers) if parallel else _Inline())
+        layered_work = (((chunk.size, pool.submit(forked_compute, k), chunk.write) for k, chunk in enumerate(chunks))
+                        if pool else ((chunk.size, threads.submit(chunk.run), None) for chunk in chunks))
+        dense_work = ((np.size(w), threads.submit(engine.group, name, index, w, _half_steps(w, epsilons, scale),
+                                                  fields), None)
+                      for name, mask, scale, fields in dense for index, w in engine.entries(name, mask))
         try:
-            for name, mask in chosen.items():
-                p = params[name]
-                scale = parameter_scale(p)  # a group's steps: eps * max(|w|, scale), step_sizes(p, eps) bit for bit
-                places = places_of(mask) if compact else None
-                fields = [Fields.empty(p.shape, places) for _ in epsilons]  # filled by the groups
-                filled.append((name, fields, mask))
-                if net.layer_of(name) < tail:  # the layered engine's chunks
-                    work = ((size, threads.submit(task)) for size, task in
-                            layered.tasks(name, mask, epsilons, scale, fields))
-                else:  # the dense engine's groups
-                    work = ((np.size(w), threads.submit(engine.group, name, index, w, _half_steps(w, epsilons, scale),
-                                                        fields)) for index, w in engine.entries(name, mask))
-                for group in work:
-                    in_flight.append(group)
-                    while len(in_flight) > IN_FLIGHT * workers:
-                        done = _finish(in_flight.popleft(), done, total, progress)
+            for group in chain(layered_work, dense_work):
+                in_flight.append(group)
+                while len(in_flight) > IN_FLIGHT * workers:
+                    done = _finish(in_flight.popleft(), done, total, progress)
             while in_flight:
                 done = _finish(in_flight.popleft(), done, total, progress)
         except BaseException:  # a time budget or Ctrl-C: drop the queued groups; the running ones end in ms
@@ -154,11 +173,16 @@ class _Inline:
         return None
 
 
-def _finish(group: tuple[int, Future[None]], done: int, total: int,
-            progress: Callable[[int, int], None] | None) -> int:
-    """Wait for one group (its errors are raised here) and report the entries done."""
-    size, future = group
-    future.result()
+Group = tuple[int, Future[Any], Callable[[Any], None] | None]  # entries, its future, who writes its values
+
+
+def _finish(group: Group, done: int, total: int, progress: Callable[[int, int], None] | None) -> int:
+    """Wait for one group (its errors are raised here), write a forked worker's values into the
+    witness, and report the entries done."""
+    size, future, write = group
+    values = future.result()
+    if write is not None:
+        write(values)
     done += size
     if progress:
         progress(done, total)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,29 +40,49 @@ Array = np.ndarray
 CHUNK_ELEMENTS = 1 << 19  # numbers in the largest array of one stack (4 MiB: a recurrence's steps stay in cache)
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """A chunk of one parameter's witness at one step: how many entries it completes (counted at the
+    first step only), the computation of their values (forward passes only: in any thread, or in a
+    forked worker process), and where they go."""
+
+    size: int
+    values: Callable[[], tuple[Array, ...]]
+    out: Fields
+    index: tuple
+
+    def write(self, values: tuple[Array, ...]) -> None:
+        out, index = self.out, self.index
+        out.gradient[index], out.step[index], out.left[index], out.right[index], out.kink[index] = values
+
+    def run(self) -> None:
+        self.write(self.values())
+
+
 class LayeredEngine:
     def __init__(self, net: Network, params: Params, y: Array, fp: ForwardPass) -> None:
         self.net, self.params, self.y, self.fp = net, params, y, fp
         self.penalty = weight_penalty(net, params)
 
     def tasks(self, name: str, mask: Array, epsilons: Sequence[float], scale: float,
-              out: list[Fields]) -> Iterator[tuple[int, Callable[[], None]]]:
-        """The work of parameter ``name``'s witness at each relative step, chunk by chunk: (the entries
-        it completes, counted at the first step only, and a function that fills its entries of ``out``,
-        one ``Fields`` per step; the others stay NaN). Half
-        steps eps * max(|w|, scale), as ``central.step_sizes``. The chunks are independent: the caller
-        may run them in threads, in any order."""
+              out: list[Fields]) -> Iterator[Chunk]:
+        """The work of parameter ``name``'s witness at each relative step, chunk by chunk, each filling
+        its entries of ``out`` (one ``Fields`` per step; the others stay NaN). Half steps
+        eps * max(|w|, scale), as ``central.step_sizes``. The chunks are independent: the caller may
+        compute them in threads or worker processes, in any order."""
         l = self.net.layer_of(name)
         l2 = self.net.l2 if self.net.parameters()[name].l2 else 0.0
         chunks = list(self._chunks(name, mask, members_per_entry=2))
         for k, eps in enumerate(epsilons):
             for channel, index in chunks:
                 size = (index[0].size if index else 1) if k == 0 else 0
-                yield size, functools.partial(self._central, name, l, l2, eps, scale, channel, index, out[k])
+                values = functools.partial(self._central, name, l, l2, eps, scale, channel, index)
+                yield Chunk(size, values, out[k], index)
 
-    def _central(self, name: str, l: int, l2: float, eps: float, scale: float, channel: int | None, index: tuple,
-                 out: Fields) -> None:
-        """One chunk's central differences, each entry moved up and down (plus one unperturbed member)."""
+    def _central(self, name: str, l: int, l2: float, eps: float, scale: float, channel: int | None,
+                 index: tuple) -> tuple[Array, ...]:
+        """One chunk's central differences, each entry moved up and down (plus one unperturbed member):
+        gradient, step, left and right slopes, and kink crossings of its entries."""
         p, symbol = self.params[name], name[: -len(str(l))]
         n, w = index[0].size if index else 1, p[index]
         h = eps * np.maximum(np.abs(w), scale)
@@ -73,9 +94,9 @@ class LayeredEngine:
             E[:-1] += 0.5 * l2 * (np.concatenate([np.ravel(upper), np.ravel(lower)]) ** 2
                                   - np.tile(np.ravel(w) ** 2, 2))
         shape = np.shape(w)  # (entries,), or () for a single number (a shared bias)
-        out.gradient[index], out.step[index], out.left[index], out.right[index] = quotients(
-            E[:n].reshape(shape), E[n : 2 * n].reshape(shape), E[-1], w, upper, lower)
-        out.kink[index] = (crossed[:n] | crossed[n : 2 * n]).reshape(shape)
+        gradient, step, left, right = quotients(E[:n].reshape(shape), E[n : 2 * n].reshape(shape), E[-1], w,
+                                                upper, lower)
+        return gradient, step, left, right, (crossed[:n] | crossed[n : 2 * n]).reshape(shape)
 
     def _chunks(self, name: str, mask: Array, members_per_entry: int) -> Iterator[tuple[int | None, tuple]]:
         """The entries ``mask`` selects, in chunks that bound a stack's memory: (the one feature of z^l
