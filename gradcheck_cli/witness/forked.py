@@ -20,17 +20,18 @@ kills them (PR_SET_PDEATHSIG). No run leaves a process behind.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from multiprocessing import get_context
+from typing import TYPE_CHECKING
 
 from gradcheck_cli.witness.layered import Chunk
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 FORK_FROM = 32  # chunks from which a witness pays for forking its workers (about 10 ms)
 _CHUNKS: Sequence[Chunk] = ()  # the chunks of the witness being computed: read by the forked workers
@@ -41,14 +42,20 @@ def usable(chunks: int, recurrent: bool) -> bool:
     """Whether a witness's layered chunks go to forked workers: those of a recurrent layer, whose
     chunks are dozens of numpy calls per step, not a convolution's few large calls, where threads
     already do well and forking cost more than it saved (LeNet's witness: 0.26 s -> 0.30 s)."""
-    return (recurrent and chunks >= FORK_FROM and sys.platform.startswith("linux")
-            and threading.active_count() == 1 and multiprocessing.parent_process() is None)  # not in --jobs
+    if not (recurrent and chunks >= FORK_FROM and sys.platform.startswith("linux") and threading.active_count() == 1):
+        return False
+    import multiprocessing  # here, not at the top: a check without a recurrent layer never loads it
+
+    return multiprocessing.parent_process() is None  # not in a --jobs worker
 
 
 @contextmanager
 def forked_workers(chunks: Sequence[Chunk], workers: int) -> Iterator[ProcessPoolExecutor]:
     """A pool of ``workers`` processes forked with ``chunks`` in memory (``compute(k)`` runs chunk k);
     on any exception the workers are terminated before it goes on."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
     global _CHUNKS
     sys.stdout.flush()  # a forked child would otherwise write the parent's pending output again
     sys.stderr.flush()
