@@ -80,13 +80,16 @@ def _start(tmp_path: Path, *options: str, steps: int = 64) -> subprocess.Popen[b
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 
 
-def _wait_for_workers(child: subprocess.Popen[bytes]) -> None:
-    """Until the run's forked workers are there (the session holds the run and two more)."""
+def _wait_for_workers(child: subprocess.Popen[bytes], members: int = 3) -> None:
+    """Until the run's forked workers are there (the session holds the run and two more; with
+    ``members=2``, as soon as the first is forked, before it can have set its own signal handling)."""
     deadline = time.monotonic() + 60
-    while len(session_members(child.pid)) < 3:
+    while len(session_members(child.pid)) < members:
         if child.poll() is not None or time.monotonic() > deadline:
             if session_members(child.pid):
                 os.killpg(child.pid, signal.SIGKILL)
+            if child.stderr is not None:
+                child.stderr.close()
             pytest.fail("the run's forked workers never started")
         time.sleep(0.02)
 
@@ -106,6 +109,8 @@ def _ended_clean(child: subprocess.Popen[bytes], code: int) -> None:
     finally:
         if session_members(child.pid):
             os.killpg(child.pid, signal.SIGKILL)
+        if child.stderr is not None:
+            child.stderr.close()
 
 
 @LINUX
@@ -118,9 +123,10 @@ def test_a_signal_ends_the_run_and_its_forked_workers(tmp_path: Path, signum: in
 
 
 @LINUX
-def test_ctrl_c_on_the_terminal_ends_the_run_and_its_forked_workers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("members", [2, 3])
+def test_ctrl_c_on_the_terminal_ends_the_run_and_its_forked_workers(tmp_path: Path, members: int) -> None:
     child = _start(tmp_path)
-    _wait_for_workers(child)
+    _wait_for_workers(child, members)  # 2: right at the fork
     os.killpg(child.pid, signal.SIGINT)  # as a terminal does: to the run and its workers alike
     _ended_clean(child, 128 + signal.SIGINT)
 

@@ -63,6 +63,7 @@ def forked_workers(chunks: Sequence[Chunk], workers: int) -> Iterator[ProcessPoo
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork"), initializer=_leave_signals,
                                initargs=(os.getpid(),))
     try:
+        _start(pool)
         yield pool
     except BaseException:
         for process in list((getattr(pool, "_processes", None) or {}).values()):
@@ -73,6 +74,19 @@ def forked_workers(chunks: Sequence[Chunk], workers: int) -> Iterator[ProcessPoo
         pool.shutdown(wait=True)
     finally:
         _CHUNKS = ()
+
+
+def _start(pool: ProcessPoolExecutor) -> None:
+    """Fork the workers now, with Ctrl-C, SIGTERM and SIGHUP held back until each worker has set its
+    own handling (a Ctrl-C between the fork and that would otherwise end a worker with a traceback,
+    and the run with a broken pool). One held back in this process is raised here, once the
+    workers exist, and they are terminated as on any other way out."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        pool.submit(os.getpid).result()  # a fork pool starts every worker at its first task
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def compute(k: int) -> tuple:
@@ -92,3 +106,4 @@ def _leave_signals(parent: int) -> None:
     ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before that took effect
         os._exit(1)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})  # held by _start
