@@ -141,6 +141,6 @@ def test_forked_workers_die_with_a_run_that_is_killed_outright(tmp_path: Path) -
 
 @LINUX
 def test_the_time_budget_ends_the_forked_workers_too(tmp_path: Path) -> None:
-    child = _start(tmp_path, "--timeout", "3", steps=160)  # a witness of about 8 s here
+    child = _start(tmp_path, "--timeout", "3", steps=320)  # a witness several times the budget
     _wait_for_workers(child)
     _ended_clean(child, 2)
