@@ -17,14 +17,14 @@ import numpy as np
 
 from gradcheck_cli.derivation.check import BackwardRejected, LinkRejected, check_backward, check_links, check_shapes
 from gradcheck_cli.derivation.user_code import load_backward
-from gradcheck_cli.errors import InternalError, SpecError
+from gradcheck_cli.errors import SpecError
 from gradcheck_cli.network.network import ForwardPass, Network, Params, backward, forward, loss_value
 from gradcheck_cli.reading.build import DEFAULT_MAX_BYTES, Problem, build_problem
-from gradcheck_cli.reading.loader import UnreadableYaml, load_yaml_file
-from gradcheck_cli.reading.model import NotASpecError, parse_spec
+from gradcheck_cli.reading.loader import load_yaml_file
+from gradcheck_cli.reading.model import parse_spec
 from gradcheck_cli.run.budget import DEFAULT_TIMEOUT, Pace
 from gradcheck_cli.run.discover import Target
-from gradcheck_cli.run.entries import error_entry, guarded, skipped_or_error
+from gradcheck_cli.run.entries import error_entry, guarded
 from gradcheck_cli.verdict.compare import DEFAULT_TOLERANCES, compare_parameter, make_rule
 from gradcheck_cli.verdict.directional import directional_results, needs_drill_down
 from gradcheck_cli.verdict.limits import settings_problem
@@ -59,22 +59,22 @@ def load_problem(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Proble
 def validate_target(target: Target) -> SpecResult:
     """Load and build without any gradient; PASS means valid. A derivation is evaluated on one forward
     pass: a formula that does not evaluate or has the wrong shape makes the spec a FAIL, as in check
-    (listed, but a PASS, for a spec with ``expect: fail``)."""
+    (listed, but a PASS, for a spec with ``expect: fail``). Ends short of a verdict as check does."""
     path = str(target.path)
-    try:
-        problem = _load_target(target)
-        if isinstance(problem, SpecResult):
-            return problem
-        links = check_shapes(problem.network, problem.derivation, _float64(problem.params),
-                             problem.x.astype(np.float64), problem.y.astype(np.float64))
-    except LinkRejected as exc:
-        return error_entry(path, exc.spec_error(path))
-    except Exception as exc:  # noqa: BLE001 - as in check_target
-        raise InternalError.capture(path, exc) from None
-    # a spec with expect: fail demonstrates a failure: valid, its misfits listed, but not a FAIL here
-    failed = bool(links) and problem.spec.expect == "pass"
-    return SpecResult(path=path, status=Status.FAIL if failed else Status.PASS, name=_name(problem, target.path),
-                      links=links, message=f"{len(links)} formula(s) of the derivation do not fit" if links else "")
+
+    def work() -> SpecResult:
+        problem = load_problem(target.path)
+        try:
+            links = check_shapes(problem.network, problem.derivation, _float64(problem.params),
+                                 problem.x.astype(np.float64), problem.y.astype(np.float64))
+        except LinkRejected as exc:
+            return error_entry(path, exc.spec_error(path))
+        # a spec with expect: fail demonstrates a failure: valid, its misfits listed, but not a FAIL here
+        failed = bool(links) and problem.spec.expect == "pass"
+        return SpecResult(path=path, status=Status.FAIL if failed else Status.PASS, name=_name(problem, target.path),
+                          links=links, message=f"{len(links)} formula(s) of the derivation do not fit" if links else "")
+
+    return guarded(target, None, work, "")
 
 
 def _float64(params: Params) -> Params:
@@ -94,16 +94,6 @@ def check_target(target: Target, overrides: Overrides = Overrides(),
 def check_file(path: str | Path, overrides: Overrides = Overrides()) -> SpecResult:
     """Check one spec file named explicitly."""
     return check_target(Target(Path(path), explicit=True), overrides)
-
-
-def _load_target(target: Target, max_bytes: int = DEFAULT_MAX_BYTES) -> Problem | SpecResult:
-    path = str(target.path)
-    try:
-        return load_problem(target.path, max_bytes)
-    except (NotASpecError, UnreadableYaml) as exc:
-        return skipped_or_error(target, exc)
-    except SpecError as exc:
-        return error_entry(path, exc)
 
 
 def check_problem(problem: Problem, path: str, overrides: Overrides = Overrides(),
