@@ -66,9 +66,7 @@ class Engine(UnitStacks):
             evaluated = [(e_plus[k * n:(k + 1) * n], e_minus[k * n:(k + 1) * n], e_base, crossed[k * n:(k + 1) * n])
                          for k in range(len(hs))]
         for (e_plus, e_minus, e_base, crossed), upper, lower, r in zip(evaluated, uppers, lowers, results, strict=True):
-            r.gradient[index], r.step[index], r.left[index], r.right[index] = quotients(
-                e_plus, e_minus, e_base, w, upper, lower)
-            r.kink[index] = crossed
+            r.write(index, (*quotients(e_plus, e_minus, e_base, w, upper, lower), crossed))
 
     def evaluate(self, name: str, index: tuple, up: Array, down: Array) -> tuple[Array, Array, float, Array]:
         """E(theta_k + up_k), E(theta_k + down_k), E(theta), and kink crossings, for a group of entries."""

@@ -56,6 +56,10 @@ class Fields:
             return cls(*(Compact(places, np.nan) for _ in range(4)), Compact(places, False))
         return cls(*(np.full(shape, np.nan) for _ in range(4)), np.zeros(shape, dtype=bool))
 
+    def write(self, index: Any, values: tuple[Any, ...]) -> None:
+        """A group's gradient, step, left and right slopes and kink crossings, at ``index``."""
+        self.gradient[index], self.step[index], self.left[index], self.right[index], self.kink[index] = values
+
     def arrays(self) -> tuple[Array, Array, Array, Array, Array]:
         """gradient, step, left, right, kink as arrays (a compact field's stored entries)."""
         fields = (self.gradient, self.step, self.left, self.right, self.kink)

@@ -52,8 +52,7 @@ class Chunk:
     index: tuple
 
     def write(self, values: tuple[Array, ...]) -> None:
-        out, index = self.out, self.index
-        out.gradient[index], out.step[index], out.left[index], out.right[index], out.kink[index] = values
+        self.out.write(self.index, values)
 
     def run(self) -> None:
         self.write(self.values())
