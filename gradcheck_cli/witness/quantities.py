@@ -86,8 +86,7 @@ def _whole_stacks(net: Network, params: Params, y: Array, kind: str, layer: int,
     axis, m = net.layout.batch_axis, step_of.shape[0]
     groups = ([(i,) + f for f in np.ndindex(step_of.shape[1:]) for i in range(m)] if mixing
               else [(slice(None),) + f for f in np.ndindex(step_of.shape[1:])])
-    per_member = max([base_value.size] + [m * math.prod(later.out_shape) for later in net.layers[layer:]])
-    chunk = max(1, CHUNK_ELEMENTS // per_member // 2)
+    chunk = groups_per_stack(net, layer, base_value.size, m)
     for start in range(0, len(groups), chunk):
         group = groups[start : start + chunk]
         n = len(group)
@@ -115,8 +114,7 @@ def _channel_stacks(net: Network, params: Params, y: Array, kind: str, layer: in
     whole = ForwardPass(E=base.E, z=before[: layer - 1 if kind == "z" else layer] + base.z, a=before + base.a)
     engine = LayeredEngine(net, params, y, whole)
     m, channels = values.shape[0], values.shape[1]
-    per_member = max([values.size] + [m * math.prod(later.out_shape) for later in net.layers[layer:]])
-    chunk = max(1, CHUNK_ELEMENTS // per_member // 2)
+    chunk = groups_per_stack(net, layer, values.size, m)
     for c in range(channels):
         positions = list(np.ndindex(values.shape[2:]))
         for start in range(0, len(positions), chunk):
@@ -132,6 +130,14 @@ def _channel_stacks(net: Network, params: Params, y: Array, kind: str, layer: in
             for k, (i, j) in enumerate(group):
                 yield ((slice(None), c, i, j), stack[k, :, 0, i, j], stack[n + k, :, 0, i, j], losses[k],
                        losses[n + k], losses[-1], crossed[k] | crossed[n + k])
+
+
+def groups_per_stack(net: Network, layer: int, size: int, samples: int) -> int:
+    """How many groups (each moved up and down: two copies) one stack holds, so that its largest
+    array, the copies of a quantity of ``size`` numbers or of a later layer's output, stays within
+    CHUNK_ELEMENTS numbers."""
+    per_copy = max([size] + [samples * math.prod(later.out_shape) for later in net.layers[layer:]])
+    return max(1, CHUNK_ELEMENTS // per_copy // 2)
 
 
 def rest_of_network(net: Network, params: Params, y: Array, kind: str, layer: int,

@@ -24,8 +24,7 @@ from gradcheck_cli.network.network import (
     layer_params,
 )
 from gradcheck_cli.witness.central import Witness, quotients, roundoff_error, step_sizes
-from gradcheck_cli.witness.layered import CHUNK_ELEMENTS
-from gradcheck_cli.witness.quantities import crossed_members, rest_of_network
+from gradcheck_cli.witness.quantities import crossed_members, groups_per_stack, rest_of_network
 
 Array = np.ndarray
 
@@ -45,8 +44,7 @@ def state_witness(net: Network, params: Params, y: Array, kind: str, layer: int,
     N, T, H = value.shape
     mixing = any(later.MIXES_SAMPLES for later in net.layers[layer:])
     entries = [(i, j) for i in range(N) for j in range(H)] if mixing else [(slice(None), j) for j in range(H)]
-    per_member = N * T * max([H] + [int(np.prod(later.out_shape)) for later in net.layers[layer:]])
-    chunk = max(1, CHUNK_ELEMENTS // per_member // 2)
+    chunk = groups_per_stack(net, layer, value.size, N)
     for t in range(T):
         for start in range(0, len(entries), chunk):
             group = entries[start : start + chunk]
